@@ -5,6 +5,7 @@ pub mod cache;
 pub mod conf;
 pub mod error;
 pub mod exec;
+pub mod keyed_lock;
 pub mod request;
 pub mod result;
 pub mod runtime;

@@ -1,1 +1,544 @@
-//! placeholder
+//! The CNI operations on network lists (ADD, CHECK, DEL, GC, STATUS, VERSION, validation), with
+//! the result cache and per-container serialisation.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::cni::cache::{CacheEntry, CachedAttachment, ResultCache};
+use crate::cni::conf::{FileStamp, NetworkConfigList, PluginConf};
+use crate::cni::error::{codes, CniError, Error, Result};
+use crate::cni::exec::{self, BaseEnv, CniVars, ExecOptions, ExecOutput};
+use crate::cni::keyed_lock::KeyedLock;
+use crate::cni::request::{self, GcAttachment};
+use crate::cni::result::CniResult;
+use crate::cni::validate;
+use crate::cni::version::Version;
+
+/// Receives warnings (tolerated problems such as a corrupt cache file) for the caller's log.
+pub type WarningSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// One attachment of a container to a network.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuntimeConf {
+    pub container_id: String,
+    pub netns: String,
+    pub ifname: String,
+    /// `CNI_ARGS` pairs, in order.
+    pub args: Vec<(String, String)>,
+    /// Capability args; each plugin receives those it declares in `capabilities`.
+    pub capability_args: Map<String, Value>,
+}
+
+/// A plugin's VERSION answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub cni_version: String,
+    pub supported_versions: Vec<String>,
+}
+
+/// The default per-call plugin timeout: generous, since plugins wait for iptables locks and a
+/// daemon may run under valgrind.
+pub const DEFAULT_PLUGIN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A CNI runtime: where plugins and the cache live, and how plugins are run.
+pub struct CniConfig {
+    bin_dirs: Vec<PathBuf>,
+    cni_path: String,
+    cache: ResultCache,
+    /// Per-call timeout in milliseconds; 0 means none.
+    timeout_ms: AtomicU64,
+    warnings: Option<WarningSink>,
+    containers: KeyedLock,
+    /// ADD/CHECK/DEL hold it shared, GC exclusively (the spec makes GC exclusive with ADD/DEL).
+    gc: RwLock<()>,
+    versions: Mutex<HashMap<PathBuf, (FileStamp, PluginInfo)>>,
+}
+
+/// Which plugin call is being made: the CNI command and the attachment, if any.
+struct Call<'a> {
+    command: &'static str,
+    rt: Option<&'a RuntimeConf>,
+    cni_args: &'a str,
+}
+
+impl CniConfig {
+    pub fn new(bin_dirs: Vec<PathBuf>, cache_dir: impl Into<PathBuf>) -> CniConfig {
+        let cni_path = bin_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(":");
+        CniConfig {
+            bin_dirs,
+            cni_path,
+            cache: ResultCache::new(cache_dir),
+            timeout_ms: AtomicU64::new(DEFAULT_PLUGIN_TIMEOUT.as_millis() as u64),
+            warnings: None,
+            containers: KeyedLock::new(),
+            gc: RwLock::new(()),
+            versions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn with_warning_sink(mut self, sink: WarningSink) -> CniConfig {
+        self.warnings = Some(sink);
+        self
+    }
+
+    /// Sets the per-call timeout (`None`: plugins may run forever).
+    pub fn set_timeout(&self, timeout: Option<Duration>) {
+        let ms = timeout.map_or(0, |t| t.as_millis().clamp(1, u64::MAX as u128) as u64);
+        self.timeout_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn timeout(&self) -> Option<Duration> {
+        match self.timeout_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        }
+    }
+
+    pub fn bin_dirs(&self) -> &[PathBuf] {
+        &self.bin_dirs
+    }
+
+    pub fn cache(&self) -> &ResultCache {
+        &self.cache
+    }
+
+    /// ADD: runs the plugins in order, each with the previous result (converted to the list's
+    /// version) as `prevResult`; caches and returns the final result.
+    pub fn add_network_list(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<Option<CniResult>> {
+        let version = known_version(list)?;
+        validate_attachment(list, rt)?;
+        let cni_args = cni_args_string(&rt.args)?;
+        let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
+        let _container = self.containers.lock(&rt.container_id);
+        let env = BaseEnv::capture();
+        let call = Call { command: "ADD", rt: Some(rt), cni_args: &cni_args };
+        let mut result: Option<CniResult> = None;
+        for plugin in &list.plugins {
+            let prev = result.as_ref().map(CniResult::to_value);
+            let stdin =
+                request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
+            let out = self.run(&env, plugin, &call, &stdin)?;
+            let parsed = CniResult::from_plugin_output(&out.stdout, version)
+                .and_then(|r| r.convert_to(version))
+                .map_err(|e| plugin_context(plugin, "add", e))?;
+            result = Some(parsed);
+        }
+        let entry = CachedAttachment {
+            container_id: rt.container_id.clone(),
+            network_name: list.name.clone(),
+            if_name: rt.ifname.clone(),
+            netns: Some(rt.netns.clone()).filter(|n| !n.is_empty()),
+            config: list.bytes.clone(),
+            cni_args: rt.args.clone(),
+            capability_args: rt.capability_args.clone(),
+            result: result.as_ref().map(CniResult::to_value),
+        };
+        self.cache
+            .write(&entry)
+            .map_err(|e| Error::cache(format!("failed to set network {:?} cached result: {e}", list.name)))?;
+        Ok(result)
+    }
+
+    /// CHECK (0.4.0 and later, unless `disableCheck`): every plugin in order with the cached
+    /// result as `prevResult`. Args default to the ones cached at ADD when the caller gives none.
+    pub fn check_network_list(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
+        let version = known_version(list)?;
+        if !version.supports_check() {
+            return Err(Error::NotSupported(format!(
+                "configuration version {:?} does not support the CHECK command",
+                list.cni_version
+            )));
+        }
+        if list.disable_check {
+            return Ok(());
+        }
+        validate_attachment(list, rt)?;
+        let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
+        let _container = self.containers.lock(&rt.container_id);
+        let cached = self
+            .cached_attachment(&list.name, rt)
+            .map_err(|e| Error::cache(format!("failed to get network {:?} cached result: {e}", list.name)))?;
+        let prev = match cached.as_ref().and_then(|c| c.result.as_ref()) {
+            Some(value) => Some(
+                CniResult::from_value(value, version)
+                    .and_then(|r| r.convert_to(version))
+                    .map_err(|e| Error::cache(format!("failed to get network {:?} cached result: {e}", list.name)))?
+                    .to_value(),
+            ),
+            None => None,
+        };
+        let rt = with_cached_args(rt, cached.as_ref());
+        let cni_args = cni_args_string(&rt.args)?;
+        let env = BaseEnv::capture();
+        let call = Call { command: "CHECK", rt: Some(&rt), cni_args: &cni_args };
+        for plugin in &list.plugins {
+            let stdin =
+                request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
+            self.run(&env, plugin, &call, &stdin)?;
+        }
+        Ok(())
+    }
+
+    /// DEL: plugins in reverse order with the cached result as `prevResult` (0.4.0 and later);
+    /// idempotent; a corrupt cache is dropped with a warning; the cache entry goes on success.
+    pub fn del_network_list(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
+        let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
+        self.del_unguarded(list, rt)
+    }
+
+    /// DEL without the GC lock (GC itself deletes stale attachments while holding it).
+    fn del_unguarded(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
+        let version = known_version(list)?;
+        validate_attachment(list, rt)?;
+        let _container = self.containers.lock(&rt.container_id);
+        let cached = match self.cached_attachment(&list.name, rt) {
+            Ok(cached) => cached,
+            Err(e) => {
+                self.warn(&format!("ignoring unreadable cache of network {:?}: {e}", list.name));
+                None
+            }
+        };
+        let prev = cached
+            .as_ref()
+            .and_then(|c| c.result.as_ref())
+            .filter(|_| version.supports_check())
+            .and_then(|value| match CniResult::from_value(value, version).and_then(|r| r.convert_to(version)) {
+                Ok(r) => Some(r.to_value()),
+                Err(e) => {
+                    self.warn(&format!("ignoring cached result of network {:?}: {e}", list.name));
+                    None
+                }
+            });
+        let rt = with_cached_args(rt, cached.as_ref());
+        let cni_args = cni_args_string(&rt.args)?;
+        let env = BaseEnv::capture();
+        let call = Call { command: "DEL", rt: Some(&rt), cni_args: &cni_args };
+        for plugin in list.plugins.iter().rev() {
+            let stdin =
+                request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
+            self.run(&env, plugin, &call, &stdin)?;
+        }
+        if let Err(e) = self.cache.remove(&list.name, &rt.container_id, &rt.ifname) {
+            self.warn(&format!("cannot remove cache of network {:?}: {e}", list.name));
+        }
+        Ok(())
+    }
+
+    /// GC (unless `disableGC`): DEL of every cached attachment of this network that is not in
+    /// `valid` (None: none is valid), then, for 1.1.0 lists, GC of every plugin. Every error is
+    /// collected; the operation runs exclusively of ADD/DEL.
+    pub fn gc_network_list(&self, list: &NetworkConfigList, valid: Option<&[GcAttachment]>) -> Result<()> {
+        if list.disable_gc {
+            return Ok(());
+        }
+        let valid = valid.unwrap_or(&[]);
+        let _gc = self.gc.write().unwrap_or_else(|p| p.into_inner());
+        let keep: HashSet<(&str, &str)> = valid.iter().map(|a| (a.container_id.as_str(), a.ifname.as_str())).collect();
+        let mut errors = Vec::new();
+        match self.cache.attachments(None) {
+            Ok(attachments) => {
+                for att in attachments.iter().filter(|a| a.network_name == list.name) {
+                    if keep.contains(&(att.container_id.as_str(), att.if_name.as_str())) {
+                        continue;
+                    }
+                    let rt = RuntimeConf {
+                        container_id: att.container_id.clone(),
+                        netns: att.netns.clone().unwrap_or_default(),
+                        ifname: att.if_name.clone(),
+                        args: att.cni_args.clone(),
+                        capability_args: att.capability_args.clone(),
+                    };
+                    if let Err(e) = self.del_unguarded(list, &rt) {
+                        errors.push(Error::cache(format!(
+                            "failed to delete stale attachment {} {}: {e}",
+                            att.container_id, att.if_name
+                        )));
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+        if list.version().is_ok_and(Version::supports_gc_and_status) {
+            let env = BaseEnv::capture();
+            let call = Call { command: "GC", rt: None, cni_args: "" };
+            for plugin in &list.plugins {
+                let stdin = request::gc_request(&list.name, &list.cni_version, plugin, valid);
+                if let Err(e) = self.run(&env, plugin, &call, &stdin) {
+                    errors.push(e);
+                }
+            }
+        }
+        Error::join(errors)
+    }
+
+    /// STATUS (1.1.0 lists only): every plugin in order; the first error is returned with its
+    /// code (50/51 tell why the network is not ready).
+    pub fn status_network_list(&self, list: &NetworkConfigList) -> Result<()> {
+        if !list.version().is_ok_and(Version::supports_gc_and_status) {
+            return Ok(());
+        }
+        let env = BaseEnv::capture();
+        let call = Call { command: "STATUS", rt: None, cni_args: "" };
+        for plugin in &list.plugins {
+            self.run(&env, plugin, &call, &request::status_request(&list.name, &list.cni_version, plugin))?;
+        }
+        Ok(())
+    }
+
+    /// VERSION of one plugin, remembered while its binary is unchanged.
+    pub fn get_version_info(&self, plugin_type: &str) -> Result<PluginInfo> {
+        let path = exec::find_plugin(plugin_type, &self.bin_dirs)?;
+        let stamp = std::fs::metadata(&path).ok().map(|m| FileStamp::from_metadata(&m));
+        let remembered = self.versions.lock().unwrap_or_else(|p| p.into_inner()).get(&path).cloned();
+        if let (Some(stamp), Some((seen, info))) = (stamp, remembered) {
+            if stamp == seen {
+                return Ok(info);
+            }
+        }
+        let vars = CniVars { command: "VERSION", container_id: "", netns: "dummy", ifname: "dummy", args: "", path: "dummy" };
+        let env = exec::build_env(&BaseEnv::capture(), &vars);
+        let info = match exec::exec_plugin(&path, "VERSION", &request::version_request(), &env, &self.exec_options()) {
+            Ok(out) => decode_version_info(&out.stdout)?,
+            // Plugins older than spec 0.2.0 know no VERSION command.
+            Err(Error::Plugin { error, .. }) if error.msg == "unknown CNI_COMMAND: VERSION" => {
+                PluginInfo { cni_version: "0.1.0".into(), supported_versions: vec!["0.1.0".into()] }
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(stamp) = stamp {
+            self.versions.lock().unwrap_or_else(|p| p.into_inner()).insert(path, (stamp, info.clone()));
+        }
+        Ok(info)
+    }
+
+    /// The versions every plugin of the list supports (known versions only), oldest first.
+    pub fn supported_versions(&self, list: &NetworkConfigList) -> Result<Vec<Version>> {
+        let mut common: Vec<Version> = Version::ALL.to_vec();
+        for plugin in &list.plugins {
+            let info = self.get_version_info(&plugin.plugin_type)?;
+            common.retain(|v| info.supported_versions.iter().any(|s| Version::parse(s).ok() == Some(*v)));
+        }
+        Ok(common)
+    }
+
+    /// Checks that every plugin exists and supports the list's version; returns the
+    /// capabilities the plugins enable. All problems are reported together.
+    pub fn validate_network_list(&self, list: &NetworkConfigList) -> Result<Vec<String>> {
+        let wanted = if list.cni_version.is_empty() { "0.1.0" } else { list.cni_version.as_str() };
+        let mut errors = Vec::new();
+        let mut caps: Vec<String> = Vec::new();
+        for plugin in &list.plugins {
+            match self.get_version_info(&plugin.plugin_type) {
+                Ok(info) if info.supported_versions.iter().any(|v| v == wanted) => {}
+                Ok(_) => errors.push(Error::Version(format!(
+                    "plugin {} does not support config version {wanted:?}",
+                    plugin.plugin_type
+                ))),
+                Err(e) => errors.push(e),
+            }
+            for cap in plugin.enabled_capabilities() {
+                if !caps.iter().any(|c| c == cap) {
+                    caps.push(cap.to_string());
+                }
+            }
+        }
+        Error::join(errors).map(|()| caps)
+    }
+
+    /// The cached ADD result of an attachment, in the list's version; None when nothing is cached.
+    pub fn cached_result(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<Option<CniResult>> {
+        let version = known_version(list)?;
+        let cached = self.cached_attachment(&list.name, rt)?;
+        match cached.and_then(|c| c.result) {
+            Some(value) => Ok(Some(CniResult::from_value(&value, version)?.convert_to(version)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The cached attachment (config, args, capability args, result); a legacy result-only file
+    /// yields an attachment with only the result.
+    pub fn cached_attachment(&self, network: &str, rt: &RuntimeConf) -> Result<Option<CachedAttachment>> {
+        Ok(self.cache.read(network, &rt.container_id, &rt.ifname)?.map(|entry| match entry {
+            CacheEntry::V1(att) => att,
+            CacheEntry::Legacy(result) => CachedAttachment {
+                container_id: rt.container_id.clone(),
+                network_name: network.to_string(),
+                if_name: rt.ifname.clone(),
+                result: Some(result),
+                ..CachedAttachment::default()
+            },
+        }))
+    }
+
+    /// Every cached attachment (of one container, if given).
+    pub fn cached_attachments(&self, container_id: Option<&str>) -> Result<Vec<CachedAttachment>> {
+        self.cache.attachments(container_id)
+    }
+
+    fn exec_options(&self) -> ExecOptions {
+        ExecOptions { timeout: self.timeout(), ..ExecOptions::default() }
+    }
+
+    fn run(&self, env: &BaseEnv, plugin: &PluginConf, call: &Call<'_>, stdin: &[u8]) -> Result<ExecOutput> {
+        let path = exec::find_plugin(&plugin.plugin_type, &self.bin_dirs)?;
+        let rt = call.rt;
+        let vars = CniVars {
+            command: call.command,
+            container_id: rt.map_or("", |r| r.container_id.as_str()),
+            netns: rt.map_or("", |r| r.netns.as_str()),
+            ifname: rt.map_or("", |r| r.ifname.as_str()),
+            args: call.cni_args,
+            path: &self.cni_path,
+        };
+        let envp = exec::build_env(env, &vars);
+        exec::exec_plugin(&path, call.command, stdin, &envp, &self.exec_options())
+    }
+
+    fn warn(&self, msg: &str) {
+        if let Some(sink) = &self.warnings {
+            sink(msg);
+        }
+    }
+}
+
+/// The list's version, which must be one this library speaks.
+fn known_version(list: &NetworkConfigList) -> Result<Version> {
+    let version = list.version()?;
+    if version.is_known() {
+        Ok(version)
+    } else {
+        Err(Error::Version(format!(
+            "network {:?}: CNI version {:?} is not supported (supported: 0.1.0 to {})",
+            list.name,
+            list.cni_version,
+            Version::CURRENT
+        )))
+    }
+}
+
+/// The container id, network name and interface name must be valid: they name the cache file
+/// and are handed to plugins. The netns path must be a clean string.
+fn validate_attachment(list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
+    validate::container_id(&rt.container_id).map_err(Error::Invalid)?;
+    validate::network_name(&list.name).map_err(Error::Invalid)?;
+    validate::interface_name(&rt.ifname).map_err(Error::Invalid)?;
+    if rt.netns.contains('\0') {
+        return Err(Error::Invalid(CniError::new(codes::INVALID_ENVIRONMENT, "invalid netns path", "contains NUL")));
+    }
+    Ok(())
+}
+
+/// `CNI_ARGS` is `K=V;K=V`: keys and values that would change its meaning are refused.
+fn cni_args_string(args: &[(String, String)]) -> Result<String> {
+    let mut out = String::new();
+    for (key, value) in args {
+        if key.is_empty() || key.contains(['=', ';', '\0']) || value.contains([';', '\0']) {
+            return Err(Error::Invalid(CniError::new(
+                codes::INVALID_ENVIRONMENT,
+                "invalid CNI_ARGS pair",
+                format!("{key:?}={value:?}"),
+            )));
+        }
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(key);
+        out.push('=');
+        out.push_str(value);
+    }
+    Ok(out)
+}
+
+/// DEL and CHECK repeat ADD's parameters: when the caller gives no args or no capability args,
+/// the ones cached at ADD are used (portmap, for one, removes its rules only when it gets the
+/// same port mappings again).
+fn with_cached_args(rt: &RuntimeConf, cached: Option<&CachedAttachment>) -> RuntimeConf {
+    let mut merged = rt.clone();
+    if let Some(cached) = cached {
+        if merged.args.is_empty() {
+            merged.args = cached.cni_args.clone();
+        }
+        if merged.capability_args.is_empty() {
+            merged.capability_args = cached.capability_args.clone();
+        }
+    }
+    merged
+}
+
+fn plugin_context(plugin: &PluginConf, command: &str, error: Error) -> Error {
+    Error::result(format!("plugin type={:?} failed ({command}): {error}", plugin.plugin_type))
+}
+
+/// Decodes a VERSION answer like libcni: `cniVersion` is required; `supportedVersions` may be
+/// missing only for 0.2.0 plugins, which support 0.1.0 and 0.2.0.
+fn decode_version_info(stdout: &[u8]) -> Result<PluginInfo> {
+    let bad = |why: String| Error::result(format!("decoding version info: {why}"));
+    let value: Value = serde_json::from_slice(stdout).map_err(|e| bad(e.to_string()))?;
+    let cni_version = match value.get("cniVersion") {
+        Some(Value::String(v)) if !v.is_empty() => v.clone(),
+        _ => return Err(bad("missing field cniVersion".into())),
+    };
+    let supported_versions = match value.get("supportedVersions") {
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("supportedVersions must hold strings".into())))
+            .collect::<Result<Vec<_>>>()?,
+        None | Some(Value::Array(_)) if cni_version == "0.2.0" => vec!["0.1.0".into(), "0.2.0".into()],
+        _ => return Err(bad("missing field supportedVersions".into())),
+    };
+    Ok(PluginInfo { cni_version, supported_versions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cni_args_are_joined_and_checked() {
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(cni_args_string(&pairs(&[("IgnoreUnknown", "1"), ("K8S_POD_NAME", "p")])).unwrap(), "IgnoreUnknown=1;K8S_POD_NAME=p");
+        assert_eq!(cni_args_string(&[]).unwrap(), "");
+        assert_eq!(cni_args_string(&pairs(&[("A", "b=c")])).unwrap(), "A=b=c");
+        for bad in [("", "v"), ("a=b", "v"), ("a;b", "v"), ("a", "v;w"), ("a\0", "v")] {
+            let e = cni_args_string(&pairs(&[bad])).unwrap_err();
+            assert_eq!(e.code(), codes::INVALID_ENVIRONMENT, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn version_info_decoding() {
+        let info = decode_version_info(br#"{"cniVersion":"1.0.0","supportedVersions":["0.1.0","1.0.0"]}"#).unwrap();
+        assert_eq!(info.supported_versions, ["0.1.0", "1.0.0"]);
+        let old = decode_version_info(br#"{"cniVersion":"0.2.0"}"#).unwrap();
+        assert_eq!(old.supported_versions, ["0.1.0", "0.2.0"]);
+        assert_eq!(
+            decode_version_info(br#"{"cniVersion":"0.3.0"}"#).unwrap_err().to_string(),
+            "decoding version info: missing field supportedVersions"
+        );
+        assert_eq!(
+            decode_version_info(br#"{"supportedVersions":["0.1.0"]}"#).unwrap_err().to_string(),
+            "decoding version info: missing field cniVersion"
+        );
+        assert!(decode_version_info(b"{").unwrap_err().to_string().starts_with("decoding version info: "));
+    }
+
+    #[test]
+    fn cached_args_fill_only_what_is_missing() {
+        let cached = CachedAttachment {
+            cni_args: vec![("IgnoreUnknown".into(), "1".into())],
+            capability_args: serde_json::json!({"portMappings": []}).as_object().unwrap().clone(),
+            ..CachedAttachment::default()
+        };
+        let rt = RuntimeConf { container_id: "c".into(), ..RuntimeConf::default() };
+        let merged = with_cached_args(&rt, Some(&cached));
+        assert_eq!(merged.args, cached.cni_args);
+        assert_eq!(merged.capability_args, cached.capability_args);
+        let own = RuntimeConf { args: vec![("X".into(), "y".into())], ..rt };
+        assert_eq!(with_cached_args(&own, Some(&cached)).args, own.args);
+    }
+}

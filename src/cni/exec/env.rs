@@ -1,0 +1,157 @@
+//! The environment a plugin runs with: the caller's (filtered) plus the six CNI variables of the call.
+
+use std::collections::HashMap;
+use std::ffi::{CString, OsString};
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+
+/// Variable-name prefixes never passed to plugins (compared case-insensitively; iSulad filters the first three).
+const PROXY_PREFIXES: [&[u8]; 5] = [b"no_proxy", b"http_proxy", b"https_proxy", b"all_proxy", b"ftp_proxy"];
+
+/// The caller's environment as plugins should inherit it: captured once per operation, without proxy variables
+/// (names starting, case-insensitively, with no_proxy, http_proxy, https_proxy, all_proxy, ftp_proxy), without the
+/// caller's own CNI_* variables (the library always sets the six itself), and well-formed (no NUL, no empty name or
+/// name containing `=`, no duplicate name: the last value wins).
+#[derive(Clone, Default)]
+pub struct BaseEnv {
+    pub(super) entries: Vec<CString>,
+}
+
+impl BaseEnv {
+    /// Reads the process environment; never writes it.
+    pub fn capture() -> BaseEnv {
+        BaseEnv::from_vars(std::env::vars_os())
+    }
+
+    pub fn from_vars<I: IntoIterator<Item = (OsString, OsString)>>(vars: I) -> BaseEnv {
+        let mut entries = Vec::new();
+        let mut positions: HashMap<OsString, usize> = HashMap::new();
+        for (name, value) in vars {
+            if !inheritable(name.as_bytes()) {
+                continue;
+            }
+            let Some(entry) = env_entry(name.as_bytes(), value.as_bytes()) else { continue };
+            match positions.get(&name) {
+                Some(&at) => entries[at] = entry,
+                None => {
+                    positions.insert(name, entries.len());
+                    entries.push(entry);
+                }
+            }
+        }
+        BaseEnv { entries }
+    }
+}
+
+/// Values stay out of debug output: the environment may hold credentials.
+impl fmt::Debug for BaseEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BaseEnv").field("vars", &self.entries.len()).finish()
+    }
+}
+
+fn inheritable(name: &[u8]) -> bool {
+    let is_proxy = PROXY_PREFIXES
+        .iter()
+        .any(|prefix| name.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)));
+    !name.is_empty() && !name.contains(&b'=') && !name.starts_with(b"CNI_") && !is_proxy
+}
+
+/// `name=value`, or None when it contains a NUL byte (it cannot be passed to exec).
+fn env_entry(name: &[u8], value: &[u8]) -> Option<CString> {
+    let mut entry = Vec::with_capacity(name.len() + 1 + value.len());
+    entry.extend_from_slice(name);
+    entry.push(b'=');
+    entry.extend_from_slice(value);
+    CString::new(entry).ok()
+}
+
+/// The six CNI variables of one plugin call (empty strings where unused, as libcni sets all six).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CniVars<'a> {
+    pub command: &'a str,
+    pub container_id: &'a str,
+    pub netns: &'a str,
+    pub ifname: &'a str,
+    pub args: &'a str,
+    pub path: &'a str,
+}
+
+/// envp for the plugin: the six CNI_* first (in libcni's order), then the base env. Entries containing NUL are
+/// skipped.
+pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
+    let cni = [
+        ("CNI_COMMAND", vars.command),
+        ("CNI_CONTAINERID", vars.container_id),
+        ("CNI_NETNS", vars.netns),
+        ("CNI_ARGS", vars.args),
+        ("CNI_IFNAME", vars.ifname),
+        ("CNI_PATH", vars.path),
+    ];
+    let mut env = Vec::with_capacity(cni.len() + base.entries.len());
+    env.extend(cni.iter().filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes())));
+    env.extend(base.entries.iter().cloned());
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        pairs.iter().map(|(name, value)| (OsString::from(name), OsString::from(value))).collect()
+    }
+
+    fn strings(env: &[CString]) -> Vec<String> {
+        env.iter().map(|entry| entry.to_str().unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn base_env_filters_and_dedups() {
+        let mut vars = os(&[
+            ("PATH", "/bin"),
+            ("HTTP_PROXY", "x"),
+            ("https_proxy", "x"),
+            ("No_Proxy_Extra", "x"),
+            ("ALL_PROXY", "x"),
+            ("ftp_proxy", "x"),
+            ("CNI_PATH", "/evil"),
+            ("CNI_NETNS_OVERRIDE", "1"),
+            ("cni_lower", "kept"),
+            ("A=B", "bad name"),
+            ("", "empty name"),
+            ("HOME", "/root"),
+            ("PATH", "/usr/bin"),
+            ("MY_HTTP_PROXY", "kept"),
+        ]);
+        vars.push((OsString::from("NUL"), OsString::from("a\0b")));
+        let base = BaseEnv::from_vars(vars);
+        assert_eq!(strings(&base.entries), ["PATH=/usr/bin", "cni_lower=kept", "HOME=/root", "MY_HTTP_PROXY=kept"]);
+        assert_eq!(format!("{base:?}"), "BaseEnv { vars: 4 }");
+    }
+
+    #[test]
+    fn capture_reads_the_process_env() {
+        assert_eq!(BaseEnv::capture().entries, BaseEnv::from_vars(std::env::vars_os()).entries);
+    }
+
+    #[test]
+    fn build_env_puts_the_six_first() {
+        let base = BaseEnv::from_vars(os(&[("PATH", "/bin"), ("CNI_ARGS", "old")]));
+        let vars = CniVars { command: "DEL", container_id: "c", args: "K=V;A=B", ..CniVars::default() };
+        assert_eq!(
+            strings(&build_env(&base, &vars)),
+            [
+                "CNI_COMMAND=DEL",
+                "CNI_CONTAINERID=c",
+                "CNI_NETNS=",
+                "CNI_ARGS=K=V;A=B",
+                "CNI_IFNAME=",
+                "CNI_PATH=",
+                "PATH=/bin"
+            ]
+        );
+        let bad = CniVars { command: "ADD", args: "a\0b", ..CniVars::default() };
+        assert!(!strings(&build_env(&base, &bad)).iter().any(|entry| entry.starts_with("CNI_ARGS")));
+    }
+}

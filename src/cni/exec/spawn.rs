@@ -1,0 +1,230 @@
+//! Starting a plugin with posix_spawn (no fork in the multithreaded host), and owning it until it is reaped.
+
+use std::ffi::CString;
+use std::fmt;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::spawn::{posix_spawn, PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags};
+use nix::sys::signal::{kill, killpg, SigSet, Signal};
+use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
+use nix::unistd::{pipe2, Pid};
+
+use super::Backoff;
+
+/// Retries of a spawn failing with ETXTBSY (a binary still being installed): 1 ms, doubling, ~0.5 s in all.
+const ETXTBSY_FIRST: Duration = Duration::from_millis(1);
+const ETXTBSY_BUDGET: Duration = Duration::from_millis(500);
+
+/// How the plugin ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Exit {
+    Code(i32),
+    /// The signal's name ("unknown" for one nix cannot name, e.g. a real-time signal).
+    Signal(&'static str),
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Code(code) => write!(f, "exit status {code}"),
+            Exit::Signal(name) => write!(f, "signal: {name}"),
+        }
+    }
+}
+
+/// A spawned plugin, leader of its own process group. Dropping it unreaped kills the group and reaps it, so no error
+/// path leaves a zombie or a runaway plugin behind.
+pub(super) struct Child {
+    pid: Pid,
+    /// Reaped, by us or by another waiter of the host: the pid may be reused, so it is never signalled or waited for
+    /// again.
+    reaped: bool,
+}
+
+impl Child {
+    /// Starts `path` with fresh stdio pipes; returns it with the parent's non-blocking pipe ends: stdin, stdout,
+    /// stderr. ETXTBSY is retried while time remains before `deadline`.
+    pub(super) fn spawn(
+        path: &Path,
+        env: &[CString],
+        deadline: Option<Instant>,
+    ) -> Result<(Child, [OwnedFd; 3]), String> {
+        let argv = CString::new(path.as_os_str().as_bytes()).map_err(|_| "plugin path contains a NUL byte")?;
+        let pipes = || -> nix::Result<_> { Ok([pipe_above_stdio()?, pipe_above_stdio()?, pipe_above_stdio()?]) };
+        let [(stdin_r, stdin_w), (stdout_r, stdout_w), (stderr_r, stderr_w)] =
+            pipes().map_err(|e| format!("creating pipes: {e}"))?;
+        let attr = spawn_attr().map_err(|e| format!("preparing spawn attributes: {e}"))?;
+        let request = Request { path, argv: [argv], env, attr, stdio: [&stdin_r, &stdout_w, &stderr_w] };
+        let pid = request.retrying(deadline).map_err(|e| match e {
+            Errno::ETXTBSY => format!("{e} (the binary stayed open for writing; retried for up to {ETXTBSY_BUDGET:?})"),
+            e => e.to_string(),
+        })?;
+        let child = Child { pid, reaped: false };
+        let parent_ends = [stdin_w, stdout_r, stderr_r];
+        for fd in &parent_ends {
+            fcntl(fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
+        }
+        Ok((child, parent_ends))
+    }
+
+    /// Whether the plugin has exited, without reaping it: while its zombie exists its pid (= the process group id)
+    /// cannot be reused, so a later `kill_group` can only hit the plugin's own descendants.
+    pub(super) fn has_exited(&mut self) -> nix::Result<bool> {
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        loop {
+            match waitid(Id::Pid(self.pid), flags) {
+                Ok(WaitStatus::StillAlive) => return Ok(false),
+                // Exited with a status nix cannot decode (a real-time signal): `reap` reports it.
+                Ok(_) | Err(Errno::EINVAL) => return Ok(true),
+                Err(Errno::ECHILD) => {
+                    self.reaped = true;
+                    return Ok(true);
+                }
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// SIGKILL to the plugin's process group, and to the plugin itself in case it moved to another group. Nothing
+    /// once it is reaped; before, its zombie keeps both ids from being reused. ESRCH only means they are gone.
+    pub(super) fn kill_group(&self) {
+        if self.reaped {
+            return;
+        }
+        let _ = killpg(self.pid, Signal::SIGKILL);
+        let _ = kill(self.pid, Signal::SIGKILL);
+    }
+
+    /// Waits for the plugin's exit status; ECHILD when another waiter of the host took it.
+    pub(super) fn reap(&mut self) -> nix::Result<Exit> {
+        if self.reaped {
+            return Err(Errno::ECHILD);
+        }
+        loop {
+            let exit = match waitpid(self.pid, None) {
+                Ok(WaitStatus::Exited(_, code)) => Exit::Code(code),
+                Ok(WaitStatus::Signaled(_, signal, _)) => Exit::Signal(signal.as_str()),
+                Err(Errno::EINVAL) => Exit::Signal("unknown"),
+                Err(Errno::ECHILD) => {
+                    self.reaped = true;
+                    return Err(Errno::ECHILD);
+                }
+                Err(Errno::EINTR) | Ok(_) => continue,
+                Err(e) => return Err(e),
+            };
+            self.reaped = true;
+            return Ok(exit);
+        }
+    }
+
+    pub(super) fn terminate(&mut self) {
+        self.kill_group();
+        let _ = self.reap();
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.terminate();
+        }
+    }
+}
+
+/// Everything one posix_spawn call needs.
+struct Request<'a> {
+    path: &'a Path,
+    argv: [CString; 1],
+    env: &'a [CString],
+    attr: PosixSpawnAttr,
+    /// The child's ends of the pipes, to become its fds 0, 1 and 2.
+    stdio: [&'a OwnedFd; 3],
+}
+
+impl Request<'_> {
+    /// `once`, retried with backoff while the binary is busy being written (ETXTBSY) and the deadline allows, and once
+    /// more with fresh close actions if one named an fd that another thread closed meanwhile (EBADF).
+    fn retrying(&self, deadline: Option<Instant>) -> nix::Result<Pid> {
+        let mut busy = Backoff::new(0, ETXTBSY_FIRST, ETXTBSY_BUDGET);
+        let mut slept = Duration::ZERO;
+        let mut rescanned = false;
+        loop {
+            match self.once() {
+                Err(Errno::ETXTBSY) if slept < ETXTBSY_BUDGET => {
+                    let pause = busy.step();
+                    if deadline.is_some_and(|deadline| Instant::now() + pause >= deadline) {
+                        return Err(Errno::ETXTBSY);
+                    }
+                    thread::sleep(pause);
+                    slept += pause;
+                }
+                Err(Errno::EBADF) if !rescanned => rescanned = true,
+                spawned => return spawned,
+            }
+        }
+    }
+
+    /// One posix_spawn: the pipe ends become fds 0–2 and every other fd open in the process right now is closed.
+    fn once(&self) -> nix::Result<Pid> {
+        let mut actions = PosixSpawnFileActions::init()?;
+        for (target, fd) in (0..).zip(self.stdio) {
+            actions.add_dup2(fd.as_raw_fd(), target)?;
+        }
+        for fd in open_fds_above_stdio()? {
+            // Refused only for an fd beyond RLIMIT_NOFILE, which the child could not close either.
+            let _ = actions.add_close(fd);
+        }
+        posix_spawn(self.path, &actions, &self.attr, &self.argv, self.env)
+    }
+}
+
+/// A close-on-exec pipe with both ends above fd 2, so the dup2 actions onto 0–2 cannot clobber one another even in a
+/// host running with its standard fds closed.
+fn pipe_above_stdio() -> nix::Result<(OwnedFd, OwnedFd)> {
+    let mut low = Vec::new(); // keeps fds 0–2 taken until a pipe lands above them
+    for _ in 0..4 {
+        let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
+        if read_end.as_raw_fd() > 2 && write_end.as_raw_fd() > 2 {
+            return Ok((read_end, write_end));
+        }
+        low.extend([read_end, write_end]);
+    }
+    Err(Errno::EMFILE)
+}
+
+/// New process group (so a timeout can kill every descendant), empty signal mask and default dispositions for every
+/// signal: a plugin must not inherit the host's blocked or ignored signals.
+fn spawn_attr() -> nix::Result<PosixSpawnAttr> {
+    let mut attr = PosixSpawnAttr::init()?;
+    attr.set_flags(
+        PosixSpawnFlags::POSIX_SPAWN_SETPGROUP
+            | PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK
+            | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF,
+    )?;
+    attr.set_pgroup(Pid::from_raw(0))?;
+    attr.set_sigmask(&SigSet::empty())?;
+    attr.set_sigdefault(&SigSet::all())?;
+    Ok(attr)
+}
+
+/// The fds >= 3 open in this process. Every one gets a close action: whether it is close-on-exec cannot be asked
+/// without `unsafe` (nix's fcntl needs a BorrowedFd), and closing a close-on-exec fd early changes nothing. The
+/// listing's own directory fd is included; it is closed by then, and glibc and musl ignore closing a closed fd.
+fn open_fds_above_stdio() -> nix::Result<Vec<RawFd>> {
+    let to_errno = |e: std::io::Error| e.raw_os_error().map_or(Errno::EIO, Errno::from_raw);
+    let mut fds = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").map_err(to_errno)? {
+        let name = entry.map_err(to_errno)?.file_name();
+        if let Some(fd) = name.to_str().and_then(|name| name.parse::<RawFd>().ok()).filter(|fd| *fd > 2) {
+            fds.push(fd);
+        }
+    }
+    Ok(fds)
+}

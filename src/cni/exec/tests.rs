@@ -1,0 +1,446 @@
+//! Exec tests with small `#!/bin/sh` scripts as fake plugins.
+
+use std::ffi::{CString, OsString};
+use std::fs::{self, Permissions};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::stat::Mode;
+use nix::sys::wait::{waitpid, WaitPidFlag};
+use nix::unistd::Pid;
+
+use super::*;
+
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn env() -> Vec<CString> {
+    let vars = CniVars {
+        command: "ADD",
+        container_id: "c1",
+        netns: "/run/netns/x",
+        ifname: "eth0",
+        args: "",
+        path: "/opt/cni/bin",
+    };
+    build_env(&BaseEnv::capture(), &vars)
+}
+
+fn run(path: &Path, stdin: &[u8], opts: &ExecOptions) -> Result<ExecOutput> {
+    exec_plugin(path, "ADD", stdin, &env(), opts)
+}
+
+fn with_timeout(ms: u64) -> ExecOptions {
+    ExecOptions { timeout: Some(Duration::from_millis(ms)), ..ExecOptions::default() }
+}
+
+fn plugin_error(result: Result<ExecOutput>) -> (String, String, CniError) {
+    match result {
+        Err(Error::Plugin { plugin, command, error }) => (plugin, command, error),
+        other => panic!("expected a plugin error, got {other:?}"),
+    }
+}
+
+fn read_pid(path: &Path) -> i32 {
+    fs::read_to_string(path).unwrap().trim().parse().unwrap()
+}
+
+/// Our child, and reaped: waitpid no longer knows it.
+fn assert_reaped(pid: i32) {
+    assert_eq!(waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)), Err(Errno::ECHILD));
+}
+
+/// Dead (gone or a zombie of whoever inherited it) within a second.
+fn assert_dies(pid: i32) {
+    let until = Instant::now() + Duration::from_secs(1);
+    loop {
+        let state = fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+        let dead = state
+            .as_deref()
+            .and_then(|s| s.rsplit_once(')'))
+            .is_none_or(|(_, rest)| rest.trim_start().starts_with('Z'));
+        if dead {
+            return;
+        }
+        assert!(Instant::now() < until, "process {pid} still alive");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn find_plugin_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    fs::create_dir_all(a.join("dir-plugin")).unwrap();
+    fs::create_dir_all(&b).unwrap();
+    fs::write(a.join("bridge"), "").unwrap();
+    fs::write(b.join("bridge"), "").unwrap();
+    fs::write(b.join("dir-plugin"), "").unwrap();
+    std::os::unix::fs::symlink(b.join("bridge"), a.join("link")).unwrap();
+    std::os::unix::fs::symlink(a.join("missing"), a.join("dangling")).unwrap();
+    let dirs = vec![PathBuf::new(), a.clone(), b.clone()];
+    assert_eq!(find_plugin("bridge", &dirs).unwrap(), a.join("bridge"));
+    assert_eq!(find_plugin("dir-plugin", &dirs).unwrap(), b.join("dir-plugin"));
+    assert_eq!(find_plugin("link", &dirs).unwrap(), a.join("link"));
+    let err = find_plugin("dangling", &dirs).unwrap_err();
+    assert!(matches!(&err, Error::PluginNotFound { plugin, paths } if plugin == "dangling" && paths == &dirs));
+    let msg = |name: &str, dirs: &[PathBuf]| find_plugin(name, dirs).unwrap_err().to_string();
+    assert_eq!(
+        msg("nope", std::slice::from_ref(&a)),
+        format!("failed to find plugin \"nope\" in path [{}]", a.display())
+    );
+    assert_eq!(msg("", &dirs), "no plugin name provided");
+    assert_eq!(msg("../x", &dirs), "invalid plugin name: ../x");
+    assert_eq!(msg("a/bridge", &dirs), "invalid plugin name: a/bridge");
+    assert_eq!(msg("..", &dirs), "invalid plugin name: ..");
+    assert_eq!(msg(".", &dirs), "invalid plugin name: .");
+    assert_eq!(msg("x\0y", &dirs), "invalid plugin name: x\0y");
+    assert_eq!(msg("bridge", &[]), "no paths provided");
+    assert!(matches!(find_plugin("bridge", &[PathBuf::new()]), Err(Error::PluginNotFound { .. })));
+}
+
+#[test]
+fn stdin_is_delivered_byte_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("copy");
+    let path = script(tmp.path(), "cat", &format!("cat > '{}'; echo '{{}}'", copy.display()));
+    let input: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let out = run(&path, &input, &ExecOptions::default()).unwrap();
+    assert_eq!(out.stdout, b"{}\n");
+    assert!(out.stderr.is_empty());
+    assert_eq!(fs::read(copy).unwrap(), input);
+}
+
+#[test]
+fn env_is_exactly_as_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "env", "cat /proc/$$/environ");
+    let mut vars: Vec<(OsString, OsString)> = vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())];
+    vars.extend(
+        [("HTTP_PROXY", "http://proxy"), ("CNI_PATH", "/caller"), ("FOO", "bar")].map(|(n, v)| (n.into(), v.into())),
+    );
+    let cni = CniVars {
+        command: "ADD",
+        container_id: "c1",
+        netns: "/run/netns/x",
+        ifname: "eth0",
+        args: "K=V",
+        path: "/opt/cni/bin",
+    };
+    let env = build_env(&BaseEnv::from_vars(vars), &cni);
+    let out = exec_plugin(&path, "ADD", b"", &env, &ExecOptions::default()).unwrap();
+    let expected: Vec<u8> = env.iter().flat_map(|e| e.as_bytes_with_nul().to_vec()).collect();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&expected));
+    let seen = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(seen.split('\0').filter(|e| e.starts_with("CNI_PATH=")).count(), 1);
+    assert!(!seen.contains("PROXY"));
+}
+
+#[test]
+fn unread_large_stdin_does_not_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "lazy", "sleep 0.1; echo '{}'");
+    let mask_before = SigSet::thread_get_mask().unwrap();
+    let out = run(&path, &vec![b'x'; 1 << 20], &with_timeout(5000)).unwrap();
+    assert_eq!(out.stdout, b"{}\n");
+    assert_eq!(SigSet::thread_get_mask().unwrap(), mask_before);
+}
+
+#[test]
+fn large_stdout_and_stderr_are_read_concurrently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "big", "head -c 1048576 /dev/zero >&2; head -c 8388608 /dev/zero");
+    let out = run(&path, b"", &ExecOptions::default()).unwrap();
+    assert_eq!(out.stdout.len(), 8 << 20);
+    assert_eq!(out.stderr.len(), DEFAULT_MAX_STDERR);
+}
+
+#[test]
+fn stdout_over_the_cap_fails_and_kills() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let path =
+        script(tmp.path(), "chatty", &format!("echo $$ > '{}'; head -c 5000 /dev/zero; sleep 5", pid_file.display()));
+    let opts = ExecOptions { max_stdout: 1000, ..ExecOptions::default() };
+    let started = Instant::now();
+    let err = run(&path, b"", &opts).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(err.to_string(), format!("exec of plugin {path:?} failed: plugin output exceeds 1000 bytes"));
+    assert_reaped(read_pid(&pid_file));
+}
+
+#[test]
+fn exactly_the_cap_is_fine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "exact", "head -c 1000 /dev/zero; head -c 100 /dev/zero >&2");
+    let opts = ExecOptions { max_stdout: 1000, max_stderr: 10, ..ExecOptions::default() };
+    let out = run(&path, b"", &opts).unwrap();
+    assert_eq!((out.stdout.len(), out.stderr.len()), (1000, 10));
+}
+
+#[test]
+fn error_object_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(
+        tmp.path(),
+        "failer",
+        r#"echo '{"cniVersion":"1.0.0","code":7,"msg":"bad config","details":"d"}'; echo noise >&2; exit 1"#,
+    );
+    let (plugin, command, error) = plugin_error(exec_plugin(&path, "DEL", b"{}", &env(), &ExecOptions::default()));
+    assert_eq!((plugin.as_str(), command.as_str()), ("failer", "delete"));
+    assert_eq!(error, CniError::new(7, "bad config", "d"));
+
+    let path = script(tmp.path(), "terse", r#"echo '{"code":11,"msg":"later"}'; echo '  from stderr ' >&2; exit 1"#);
+    let (_, command, error) = plugin_error(exec_plugin(&path, "CHECK", b"", &env(), &ExecOptions::default()));
+    assert_eq!(command, "check");
+    assert_eq!(error, CniError::new(11, "later", "from stderr"));
+}
+
+#[test]
+fn unparsable_stdout_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, stdout) in [
+        ("text", "not json"),
+        ("result", r#"{"cniVersion":"1.0.0","ips":[]}"#),
+        ("negative", r#"{"code":-1,"msg":"x"}"#),
+    ] {
+        let path = script(tmp.path(), name, &format!("echo '{stdout}'; exit 1"));
+        let (_, _, error) = plugin_error(run(&path, b"", &ExecOptions::default()));
+        let printed = format!("{stdout}\n");
+        let json_error = serde_json::from_str::<CniError>(&printed).unwrap_err();
+        let msg = format!("netplugin failed but error parsing its diagnostic message {printed:?}: {json_error}");
+        assert_eq!(error, CniError::new(codes::INTERNAL, msg, ""), "{name}");
+    }
+}
+
+#[test]
+fn stderr_is_the_fallback_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "stderr", "echo ' it \"broke\"' >&2; exit 2");
+    let (_, _, error) = plugin_error(run(&path, b"", &ExecOptions::default()));
+    assert_eq!(error, CniError::new(codes::INTERNAL, r#"netplugin failed: "it \"broke\"": exit status 2"#, ""));
+}
+
+#[test]
+fn silent_failure_reports_the_exit_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "silent", "exit 3");
+    let err = run(&path, b"", &ExecOptions::default()).unwrap_err();
+    assert_eq!(err.code(), codes::INTERNAL);
+    assert_eq!(
+        err.to_string(),
+        "plugin type=\"silent\" failed (add): netplugin failed with no error message: exit status 3"
+    );
+}
+
+#[test]
+fn death_by_signal_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "segv", "ulimit -c 0; kill -SEGV $$");
+    let (_, _, error) = plugin_error(run(&path, b"", &ExecOptions::default()));
+    assert_eq!(error.msg, "netplugin failed with no error message: signal: SIGSEGV");
+    let path = script(tmp.path(), "segv2", "echo bye >&2; kill -TERM $$");
+    let (_, _, error) = plugin_error(run(&path, b"", &ExecOptions::default()));
+    assert_eq!(error.msg, "netplugin failed: \"bye\": signal: SIGTERM");
+}
+
+#[test]
+fn timeout_kills_the_whole_group() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (pid_file, gc_file) = (tmp.path().join("pid"), tmp.path().join("gc"));
+    let body = format!("sleep 30 & echo $! > '{}'; echo $$ > '{}'; sleep 30", gc_file.display(), pid_file.display());
+    let path = script(tmp.path(), "slow", &body);
+    let started = Instant::now();
+    let err = exec_plugin(&path, "DEL", b"{}", &env(), &with_timeout(300)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(1300), "{:?}", started.elapsed());
+    assert!(
+        matches!(&err, Error::Timeout { command, after, .. } if command == "delete" && *after == Duration::from_millis(300))
+    );
+    assert_eq!(err.code(), codes::TRY_AGAIN_LATER);
+    assert_reaped(read_pid(&pid_file));
+    assert_dies(read_pid(&gc_file));
+}
+
+#[test]
+fn zero_timeout_does_not_start_the_plugin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = tmp.path().join("ran");
+    let path = script(tmp.path(), "never", &format!("touch '{}'", marker.display()));
+    assert!(matches!(run(&path, b"", &with_timeout(0)), Err(Error::Timeout { after: Duration::ZERO, .. })));
+    let huge = ExecOptions { timeout: Some(Duration::MAX), ..ExecOptions::default() };
+    assert!(run(&path, b"", &huge).is_ok());
+    assert!(marker.exists());
+}
+
+#[test]
+fn grandchild_holding_stdout_does_not_hang_us() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (pid_file, gc_file) = (tmp.path().join("pid"), tmp.path().join("gc"));
+    let body = format!(
+        "echo '{{\"ok\":1}}'; (sleep 30; echo late) & echo $! > '{}'; echo $$ > '{}'",
+        gc_file.display(),
+        pid_file.display()
+    );
+    let path = script(tmp.path(), "daemonizer", &body);
+    let started = Instant::now();
+    let out = run(&path, b"", &ExecOptions::default()).unwrap();
+    assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+    assert_eq!(out.stdout, b"{\"ok\":1}\n");
+    assert_reaped(read_pid(&pid_file));
+    assert_dies(read_pid(&gc_file));
+}
+
+#[test]
+fn closed_output_then_slow_exit_is_waited_for_until_the_deadline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "closer", "echo '{}'; exec >&- 2>&-; sleep 0.3");
+    let out = run(&path, b"", &with_timeout(5000)).unwrap();
+    assert_eq!(out.stdout, b"{}\n");
+    assert!(out.elapsed >= Duration::from_millis(300));
+    let path = script(tmp.path(), "closer2", "exec >&- 2>&-; sleep 30");
+    let started = Instant::now();
+    assert!(matches!(run(&path, b"", &with_timeout(200)), Err(Error::Timeout { .. })));
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn busy_binary_is_retried() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "installing", "echo ok");
+    let writer = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let closer = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        drop(writer);
+    });
+    let out = run(&path, b"", &ExecOptions::default()).unwrap();
+    closer.join().unwrap();
+    assert_eq!(out.stdout, b"ok\n");
+    assert!(out.elapsed >= Duration::from_millis(15), "{:?}", out.elapsed);
+}
+
+#[test]
+fn binary_busy_for_too_long_is_an_exec_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "stuck", "echo ok");
+    let _writer = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let started = Instant::now();
+    let err = run(&path, b"", &ExecOptions::default()).unwrap_err();
+    assert!((Duration::from_millis(500)..Duration::from_secs(2)).contains(&started.elapsed()));
+    let reason = "ETXTBSY: Text file busy (the binary stayed open for writing; retried for up to 500ms)";
+    assert_eq!(err.to_string(), format!("exec of plugin {path:?} failed: {reason}"));
+    // A deadline cuts the retries short instead of starting the plugin only to kill it.
+    let started = Instant::now();
+    assert!(matches!(run(&path, b"", &with_timeout(50)), Err(Error::Exec { .. })));
+    assert!(started.elapsed() < Duration::from_millis(100));
+}
+
+#[test]
+fn spawn_failures_are_exec_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("missing");
+    let err = run(&missing, b"", &ExecOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), format!("exec of plugin {missing:?} failed: ENOENT: No such file or directory"));
+    let plain = tmp.path().join("plain");
+    fs::write(&plain, "#!/bin/sh\n").unwrap();
+    assert!(
+        matches!(run(&plain, b"", &ExecOptions::default()), Err(Error::Exec { reason, .. }) if reason.starts_with("EACCES"))
+    );
+    let nul = PathBuf::from(OsString::from("/bin/a\0b"));
+    assert!(
+        matches!(run(&nul, b"", &ExecOptions::default()), Err(Error::Exec { reason, .. }) if reason == "plugin path contains a NUL byte")
+    );
+}
+
+#[test]
+fn host_fds_do_not_leak() {
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = tmp.path().join("leak-marker");
+    fs::write(&marker, "").unwrap();
+    let leaked = nix::fcntl::open(&marker, OFlag::O_RDONLY, Mode::empty()).unwrap();
+    assert!(fcntl(&leaked, FcntlArg::F_GETFD).unwrap() & libc::FD_CLOEXEC == 0);
+    let path = script(tmp.path(), "fds", "ls -l /proc/$$/fd/");
+    let out = run(&path, b"{}", &ExecOptions::default()).unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(listing.contains("pipe:"), "{listing}");
+    assert!(!listing.contains("leak-marker"), "{listing}");
+    drop(leaked);
+}
+
+/// Builtins only: while dash forks a command it blocks all signals, so its status must be read without forking.
+const SIGNALS_SCRIPT: &str = r#"
+while read -r line; do case $line in SigBlk*|SigIgn*) echo "$line";; esac; done < /proc/$$/status
+read -r stat < /proc/$$/stat; set -- $stat; echo "$1 $5""#;
+
+#[test]
+fn plugin_gets_clean_signals_and_its_own_group() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "signals", SIGNALS_SCRIPT);
+    let mut usr1 = SigSet::empty();
+    usr1.add(Signal::SIGUSR1);
+    let previous = usr1.thread_swap_mask(SigmaskHow::SIG_BLOCK).unwrap();
+    let out = run(&path, b"", &ExecOptions::default());
+    previous.thread_set_mask().unwrap();
+    let text = String::from_utf8(out.unwrap().stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["SigBlk:", "0000000000000000"]);
+    // The test harness ignores SIGPIPE; none of the standard signals may stay ignored. (glibc itself leaves its
+    // two internal signals, 32 and 33, ignored in a spawned child; the plugin's libc takes them over.)
+    let ignored = u64::from_str_radix(lines[1].trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_eq!(ignored & 0x7fff_ffff, 0, "{}", lines[1]);
+    let ids: Vec<&str> = lines[2].split(' ').collect();
+    assert_eq!(ids[0], ids[1], "pid and process group differ");
+}
+
+#[test]
+fn normal_exit_is_reaped_without_delay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let path = script(tmp.path(), "quick", &format!("echo $$ > '{}'", pid_file.display()));
+    let out = run(&path, b"{}", &ExecOptions::default()).unwrap();
+    assert!(out.elapsed < Duration::from_millis(500));
+    assert_reaped(read_pid(&pid_file));
+}
+
+#[test]
+fn command_labels_follow_libcni() {
+    assert_eq!(command_label("ADD"), "add");
+    assert_eq!(command_label("DEL"), "delete");
+    assert_eq!(command_label("CHECK"), "check");
+    assert_eq!(command_label("VERSION"), "version");
+}
+
+#[test]
+fn backoff_spins_then_doubles_up_to_the_cap() {
+    let mut backoff = Backoff::new(2, Duration::from_millis(1), Duration::from_millis(5));
+    let steps: Vec<u128> = (0..6).map(|_| backoff.step().as_micros()).collect();
+    assert_eq!(steps, [0, 0, 1000, 2000, 4000, 5000]);
+}
+
+#[test]
+fn exit_status_taken_by_another_waiter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let ready = tmp.path().join("ready");
+    let body =
+        format!("echo $$ > '{}'; mv '{}' '{}'; sleep 0.3", pid_file.display(), pid_file.display(), ready.display());
+    let path = script(tmp.path(), "stolen", &body);
+    let thief = thread::spawn(move || {
+        while !ready.exists() {
+            thread::sleep(Duration::from_millis(5));
+        }
+        waitpid(Pid::from_raw(read_pid(&ready)), None).unwrap()
+    });
+    let err = run(&path, b"", &with_timeout(5000)).unwrap_err();
+    assert!(matches!(thief.join().unwrap(), nix::sys::wait::WaitStatus::Exited(_, 0)));
+    let reason = "its exit status was taken by another waiter in this process (ECHILD)";
+    assert_eq!(err.to_string(), format!("exec of plugin {path:?} failed: {reason}"));
+}

@@ -1,0 +1,83 @@
+//! Serialises operations on the same key (a container id) while letting different keys run in
+//! parallel. The spec forbids parallel operations on one container, across all its attachments.
+
+use std::collections::HashSet;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+#[derive(Default)]
+pub struct KeyedLock {
+    busy: Mutex<HashSet<String>>,
+    freed: Condvar,
+}
+
+/// Holds a key until dropped.
+pub struct KeyGuard<'a> {
+    owner: &'a KeyedLock,
+    key: String,
+}
+
+impl KeyedLock {
+    pub fn new() -> KeyedLock {
+        KeyedLock::default()
+    }
+
+    /// Waits until no other guard holds `key`, then holds it.
+    pub fn lock(&self, key: &str) -> KeyGuard<'_> {
+        let mut busy = self.busy_set();
+        while busy.contains(key) {
+            busy = self.freed.wait(busy).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        busy.insert(key.to_string());
+        KeyGuard { owner: self, key: key.to_string() }
+    }
+
+    fn busy_set(&self) -> MutexGuard<'_, HashSet<String>> {
+        // The set stays consistent even if a holder panicked: guards still remove their key.
+        self.busy.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for KeyGuard<'_> {
+    fn drop(&mut self) {
+        self.owner.busy_set().remove(&self.key);
+        self.owner.freed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn same_key_is_exclusive_other_keys_are_not() {
+        let lock = Arc::new(KeyedLock::new());
+        let inside = Arc::new(AtomicUsize::new(0));
+        let max_inside = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (lock, inside, max_inside) = (lock.clone(), inside.clone(), max_inside.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        let _g = lock.lock("same");
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        max_inside.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_micros(200));
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(max_inside.load(Ordering::SeqCst), 1);
+
+        let a = lock.lock("a");
+        let b = lock.lock("b"); // would deadlock if keys were not independent
+        drop((a, b));
+        assert!(lock.busy_set().is_empty());
+    }
+}

@@ -1,0 +1,98 @@
+//! The single guard every export runs in: a panic becomes the export's failure value, and
+//! failures reach this thread's last error and the host's error channel.
+
+use std::cell::RefCell;
+use std::ffi::CString;
+use std::os::raw::{c_char, c_int};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+use crate::ffi::host::HOST;
+
+/// What an export returns when it fails.
+pub trait Failure {
+    fn failure() -> Self;
+}
+
+impl Failure for c_int {
+    fn failure() -> c_int {
+        -1
+    }
+}
+
+impl Failure for bool {
+    fn failure() -> bool {
+        false
+    }
+}
+
+impl Failure for () {
+    fn failure() {}
+}
+
+impl<T> Failure for *mut T {
+    fn failure() -> *mut T {
+        ptr::null_mut()
+    }
+}
+
+impl<T> Failure for *const T {
+    fn failure() -> *const T {
+        ptr::null()
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+}
+
+/// Runs an export's body: clears this thread's last error, reports an `Err` (or a panic) and
+/// returns the failure value for it.
+pub fn guard<R: Failure>(function: &str, body: impl FnOnce() -> Result<R, String>) -> R {
+    clear_last_error();
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(msg)) => {
+            report_error(&msg);
+            R::failure()
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            report_error(&format!("internal error in {function}: {what}"));
+            R::failure()
+        }
+    }
+}
+
+/// Sets this thread's last error and the daemon's error message.
+pub fn report_error(msg: &str) {
+    set_last_error(msg);
+    if let Some(set) = HOST.set_error_message {
+        let text = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
+        // SAFETY: iSulad's printf-style setter, given "%s" and a NUL-terminated string.
+        unsafe { set(c"%s".as_ptr(), text.as_ptr()) };
+    }
+}
+
+/// A message for a call that still succeeds (e.g. a missing optional plugin at create).
+pub fn report_warning(msg: &str) {
+    report_error(msg);
+}
+
+fn set_last_error(msg: &str) {
+    let text = CString::new(msg.replace('\0', "\\0")).ok();
+    LAST_ERROR.with(|e| *e.borrow_mut() = text);
+}
+
+fn clear_last_error() {
+    LAST_ERROR.with(|e| *e.borrow_mut() = None);
+}
+
+/// This thread's last error, valid until the next call on the thread.
+pub fn last_error() -> *const c_char {
+    LAST_ERROR.with(|e| e.borrow().as_ref().map_or(ptr::null(), |s| s.as_ptr()))
+}

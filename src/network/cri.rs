@@ -1,0 +1,121 @@
+//! The "cri" network type: Kubernetes pods on the CNI files of the conf dir that are not
+//! iSulad's own native networks. The first file (by path) is the default network.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use crate::cni::conf::{self, LoadedList, NetworkConfigList};
+use crate::network::attach::Planned;
+use crate::network::error::{NetError, NetResult};
+use crate::network::types::AttachRequest;
+use crate::network::NATIVE_FILE_PREFIX;
+
+pub const DEFAULT_INTERFACE: &str = "eth0";
+
+/// The loaded CRI networks.
+#[derive(Default)]
+struct Networks {
+    files: Vec<LoadedList>,
+    by_name: HashMap<String, Arc<NetworkConfigList>>,
+    warnings: Vec<String>,
+}
+
+impl Networks {
+    fn default_network(&self) -> Option<&Arc<NetworkConfigList>> {
+        self.files.first().map(|f| &f.list)
+    }
+}
+
+pub struct CriNetworks {
+    conf_dir: PathBuf,
+    store: RwLock<Networks>,
+}
+
+impl CriNetworks {
+    pub fn new(conf_dir: PathBuf) -> CriNetworks {
+        CriNetworks { conf_dir, store: RwLock::new(Networks::default()) }
+    }
+
+    /// Reloads the conf dir. Unchanged files are not parsed again (the daemon calls this every
+    /// few seconds); an emptied dir leaves no network, so `ready` turns false.
+    pub fn update(&self) -> NetResult<()> {
+        let previous = self.read().files.clone();
+        let scan = conf::scan_dir(&self.conf_dir, &|name| !name.starts_with(NATIVE_FILE_PREFIX), &previous)
+            .map_err(|e| NetError::exec(format!("cannot load CNI configurations from {}: {e}", self.conf_dir.display())))?;
+        let unchanged = scan.lists.len() == previous.len()
+            && scan.lists.iter().zip(&previous).all(|(a, b)| a.path == b.path && Arc::ptr_eq(&a.list, &b.list));
+        let mut warnings = scan.warnings;
+        let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
+        if !unchanged {
+            let mut by_name = HashMap::new();
+            for file in &scan.lists {
+                if by_name.contains_key(&file.list.name) {
+                    warnings.push(format!("Ignore CNI network: {}, because already exist", file.list.name));
+                } else {
+                    by_name.insert(file.list.name.clone(), file.list.clone());
+                }
+            }
+            store.files = scan.lists;
+            store.by_name = by_name;
+        }
+        store.warnings = warnings;
+        Ok(())
+    }
+
+    pub fn ready(&self) -> bool {
+        self.read().default_network().is_some()
+    }
+
+    /// Problems met by the last reload (skipped files, duplicate names).
+    pub fn warnings(&self) -> Vec<String> {
+        self.read().warnings.clone()
+    }
+
+    /// The networks of a pod: each extra network on its interface (one on the default
+    /// interface replaces the default network), then the default network.
+    pub fn plan(&self, req: &AttachRequest, lenient: bool) -> NetResult<Vec<Planned>> {
+        let store = self.read();
+        let default = store.default_network().cloned().ok_or_else(|| NetError::exec("Not found cni networks"))?;
+        let default_if = if req.default_interface.is_empty() { DEFAULT_INTERFACE } else { req.default_interface.as_str() };
+        let mut default_net = Planned { list: default.clone(), ifname: default_if.to_string(), with_annotations: true };
+        let mut plan = Vec::with_capacity(req.extra_nets.len() + 1);
+        for extra in &req.extra_nets {
+            let found = store.by_name.get(&extra.name).filter(|l| !Arc::ptr_eq(l, &default));
+            let Some(list) = found else {
+                if lenient {
+                    continue;
+                }
+                return Err(NetError::input(format!(
+                    "User defined network is in conflict with default network: {}",
+                    extra.name
+                )));
+            };
+            let net = Planned { list: list.clone(), ifname: extra.interface.clone(), with_annotations: true };
+            if extra.interface == default_if {
+                default_net = net;
+            } else {
+                plan.push(net);
+            }
+        }
+        plan.push(default_net);
+        if !lenient {
+            reject_duplicate_interfaces(&plan)?;
+        }
+        Ok(plan)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Networks> {
+        self.store.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Two networks on one interface would fail half-way through the ADDs; refuse up front.
+pub fn reject_duplicate_interfaces(plan: &[Planned]) -> NetResult<()> {
+    for (i, net) in plan.iter().enumerate() {
+        if plan[..i].iter().any(|other| other.ifname == net.ifname) {
+            return Err(NetError::input(format!("Interface {} is used by more than one network", net.ifname)));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! The "native" network type: iSulad's own bridge networks (`isula network create`), one
+//! `isulacni-<name>.conflist` per network in the conf dir.
+
+pub mod host;
+pub mod plan;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use ipnet::IpNet;
+use serde_json::Value;
+
+use crate::cni::conf::{self, LoadedList, NetworkConfigList};
+use crate::cni::exec;
+use crate::cni::runtime::CniConfig;
+use crate::cni::version::Version;
+use crate::network::attach::Planned;
+use crate::network::cri::reject_duplicate_interfaces;
+use crate::network::error::{NetError, NetResult};
+use crate::network::types::AttachRequest;
+use crate::network::NATIVE_FILE_PREFIX;
+use plan::{CreateRequest, Plugins, Used};
+
+/// Conf files are 0640 and the conf dir 0750, whatever the umask (iSulad's modes).
+pub const CONF_FILE_MODE: u32 = 0o640;
+pub const CONF_DIR_MODE: u32 = 0o750;
+/// When no plugin answers VERSION, iSulad writes this version.
+pub const DEFAULT_CNI_VERSION: &str = "1.0.0";
+/// The plugins of a native network, in chain order.
+const PLUGIN_TYPES: [&str; 4] = ["bridge", "portmap", "firewall", "dnsname"];
+
+/// One native network and the containers attached to it.
+pub struct NativeNet {
+    pub list: Arc<NetworkConfigList>,
+    /// The file it was loaded from (or written to).
+    pub path: PathBuf,
+    pub containers: Mutex<BTreeSet<String>>,
+}
+
+impl NativeNet {
+    fn containers(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.containers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A listed network: name, cniVersion and plugin types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkInfo {
+    pub name: String,
+    pub version: String,
+    pub plugins: Vec<String>,
+}
+
+/// What `create` made: the name, and a warning for the daemon when plugins are missing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Created {
+    pub name: String,
+    pub warning: Option<String>,
+}
+
+pub struct NativeNetworks {
+    conf_dir: PathBuf,
+    nets: RwLock<BTreeMap<String, Arc<NativeNet>>>,
+    /// Serialises create and rm, and keeps the parsed conf dir for the next create.
+    changes: Mutex<Vec<LoadedList>>,
+    warnings: Vec<String>,
+}
+
+impl NativeNetworks {
+    /// Loads every `isulacni-*` file of the conf dir, keyed by the network name inside it.
+    pub fn load(conf_dir: &Path) -> NetResult<NativeNetworks> {
+        let scan = conf::scan_dir(conf_dir, &|name| name.starts_with(NATIVE_FILE_PREFIX), &[])
+            .map_err(|e| NetError::exec(format!("cannot load native networks from {}: {e}", conf_dir.display())))?;
+        let mut warnings = scan.warnings;
+        let mut nets = BTreeMap::new();
+        for file in scan.lists {
+            if nets.contains_key(&file.list.name) {
+                warnings.push(format!("Ignore native network: {}, because already exist", file.list.name));
+                continue;
+            }
+            let net = NativeNet { list: file.list.clone(), path: file.path.clone(), containers: Mutex::default() };
+            nets.insert(file.list.name.clone(), Arc::new(net));
+        }
+        Ok(NativeNetworks {
+            conf_dir: conf_dir.to_path_buf(),
+            nets: RwLock::new(nets),
+            changes: Mutex::new(Vec::new()),
+            warnings,
+        })
+    }
+
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn ready(&self) -> bool {
+        !self.read().is_empty()
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.read().contains_key(name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<NativeNet>> {
+        self.read().get(name).cloned()
+    }
+
+    /// `isula network create`: allocates, writes `isulacni-<name>.conflist` atomically and makes
+    /// the network usable at once. Creates are serialised, so two racing for a name or subnet
+    /// cannot both win.
+    pub fn create(&self, req: &CreateRequest, cni: &CniConfig) -> NetResult<Created> {
+        let mut scanned = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let (used, files) = self.used(&scanned)?;
+        *scanned = files;
+        let (present, missing) = present_plugins(cni);
+        let version = newest_common_version(cni, &present);
+        let plugins = Plugins { dnsname: present.iter().any(|p| p == "dnsname") };
+        let new = plan::plan(req, &used, &version, &plugins)?;
+        let path = self.conf_dir.join(format!("{NATIVE_FILE_PREFIX}{}.conflist", new.name));
+        write_new_file(&self.conf_dir, &path, new.conflist.as_bytes())?;
+        let list = match NetworkConfigList::from_bytes(new.conflist.as_bytes()) {
+            Ok(list) => list,
+            Err(e) => {
+                let _ = fs::remove_file(&path);
+                return Err(NetError::exec(format!("generated configuration is invalid: {e}")));
+            }
+        };
+        let net = NativeNet { list: Arc::new(list), path, containers: Mutex::default() };
+        self.nets.write().unwrap_or_else(|p| p.into_inner()).insert(new.name.clone(), Arc::new(net));
+        let warning = (!missing.is_empty()).then(|| {
+            let dirs: Vec<String> = cni.bin_dirs().iter().map(|d| d.display().to_string()).collect();
+            format!("WARN:cannot find cni plugin \"{}\" in dir \"{}\"", missing.join(","), dirs.join(";"))
+        });
+        Ok(Created { name: new.name, warning })
+    }
+
+    /// The network's file text, as written.
+    pub fn inspect(&self, name: &str) -> NetResult<String> {
+        self.get(name).map(|n| n.list.bytes.clone()).ok_or_else(|| NetError::exec(format!("No such network {name}")))
+    }
+
+    /// The networks accepted by `filter(name, plugin types)`, in name order.
+    pub fn list(&self, filter: &dyn Fn(&str, &[String]) -> bool) -> Vec<NetworkInfo> {
+        self.read()
+            .values()
+            .map(|n| NetworkInfo {
+                name: n.list.name.clone(),
+                version: n.list.cni_version.clone(),
+                plugins: n.list.plugins.iter().map(|p| p.plugin_type.clone()).collect(),
+            })
+            .filter(|info| filter(&info.name, &info.plugins))
+            .collect()
+    }
+
+    /// `isula network rm`: refused while containers are attached; otherwise the bridge link
+    /// and the file it was loaded from go. Cleanup problems come back as warnings.
+    pub fn remove(&self, name: &str) -> NetResult<Vec<String>> {
+        let _changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut nets = self.nets.write().unwrap_or_else(|p| p.into_inner());
+        let net = nets.get(name).cloned().ok_or_else(|| NetError::exec(format!("Cannot find network {name}")))?;
+        if !net.containers().is_empty() {
+            return Err(NetError::exec(format!("network {name} has connected containers")));
+        }
+        let mut warnings = Vec::new();
+        if let Some(bridge) = bridge_names(&net.list).into_iter().next() {
+            if let Err(e) = host::delete_link(&bridge) {
+                warnings.push(format!("Failed to delete bridge {bridge}: {e}"));
+            }
+        }
+        match fs::remove_file(&net.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => warnings.push(format!("Failed to remove {}: {e}", net.path.display())),
+        }
+        nets.remove(name);
+        Ok(warnings)
+    }
+
+    /// Records an attached container (daemon restore).
+    pub fn add_container(&self, name: &str, container: &str) -> NetResult<()> {
+        let net = self.get(name).ok_or_else(|| NetError::exec(format!("Cannot found net: {name}")))?;
+        net.containers().insert(container.to_string());
+        Ok(())
+    }
+
+    /// The container's networks in order, each on its own interface; port mappings and the
+    /// other annotations go to the first network only. The container is recorded on each
+    /// network before any plugin runs, so `rm` cannot pull a network from under an attach.
+    pub fn plan_attach(&self, req: &AttachRequest) -> NetResult<Vec<Planned>> {
+        if req.extra_nets.is_empty() {
+            return Err(NetError::input("No network to attach the container to"));
+        }
+        let nets = self.read();
+        let mut plan = Vec::with_capacity(req.extra_nets.len());
+        for (i, extra) in req.extra_nets.iter().enumerate() {
+            let net = nets.get(&extra.name).ok_or_else(|| NetError::exec(format!("Cannot found net: {}", extra.name)))?;
+            plan.push(Planned { list: net.list.clone(), ifname: extra.interface.clone(), with_annotations: i == 0 });
+        }
+        reject_duplicate_interfaces(&plan)?;
+        for extra in &req.extra_nets {
+            if let Some(net) = nets.get(&extra.name) {
+                net.containers().insert(req.pod_id.clone());
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The networks of a detach that still exist; the container is dropped from every named
+    /// network's list.
+    pub fn plan_detach(&self, req: &AttachRequest) -> Vec<Planned> {
+        let nets = self.read();
+        req.extra_nets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, extra)| {
+                let net = nets.get(&extra.name)?;
+                net.containers().remove(&req.pod_id);
+                Some(Planned { list: net.list.clone(), ifname: extra.interface.clone(), with_annotations: i == 0 })
+            })
+            .collect()
+    }
+
+    /// What create must avoid: native names, every subnet and bridge of every conflist in the
+    /// conf dir (native and cri) and of the loaded networks, host interfaces and addresses.
+    fn used(&self, previous: &[LoadedList]) -> NetResult<(Used, Vec<LoadedList>)> {
+        let scan = conf::scan_dir(&self.conf_dir, &|_| true, previous)
+            .map_err(|e| NetError::exec(format!("cannot read {}: {e}", self.conf_dir.display())))?;
+        let (mut interfaces, host_addrs) =
+            host::interfaces_and_addresses().map_err(|e| NetError::exec(format!("cannot read host interfaces: {e}")))?;
+        let nets = self.read();
+        let lists = scan.lists.iter().map(|f| &f.list).chain(nets.values().map(|n| &n.list));
+        let mut subnets = Vec::new();
+        for list in lists {
+            subnets.extend(subnets_of(list));
+            interfaces.extend(bridge_names(list));
+        }
+        let names: HashSet<String> = nets.keys().cloned().collect();
+        Ok((Used { names, interfaces, subnets, host_addrs }, scan.lists))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<NativeNet>>> {
+        self.nets.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Every IPAM subnet of a list: `ipam.subnet` and every `ipam.ranges[][].subnet`.
+pub fn subnets_of(list: &NetworkConfigList) -> Vec<IpNet> {
+    let mut out = Vec::new();
+    for plugin in &list.plugins {
+        let Some(ipam) = plugin.raw.get("ipam") else { continue };
+        let mut add = |v: Option<&Value>| {
+            if let Some(net) = v.and_then(Value::as_str).and_then(|s| s.parse::<IpNet>().ok()) {
+                out.push(net.trunc());
+            }
+        };
+        add(ipam.get("subnet"));
+        for set in ipam.get("ranges").and_then(Value::as_array).into_iter().flatten() {
+            for range in set.as_array().into_iter().flatten() {
+                add(range.get("subnet"));
+            }
+        }
+    }
+    out
+}
+
+/// The `bridge` names a list's plugins use.
+pub fn bridge_names(list: &NetworkConfigList) -> Vec<String> {
+    list.plugins
+        .iter()
+        .filter(|p| p.plugin_type == "bridge")
+        .filter_map(|p| p.raw.get("bridge").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+/// Which native plugins are installed; `dnsname` is optional, the others are reported.
+fn present_plugins(cni: &CniConfig) -> (Vec<String>, Vec<String>) {
+    let (present, missing): (Vec<&str>, Vec<&str>) =
+        PLUGIN_TYPES.iter().partition(|p| exec::find_plugin(p, cni.bin_dirs()).is_ok());
+    let missing = missing.into_iter().filter(|p| *p != "dnsname").map(str::to_string).collect();
+    (present.into_iter().map(str::to_string).collect(), missing)
+}
+
+/// The newest version (0.3.0 or later: lists need it) that every installed plugin supports;
+/// plugins that do not answer VERSION are left out. None answering: iSulad's default.
+fn newest_common_version(cni: &CniConfig, plugins: &[String]) -> String {
+    let mut common: Option<Vec<Version>> = None;
+    for plugin in plugins {
+        let Ok(info) = cni.get_version_info(plugin) else { continue };
+        let supported: Vec<Version> = info.supported_versions.iter().filter_map(|s| Version::parse(s).ok()).collect();
+        common = Some(match common {
+            None => supported,
+            Some(c) => c.into_iter().filter(|v| supported.contains(v)).collect(),
+        });
+    }
+    match common {
+        None => DEFAULT_CNI_VERSION.to_string(),
+        Some(c) => c
+            .into_iter()
+            .filter(|v| v.is_known() && *v >= Version::V0_3_0)
+            .max()
+            .map_or_else(|| DEFAULT_CNI_VERSION.to_string(), |v| v.to_string()),
+    }
+}
+
+/// Writes a file that must not exist yet: temp file (mode set explicitly, so the umask does
+/// not matter), fsync, then a hard link to the final name, which fails if it exists.
+fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
+    let io_err = |what: &str, e: std::io::Error| NetError::exec(format!("{what} {}: {e}", path.display()));
+    if !dir.is_dir() {
+        fs::DirBuilder::new().recursive(true).mode(CONF_DIR_MODE).create(dir).map_err(|e| io_err("cannot create dir for", e))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(CONF_DIR_MODE)).map_err(|e| io_err("cannot chmod dir for", e))?;
+    }
+    if path.exists() {
+        return Err(NetError::exec(format!("File {} exist", path.display())));
+    }
+    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("conf"), std::process::id()));
+    let written = (|| {
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(CONF_FILE_MODE).open(&tmp)?;
+        f.set_permissions(fs::Permissions::from_mode(CONF_FILE_MODE))?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    match written {
+        Ok(()) => {
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(NetError::exec(format!("File {} exist", path.display()))),
+        Err(e) => Err(io_err("cannot write", e)),
+    }
+}

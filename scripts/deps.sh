@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing clibcni needs on Debian, once (idempotent).
 set -euo pipefail
-packages=(containernetworking-plugins cmake iptables iproute2 valgrind pkg-config gcc make)
+packages=(containernetworking-plugins cmake iptables iproute2 iputils-ping valgrind pkg-config gcc make)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -28,6 +28,8 @@ use plan::{CreateRequest, Plugins, Used};
 /// Conf files are 0640 and the conf dir 0750, whatever the umask (iSulad's modes).
 pub const CONF_FILE_MODE: u32 = 0o640;
 pub const CONF_DIR_MODE: u32 = 0o750;
+/// Where host-local keeps its reservations unless the config says otherwise.
+const HOST_LOCAL_DATA_DIR: &str = "/var/lib/cni/networks";
 /// When no plugin answers VERSION, iSulad writes this version.
 pub const DEFAULT_CNI_VERSION: &str = "1.0.0";
 /// The plugins of a native network, in chain order.
@@ -171,6 +173,9 @@ impl NativeNetworks {
                 warnings.push(format!("Failed to delete bridge {bridge}: {e}"));
             }
         }
+        if let Err(e) = remove_ipam_state(&net.list) {
+            warnings.push(e);
+        }
         match fs::remove_file(&net.path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -265,6 +270,29 @@ pub fn subnets_of(list: &NetworkConfigList) -> Vec<IpNet> {
         }
     }
     out
+}
+
+/// host-local keeps `<dataDir>/<network>/` with a lock and its last reserved address after the
+/// last container is gone; the network's removal takes that directory along, unless a
+/// reservation is still in it.
+fn remove_ipam_state(list: &NetworkConfigList) -> Result<(), String> {
+    for plugin in &list.plugins {
+        let Some(ipam) = plugin.raw.get("ipam").filter(|i| i.get("type").and_then(Value::as_str) == Some("host-local")) else {
+            continue;
+        };
+        let data_dir = ipam.get("dataDir").and_then(Value::as_str).unwrap_or(HOST_LOCAL_DATA_DIR);
+        let dir = Path::new(data_dir).join(&list.name);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("Failed to read {}: {e}", dir.display())),
+        };
+        let names: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        if names.iter().all(|n| n == "lock" || n.starts_with("last_reserved_ip")) {
+            fs::remove_dir_all(&dir).map_err(|e| format!("Failed to remove {}: {e}", dir.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The `bridge` names a list's plugins use.

@@ -250,22 +250,24 @@ int network_module_check(const network_api_conf *conf,
 // reported. A missing netns (`""`) is fine.
 int network_module_detach(const network_api_conf *conf, const char *type);
 
-// Creates a native network (see the "native" type).
+// Creates a native network. On success `*name` is its name (a warning about missing plugins
+// may be left in the error channel); on failure `*cc` is iSulad's error class.
 int network_module_conf_create(const char *type,
                                const network_create_request *request,
                                char **name,
                                uint32_t *cc);
 
-// The text of a native network's file.
+// `*network_json` = the native network's file text.
 int network_module_conf_inspect(const char *type, const char *name, char **network_json);
 
-// The native networks matching the filters, in name order.
+// The native networks matching `filters` ("name", "plugin"; host semantics), in name order.
+// With none, the outputs are left untouched.
 int network_module_conf_list(const char *type,
                              const struct filters_args *filters,
                              network_network_info ***networks,
                              size_t *networks_len);
 
-// Removes a native network that no container uses.
+// Removes a native network that no container uses; `*res_name` = its name.
 int network_module_conf_rm(const char *type, const char *name, char **res_name);
 
 // Whether the type has at least one network. An unknown type is not ready.
@@ -283,7 +285,7 @@ int network_module_insert_bandwidth(const char *val, network_api_conf *conf);
 
 int network_module_insert_iprange(const char *val, network_api_conf *conf);
 
-// 1 if a native network of that name exists, 0 if not, -1 on error.
+// 1 if a native network of that name exists, 0 if not, -1 on error (e.g. an unknown type).
 int network_module_exist(const char *type, const char *name);
 
 // Records that a container is attached to a native network (daemon restore).

@@ -96,3 +96,36 @@ fn clear_last_error() {
 pub fn last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ref().map_or(ptr::null(), |s| s.as_ptr()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn last() -> Option<String> {
+        let p = last_error();
+        // SAFETY: last_error returns NULL or this thread's NUL-terminated message.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+
+    #[test]
+    fn panic_becomes_the_failure_value_and_a_message() {
+        let rc: c_int = guard("test_export", || -> Result<c_int, String> { panic!("boom {}", 42) });
+        assert_eq!(rc, -1);
+        assert_eq!(last().as_deref(), Some("internal error in test_export: boom 42"));
+        let p: *mut u8 = guard("test_ptr", || -> Result<*mut u8, String> { panic!("static message") });
+        assert!(p.is_null());
+        assert_eq!(last().as_deref(), Some("internal error in test_ptr: static message"));
+        assert!(!guard("test_bool", || -> Result<bool, String> { panic!() }));
+    }
+
+    #[test]
+    fn errors_are_reported_and_success_clears_them() {
+        let rc: c_int = guard("f", || Err("bad input\0with nul".to_string()));
+        assert_eq!(rc, -1);
+        assert_eq!(last().as_deref(), Some("bad input\\0with nul"));
+        let rc: c_int = guard("f", || Ok(0));
+        assert_eq!(rc, 0);
+        assert_eq!(last(), None);
+    }
+}

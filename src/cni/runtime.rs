@@ -22,6 +22,19 @@ use crate::cni::version::Version;
 /// Receives warnings (tolerated problems such as a corrupt cache file) for the caller's log.
 pub type WarningSink = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// One finished plugin call, as reported to an observer.
+#[derive(Clone, Debug)]
+pub struct PluginCall<'a> {
+    pub plugin_type: &'a str,
+    pub command: &'a str,
+    /// Wall time from spawning the plugin to reaping it.
+    pub elapsed: Duration,
+    pub ok: bool,
+}
+
+/// Sees every plugin call (timings for `-v` output and benchmarks).
+pub type CallObserver = Arc<dyn Fn(&PluginCall<'_>) + Send + Sync>;
+
 /// One attachment of a container to a network.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimeConf {
@@ -53,6 +66,7 @@ pub struct CniConfig {
     /// Per-call timeout in milliseconds; 0 means none.
     timeout_ms: AtomicU64,
     warnings: Option<WarningSink>,
+    observer: Option<CallObserver>,
     containers: KeyedLock,
     /// ADD/CHECK/DEL hold it shared, GC exclusively (the spec makes GC exclusive with ADD/DEL).
     gc: RwLock<()>,
@@ -75,6 +89,7 @@ impl CniConfig {
             cache: ResultCache::new(cache_dir),
             timeout_ms: AtomicU64::new(DEFAULT_PLUGIN_TIMEOUT.as_millis() as u64),
             warnings: None,
+            observer: None,
             containers: KeyedLock::new(),
             gc: RwLock::new(()),
             versions: Mutex::new(HashMap::new()),
@@ -83,6 +98,11 @@ impl CniConfig {
 
     pub fn with_warning_sink(mut self, sink: WarningSink) -> CniConfig {
         self.warnings = Some(sink);
+        self
+    }
+
+    pub fn with_call_observer(mut self, observer: CallObserver) -> CniConfig {
+        self.observer = Some(observer);
         self
     }
 
@@ -396,7 +416,17 @@ impl CniConfig {
             path: &self.cni_path,
         };
         let envp = exec::build_env(env, &vars);
-        exec::exec_plugin(&path, call.command, stdin, &envp, &self.exec_options())
+        let started = std::time::Instant::now();
+        let outcome = exec::exec_plugin(&path, call.command, stdin, &envp, &self.exec_options());
+        if let Some(observer) = &self.observer {
+            observer(&PluginCall {
+                plugin_type: &plugin.plugin_type,
+                command: call.command,
+                elapsed: outcome.as_ref().map_or_else(|_| started.elapsed(), |out| out.elapsed),
+                ok: outcome.is_ok(),
+            });
+        }
+        outcome
     }
 
     fn warn(&self, msg: &str) {

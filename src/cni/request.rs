@@ -20,7 +20,7 @@ fn base(list_name: &str, cni_version: &str, plugin: &PluginConf) -> Map<String, 
     // Spec 1.0.0 says `capabilities` is a config-only key the runtime removes; older specs and
     // libcni pass it through, so only 1.x requests drop it.
     if Version::parse(cni_version).is_ok_and(|v| v >= Version::V1_0_0) {
-        req.remove("capabilities");
+        req.shift_remove("capabilities");
     }
     req
 }

@@ -340,6 +340,7 @@ fn cnitool_flow_on_a_conflist() {
     assert_eq!(added.status, 0, "add: {}", added.stderr);
     assert!(added.stdout.starts_with("{\n    \"cniVersion\": \"1.0.0\",\n"), "cnitool prints indented JSON: {}", added.stdout);
     assert!(added.stderr.contains(&format!("ADD \"{name}\" took ")), "-v: {}", added.stderr);
+    assert!(added.stderr.contains("plugin bridge ADD took ") && added.stderr.contains(" ms (ok)"), "-v per plugin: {}", added.stderr);
     let result: Value = serde_json::from_str(&added.stdout).expect("result JSON");
     let ip = address_in(result["ips"][0]["address"].as_str().expect("address"), &subnet);
     assert!(ns.exec(&["ip", "-4", "-o", "addr", "show", "eth0"]).contains(&format!("{ip}/24")));

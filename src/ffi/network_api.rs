@@ -367,6 +367,7 @@ pub extern "C" fn network_module_init(
             conf_dir: conf.filter(|s| !s.is_empty()).map(PathBuf::from),
             bin_path: bins.filter(|s| !s.is_empty()).map(str::to_string),
             warnings: None,
+            observer: None,
         };
         let module = NetworkModule::init(config).map_err(|e| e.msg)?;
         module.cni().set_timeout(plugin_timeout());

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cni::conf::NetworkConfigList;
-use crate::cni::runtime::{CniConfig, WarningSink};
+use crate::cni::runtime::{CallObserver, CniConfig, WarningSink};
 use attach::{Attacher, LOOPBACK_CONFLIST};
 use cri::CriNetworks;
 use native::plan::CreateRequest;
@@ -55,6 +55,8 @@ pub struct ModuleConfig {
     /// Plugin directories separated by ';'.
     pub bin_path: Option<String>,
     pub warnings: Option<WarningSink>,
+    /// Sees every plugin call (for timing output).
+    pub observer: Option<CallObserver>,
 }
 
 pub struct NetworkModule {
@@ -73,6 +75,9 @@ impl NetworkModule {
         let mut cni = CniConfig::new(bin_dirs, cache_dir);
         if let Some(sink) = config.warnings {
             cni = cni.with_warning_sink(sink);
+        }
+        if let Some(observer) = config.observer {
+            cni = cni.with_call_observer(observer);
         }
         let loopback = NetworkConfigList::from_bytes(LOOPBACK_CONFLIST.as_bytes())?;
         let cri = config.network_plugin.map(|_| CriNetworks::new(conf_dir.clone()));

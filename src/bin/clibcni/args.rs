@@ -405,7 +405,7 @@ fn overview(commands: &[&Command], top: bool) -> String {
     }
     out.push_str(&options_help("Global options", GLOBAL_OPTIONS));
     out.push_str("\nRun 'clibcni help COMMAND' for a command's options. Exit status: 0 success, 1 error,\n2 usage error.\n");
-    out.push_str("-v times each CNI list operation as a whole (the library reports no per-plugin timing);\non a terminal, a spinner shows while an operation takes more than a second.\n");
+    out.push_str("-v prints the time of every plugin call and of each CNI list operation;\non a terminal, a spinner shows while an operation takes more than a second.\n");
     if top {
         out.push('\n');
         out.push_str(CNITOOL_ENV);

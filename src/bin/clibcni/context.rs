@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clibcni::cni::runtime::{CniConfig, WarningSink};
+use clibcni::cni::runtime::{CallObserver, CniConfig, PluginCall, WarningSink};
 use clibcni::network::{ModuleConfig, NetworkModule, DEFAULT_BIN_DIR, DEFAULT_CACHE_DIR, DEFAULT_CONF_DIR};
 
 use crate::args::Invocation;
@@ -19,6 +19,7 @@ pub struct Context {
     pub bin_dirs: Vec<PathBuf>,
     pub cache_dir: PathBuf,
     pub progress: Progress,
+    verbose: bool,
 }
 
 impl Context {
@@ -32,12 +33,22 @@ impl Context {
             bin_dirs: split_path_list(bin_path.as_deref().unwrap_or(DEFAULT_BIN_DIR)),
             cache_dir: PathBuf::from(set("CNI_CACHE_DIR").unwrap_or_else(|| DEFAULT_CACHE_DIR.into())),
             progress: Progress::new(inv.flag("verbose")),
+            verbose: inv.flag("verbose"),
         }
     }
 
     /// The CNI runtime; its warnings (a corrupt cache file, say) go to stderr.
     pub fn cni(&self) -> CniConfig {
-        CniConfig::new(self.bin_dirs.clone(), &self.cache_dir).with_warning_sink(warning_sink())
+        let cni = CniConfig::new(self.bin_dirs.clone(), &self.cache_dir).with_warning_sink(warning_sink());
+        match self.observer() {
+            Some(observer) => cni.with_call_observer(observer),
+            None => cni,
+        }
+    }
+
+    /// With `-v`, every plugin call is reported with its duration.
+    fn observer(&self) -> Option<CallObserver> {
+        self.verbose.then(|| Arc::new(|call: &PluginCall<'_>| eprintln!("clibcni: {}", plugin_line(call))) as CallObserver)
     }
 
     /// iSulad's network module on the conf dir, with the native networks loaded.
@@ -50,12 +61,18 @@ impl Context {
             // The module separates plugin directories with ';', as iSulad's daemon does.
             bin_path: Some(bin_path.join(";")),
             warnings: Some(warning_sink()),
+            observer: self.observer(),
         })?;
         for warning in module.warnings() {
             warn(&warning);
         }
         Ok(module)
     }
+}
+
+fn plugin_line(call: &PluginCall<'_>) -> String {
+    let outcome = if call.ok { "ok" } else { "failed" };
+    format!("plugin {} {} took {:.1} ms ({outcome})", call.plugin_type, call.command, call.elapsed.as_secs_f64() * 1000.0)
 }
 
 pub fn warn(msg: &str) {

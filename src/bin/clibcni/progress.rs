@@ -1,5 +1,5 @@
-//! Timing (`-v`) and a spinner for slow operations. The library reports no per-plugin timing, so
-//! each library call (one CNI list operation, all of its plugins) is timed as a whole.
+//! Timing (`-v`) and a spinner for slow operations: each library call (one CNI list operation,
+//! all of its plugins) is timed as a whole; single plugin calls are reported by the context.
 
 use std::io::{IsTerminal, Write};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};

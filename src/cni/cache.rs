@@ -287,11 +287,17 @@ fn create_private_dir(dir: &Path) -> Result<bool> {
     if dir.is_dir() {
         return Ok(false);
     }
+    // Every directory created here gets 0700 whatever the umask: note them before creating.
+    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| Error::cache(format!("failed to create cache directory {dir:?}: {e}")))?;
+    for created in missing {
+        fs::set_permissions(created, fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::cache(format!("failed to set the mode of cache directory {created:?}: {e}")))?;
+    }
     Ok(true)
 }
 
@@ -365,6 +371,12 @@ fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
         return Err(too_big());
     }
     Ok(Some(bytes))
+}
+
+/// Decodes the bytes of a cache file as [`ResultCache::read`] does, without touching the disk: the fuzz
+/// targets and the corpus replay test feed it arbitrary input. Errors name the file as `"<bytes>"`.
+pub fn decode_entry(bytes: &[u8]) -> Result<CacheEntry> {
+    decode(Path::new("<bytes>"), bytes)
 }
 
 fn decode(path: &Path, bytes: &[u8]) -> Result<CacheEntry> {

@@ -345,9 +345,10 @@ fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
     if path.exists() {
         return Err(NetError::exec(format!("File {} exist", path.display())));
     }
+    // Our own hidden name: a leftover of a killed process with the same pid is simply overwritten.
     let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("conf"), std::process::id()));
     let written = (|| {
-        let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(CONF_FILE_MODE).open(&tmp)?;
+        let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(CONF_FILE_MODE).open(&tmp)?;
         f.set_permissions(fs::Permissions::from_mode(CONF_FILE_MODE))?;
         f.write_all(data)?;
         f.sync_all()?;

@@ -1,5 +1,7 @@
 //! The checked-in C headers must be exactly what cbindgen generates from the Rust sources.
-//! To refresh them after changing src/ffi: `cbindgen --config cbindgen.toml -o include/network_api.h`.
+//! To refresh them after changing src/ffi: `cbindgen --config cbindgen.toml -o include/network_api.h`,
+//! and for the legacy clibcni headers `cbindgen --config cbindgen-clibcni-<h>.toml -o include/clibcni/<h>.h`
+//! with <h> = api, types, version.
 
 use std::path::Path;
 
@@ -16,12 +18,32 @@ fn generated(config: &str) -> String {
     String::from_utf8(out).expect("UTF-8 header")
 }
 
+/// Fails with the command that refreshes `header` when it differs from what `config` generates.
+fn assert_up_to_date(config: &str, header: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let checked_in = std::fs::read_to_string(root.join(header)).unwrap_or_else(|e| panic!("{header}: {e}"));
+    assert!(
+        generated(config) == checked_in,
+        "{header} is stale: run `cbindgen --config {config} -o {header}`"
+    );
+}
+
 #[test]
 fn network_api_h_is_up_to_date() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let checked_in = std::fs::read_to_string(root.join("include/network_api.h")).expect("include/network_api.h");
-    assert!(
-        generated("cbindgen.toml") == checked_in,
-        "include/network_api.h is stale: run `cbindgen --config cbindgen.toml -o include/network_api.h`"
-    );
+    assert_up_to_date("cbindgen.toml", "include/network_api.h");
+}
+
+#[test]
+fn clibcni_api_h_is_up_to_date() {
+    assert_up_to_date("cbindgen-clibcni-api.toml", "include/clibcni/api.h");
+}
+
+#[test]
+fn clibcni_types_h_is_up_to_date() {
+    assert_up_to_date("cbindgen-clibcni-types.toml", "include/clibcni/types.h");
+}
+
+#[test]
+fn clibcni_version_h_is_up_to_date() {
+    assert_up_to_date("cbindgen-clibcni-version.toml", "include/clibcni/version.h");
 }

@@ -505,8 +505,8 @@ fn plugin_context(plugin: &PluginConf, command: &str, error: Error) -> Error {
 }
 
 /// Decodes a VERSION answer like libcni: `cniVersion` is required; `supportedVersions` may be
-/// missing only for 0.2.0 plugins, which support 0.1.0 and 0.2.0.
-fn decode_version_info(stdout: &[u8]) -> Result<PluginInfo> {
+/// missing (or null) only for 0.2.0 plugins, which support 0.1.0 and 0.2.0.
+pub fn decode_version_info(stdout: &[u8]) -> Result<PluginInfo> {
     let bad = |why: String| Error::result(format!("decoding version info: {why}"));
     let value: Value = serde_json::from_slice(stdout).map_err(|e| bad(e.to_string()))?;
     let cni_version = match value.get("cniVersion") {
@@ -518,7 +518,7 @@ fn decode_version_info(stdout: &[u8]) -> Result<PluginInfo> {
             .iter()
             .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("supportedVersions must hold strings".into())))
             .collect::<Result<Vec<_>>>()?,
-        None | Some(Value::Array(_)) if cni_version == "0.2.0" => vec!["0.1.0".into(), "0.2.0".into()],
+        None | Some(Value::Null | Value::Array(_)) if cni_version == "0.2.0" => vec!["0.1.0".into(), "0.2.0".into()],
         _ => return Err(bad("missing field supportedVersions".into())),
     };
     Ok(PluginInfo { cni_version, supported_versions })

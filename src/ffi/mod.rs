@@ -5,6 +5,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod alloc;
+pub mod clibcni;
 pub mod guard;
 pub mod host;
 pub mod network_api;

@@ -51,9 +51,14 @@ soname=$(readelf -d "$libdir/$real" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 # A consumer binary must record the SONAME, resolve it to the prefix and run.
 check_consumer() {
     local exe=$1
-    readelf -d "$exe" | grep -q 'NEEDED.*\[libclibcni\.so\.2\]' || fail "$exe does not need libclibcni.so.2"
-    LD_LIBRARY_PATH=$libdir ldd "$exe" | grep -qF "libclibcni.so.2 => $libdir/libclibcni.so.2 " ||
-        fail "$exe does not load the installed library: $(LD_LIBRARY_PATH=$libdir ldd "$exe")"
+    # Outputs are captured first: with pipefail, `cmd | grep -q` fails at random when grep's early
+    # exit kills cmd with SIGPIPE.
+    local dynamic loads
+    dynamic=$(readelf -d "$exe")
+    grep -q 'NEEDED.*\[libclibcni\.so\.2\]' <<<"$dynamic" || fail "$exe does not need libclibcni.so.2"
+    loads=$(LD_LIBRARY_PATH=$libdir ldd "$exe")
+    grep -qF "libclibcni.so.2 => $libdir/libclibcni.so.2 " <<<"$loads" ||
+        fail "$exe does not load the installed library: $loads"
     LD_LIBRARY_PATH=$libdir "$exe" "${run_args[@]}" || fail "$exe failed"
 }
 

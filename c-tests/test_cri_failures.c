@@ -9,11 +9,9 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "isulad_host.h"
@@ -27,78 +25,15 @@
 #define NET_MISSING "ccri-fail-missing"
 #define MISSING_PLUGIN "ccri-nosuch-plugin"
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    return s;
-}
-
-static const char *errmsg(void)
-{
-    return tl_errmsg() == NULL ? "(no message)" : tl_errmsg();
-}
-
-static bool contains(const char *text, const char *part)
-{
-    return text != NULL && strstr(text, part) != NULL;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct env {
-    char *root, *conf, *cache, *bin, *netns;
+    struct tl_env dirs;
+    char *netns;
 };
-
-static void write_behavior(const struct env *e, const char *plugin, const char *json)
-{
-    char *path = xasprintf("%s/%s.behavior.json", e->bin, plugin);
-    CHECK_EQ_INT(tl_write_file(path, json), 0);
-    free(path);
-}
-
-static void remove_behavior(const struct env *e, const char *plugin)
-{
-    char *path = xasprintf("%s/%s.behavior.json", e->bin, plugin);
-    unlink(path);
-    free(path);
-}
-
-/* The recorded calls of plugin for command and container (JSON lines, compact as the recorder writes them). */
-static size_t count_calls(const struct env *e, const char *plugin, const char *command, const char *id)
-{
-    char *path = xasprintf("%s/%s.calls.jsonl", e->bin, plugin);
-    char *text = tl_read_file(path);
-    char *cmd = xasprintf("\"command\":\"%s\"", command);
-    char *cid = xasprintf("\"CNI_CONTAINERID\":\"%s\"", id);
-    size_t n = 0;
-    for (char *save = NULL, *line = text == NULL ? NULL : strtok_r(text, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        n += strstr(line, cmd) != NULL && strstr(line, cid) != NULL;
-    }
-    free(cid);
-    free(cmd);
-    free(text);
-    free(path);
-    return n;
-}
 
 /* The pid the recorder logged for its last ADD call of plugin, or -1. */
 static long last_add_pid(const struct env *e, const char *plugin)
 {
-    char *path = xasprintf("%s/%s.calls.jsonl", e->bin, plugin);
+    char *path = tl_asprintf("%s/%s.calls.jsonl", e->dirs.bin, plugin);
     char *text = tl_read_file(path);
     long pid = -1;
     for (char *save = NULL, *line = text == NULL ? NULL : strtok_r(text, "\n", &save); line != NULL;
@@ -115,57 +50,39 @@ static long last_add_pid(const struct env *e, const char *plugin)
 
 static bool write_conf(const struct env *e, const char *file, const char *name, const char *plugins)
 {
-    char *path = xasprintf("%s/%s", e->conf, file);
-    char *json = xasprintf("{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":[%s]}", name, plugins);
-    bool ok = CHECK_EQ_INT(tl_write_file(path, json), 0);
-    free(json);
-    free(path);
-    return ok;
+    return tl_write_conf(TL_HERE, e->dirs.conf, file, "{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":[%s]}",
+                         name, plugins);
 }
 
 static bool setup(struct env *e)
 {
-    e->root = tl_tmpdir("cri-failures");
-    if (e->root == NULL) {
+    static const char *const plugins[] = { "loopback", "okplug", "boomplug", "slowplug", NULL };
+    e->netns = tl_asprintf("/var/run/netns/ccri-fake-%ld", (long)getpid());
+    if (!tl_env_init(&e->dirs, "cri-failures", plugins, true, TL_HERE)) {
         return false;
     }
-    e->conf = xasprintf("%s/conf", e->root);
-    e->cache = xasprintf("%s/cache", e->root);
-    e->bin = xasprintf("%s/bin", e->root);
-    e->netns = xasprintf("/var/run/netns/ccri-fake-%ld", (long)getpid());
-    bool ok = CHECK_EQ_INT(tl_run(NULL, "mkdir -p '%s' '%s' '%s'", e->conf, e->cache, e->bin), 0);
-    const char *plugins[] = { "loopback", "okplug", "boomplug", "slowplug" };
-    for (size_t i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
-        ok = CHECK_EQ_INT(tl_install_recorder(e->bin, plugins[i]), 0) && ok;
-    }
-    ok = write_conf(e, "10-ok.conflist", NET_OK, "{\"type\":\"okplug\"}") && ok;
+    bool ok = write_conf(e, "10-ok.conflist", NET_OK, "{\"type\":\"okplug\"}");
     ok = write_conf(e, "20-boom.conflist", NET_BOOM, "{\"type\":\"okplug\"},{\"type\":\"boomplug\"}") && ok;
     ok = write_conf(e, "30-slow.conflist", NET_SLOW, "{\"type\":\"slowplug\"}") && ok;
     ok = write_conf(e, "40-missing.conflist", NET_MISSING, "{\"type\":\"okplug\"},{\"type\":\"" MISSING_PLUGIN "\"}") &&
          ok;
-    write_behavior(e, "boomplug", "{\"ADD\":{\"error\":{\"cniVersion\":\"1.0.0\",\"code\":7,\"msg\":\"boom\",\"details\":\"d\"}}}");
-    write_behavior(e, "slowplug", "{\"ADD\":{\"sleep\":10}}");
+    tl_write_behavior(e->dirs.bin, "boomplug",
+                      "{\"ADD\":{\"error\":{\"cniVersion\":\"1.0.0\",\"code\":7,\"msg\":\"boom\",\"details\":\"d\"}}}",
+                      TL_HERE);
+    tl_write_behavior(e->dirs.bin, "slowplug", "{\"ADD\":{\"sleep\":10}}", TL_HERE);
     return ok;
 }
 
 static void teardown(struct env *e)
 {
-    free(e->conf);
-    free(e->cache);
-    free(e->bin);
     free(e->netns);
-    tl_rmtree(e->root);
-    free(e->root);
+    tl_env_free(&e->dirs);
 }
 
 /* A pod whose only network is net (an extra network on eth0 replaces the default one). */
 static network_api_conf *pod_conf(const struct env *e, const char *id, const char *net)
 {
-    network_api_conf *conf = tl_conf_new(id, e->netns, "eth0");
-    conf->name = strdup("name");
-    conf->ns = strdup("ns");
-    tl_conf_add_arg(conf, "IgnoreUnknown", "1");
-    tl_conf_add_arg(conf, "K8S_POD_INFRA_CONTAINER_ID", id);
+    network_api_conf *conf = tl_pod_conf(id, e->netns, "name", "ns", false);
     if (net != NULL) {
         tl_conf_add_extra(conf, net, "eth0");
     }
@@ -187,36 +104,20 @@ static int attach_fails(network_api_conf *conf)
     return rc;
 }
 
-static void detach_ok(const network_api_conf *conf)
-{
-    tl_clear_errmsg();
-    int rc = network_module_detach(conf, CRI);
-    CHECKF(rc == 0, "detach %s: %s", conf->pod_id, errmsg());
-    CHECK(tl_errmsg() == NULL);
-}
-
-static bool cache_exists(const struct env *e, const char *net, const char *id)
-{
-    char *path = xasprintf("%s/results/%s-%s-eth0", e->cache, net, id);
-    bool exists = access(path, F_OK) == 0;
-    free(path);
-    return exists;
-}
-
 /* The error of the second plugin reaches both error channels; detach undoes the first plugin. */
 static void plugin_error(const struct env *e, const char *id)
 {
     network_api_conf *conf = pod_conf(e, id, NET_BOOM);
     attach_fails(conf);
-    CHECKF(contains(tl_errmsg(), "boom"), "g_isulad_errmsg: %s", errmsg());
-    CHECKF(contains(network_module_last_error(), "boom"), "last error: %s",
+    CHECKF(tl_contains(tl_errmsg(), "boom"), "g_isulad_errmsg: %s", tl_errmsg_text());
+    CHECKF(tl_contains(network_module_last_error(), "boom"), "last error: %s",
            network_module_last_error() ? network_module_last_error() : "(none)");
-    CHECK_EQ_INT(count_calls(e, "okplug", "ADD", id), 1);
-    CHECK(!cache_exists(e, NET_BOOM, id));
-    detach_ok(conf);
-    CHECK_EQ_INT(count_calls(e, "boomplug", "DEL", id), 1);
-    CHECK_EQ_INT(count_calls(e, "okplug", "DEL", id), 1);
-    CHECK_EQ_INT(count_calls(e, "loopback", "DEL", id), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "okplug", "ADD", id), 1);
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_BOOM, id, "eth0"));
+    tl_detach_ok(conf, CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "boomplug", "DEL", id), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "okplug", "DEL", id), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "DEL", id), 1);
     free_network_api_conf(conf);
 }
 
@@ -225,19 +126,20 @@ static void plugin_timeout(const struct env *e, const char *id)
 {
     network_module_set_plugin_timeout(1);
     network_api_conf *conf = pod_conf(e, id, NET_SLOW);
-    double start = now();
+    double start = tl_now();
     attach_fails(conf);
-    double took = now() - start;
+    double took = tl_now() - start;
     CHECKF(took < 3.0, "attach with a 1 s timeout took %.1f s", took);
-    CHECKF(contains(tl_errmsg(), "timed out") || contains(tl_errmsg(), "timeout"), "no timeout message: %s", errmsg());
-    CHECKF(contains(tl_errmsg(), "slowplug"), "timeout message does not name the plugin: %s", errmsg());
+    CHECKF(tl_contains(tl_errmsg(), "timed out") || tl_contains(tl_errmsg(), "timeout"), "no timeout message: %s",
+           tl_errmsg_text());
+    CHECKF(tl_contains(tl_errmsg(), "slowplug"), "timeout message does not name the plugin: %s", tl_errmsg_text());
     long pid = last_add_pid(e, "slowplug");
     if (CHECK(pid > 0)) {
         CHECKF(kill((pid_t)pid, 0) != 0 && errno == ESRCH, "timed-out plugin %ld still running", pid);
     }
     network_module_set_plugin_timeout(CLIBCNI_DEFAULT_PLUGIN_TIMEOUT);
-    detach_ok(conf);
-    CHECK_EQ_INT(count_calls(e, "slowplug", "DEL", id), 1);
+    tl_detach_ok(conf, CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "slowplug", "DEL", id), 1);
     free_network_api_conf(conf);
 }
 
@@ -251,21 +153,21 @@ static void missing_plugin(const struct env *e, const char *id)
 {
     network_api_conf *conf = pod_conf(e, id, NET_MISSING);
     attach_fails(conf);
-    CHECKF(contains(tl_errmsg(), "failed to find plugin \"" MISSING_PLUGIN "\""),
-           "message does not name the missing plugin: %s", errmsg());
-    CHECK_EQ_INT(count_calls(e, "okplug", "ADD", id), 1);
-    CHECK(!cache_exists(e, NET_MISSING, id));
+    CHECKF(tl_contains(tl_errmsg(), "failed to find plugin \"" MISSING_PLUGIN "\""),
+           "message does not name the missing plugin: %s", tl_errmsg_text());
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "okplug", "ADD", id), 1);
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_MISSING, id, "eth0"));
 
     tl_clear_errmsg();
     CHECK_EQ_INT(network_module_detach(conf, CRI), -1);
-    CHECKF(contains(tl_errmsg(), "failed to find plugin \"" MISSING_PLUGIN "\""), "detach: %s", errmsg());
-    CHECK_EQ_INT(count_calls(e, "loopback", "DEL", id), 1);
+    CHECKF(tl_contains(tl_errmsg(), "failed to find plugin \"" MISSING_PLUGIN "\""), "detach: %s", tl_errmsg_text());
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "DEL", id), 1);
 
-    CHECK_EQ_INT(tl_install_recorder(e->bin, MISSING_PLUGIN), 0);
-    detach_ok(conf);
-    CHECK_EQ_INT(count_calls(e, MISSING_PLUGIN, "DEL", id), 1);
-    CHECK_EQ_INT(count_calls(e, "okplug", "DEL", id), 1);
-    CHECK_EQ_INT(count_calls(e, "loopback", "DEL", id), 2);
+    CHECK_EQ_INT(tl_install_recorder(e->dirs.bin, MISSING_PLUGIN), 0);
+    tl_detach_ok(conf, CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, MISSING_PLUGIN, "DEL", id), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "okplug", "DEL", id), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "DEL", id), 2);
     free_network_api_conf(conf);
 }
 
@@ -276,22 +178,24 @@ static void loopback_del_failure(const struct env *e, const char *id)
     network_api_result_list *result = NULL;
     tl_clear_errmsg();
     int rc = network_module_attach(conf, CRI, &result);
-    CHECKF(rc == 0, "attach: %s", errmsg());
+    CHECKF(rc == 0, "attach: %s", tl_errmsg_text());
     free_network_api_result_list(result);
-    CHECK(cache_exists(e, NET_OK, id));
+    CHECK(tl_cache_exists(e->dirs.cache, NET_OK, id, "eth0"));
 
-    write_behavior(e, "loopback", "{\"DEL\":{\"error\":{\"cniVersion\":\"0.3.1\",\"code\":11,\"msg\":\"lo-del-failed\"}}}");
+    tl_write_behavior(e->dirs.bin, "loopback",
+                      "{\"DEL\":{\"error\":{\"cniVersion\":\"0.3.1\",\"code\":11,\"msg\":\"lo-del-failed\"}}}",
+                      TL_HERE);
     tl_clear_errmsg();
     CHECK_EQ_INT(network_module_detach(conf, CRI), -1);
-    CHECKF(contains(tl_errmsg(), "lo-del-failed"), "loopback's error not reported: %s", errmsg());
-    CHECKF(contains(network_module_last_error(), "lo-del-failed"), "last error: %s",
+    CHECKF(tl_contains(tl_errmsg(), "lo-del-failed"), "loopback's error not reported: %s", tl_errmsg_text());
+    CHECKF(tl_contains(network_module_last_error(), "lo-del-failed"), "last error: %s",
            network_module_last_error() ? network_module_last_error() : "(none)");
-    CHECK_EQ_INT(count_calls(e, "loopback", "DEL", id), 1);
-    CHECK_EQ_INT(count_calls(e, "okplug", "DEL", id), 1);
-    CHECK(!cache_exists(e, NET_OK, id));
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "DEL", id), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "okplug", "DEL", id), 1);
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_OK, id, "eth0"));
 
-    remove_behavior(e, "loopback");
-    detach_ok(conf);
+    tl_remove_behavior(e->dirs.bin, "loopback");
+    tl_detach_ok(conf, CRI, true, TL_HERE);
     free_network_api_conf(conf);
 }
 
@@ -303,19 +207,14 @@ int main(void)
         teardown(&e);
         return test_summary("test_cri_failures");
     }
-    char ids[4][64];
-    for (int i = 0; i < 4; i++) {
-        snprintf(ids[i], sizeof(ids[i]), "ccrifail%d-%ld", i, (long)getpid());
-    }
-    if (CHECK(network_module_init("cni", e.cache, e.conf, e.bin))) {
+    char ids[4][TL_ID_LEN];
+    tl_make_ids(ids, 4, "ccrifail");
+    if (CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
         plugin_error(&e, ids[0]);
         plugin_timeout(&e, ids[1]);
         missing_plugin(&e, ids[2]);
         loopback_del_failure(&e, ids[3]);
-        char *left = NULL;
-        tl_run(&left, "ls -A '%s/results' 2>/dev/null", e.cache);
-        CHECKF(left == NULL || left[0] == '\0', "cache files left: %s", left ? left : "");
-        free(left);
+        tl_check_no_results(e.dirs.cache, TL_HERE);
         network_module_exit();
     }
     teardown(&e);

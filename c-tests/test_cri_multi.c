@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,96 +24,40 @@
 #define SUBNET_B "10.232.2."
 #define CONFLICT "User defined network is in conflict with default network: "
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    return s;
-}
-
-static const char *netns_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash == NULL ? path : slash + 1;
-}
-
-static const char *errmsg(void)
-{
-    return tl_errmsg() == NULL ? "(no message)" : tl_errmsg();
-}
-
 struct env {
-    char *root, *conf, *cache, *bin, *data;
+    struct tl_env dirs;
     char br_a[16], br_b[16];
 };
 
-static char *bridge_conflist(const char *name, const char *bridge, const char *subnet, const char *data)
+/* A bridge network of one /24 (subnet is its first three octets with the dot), gateway .1. */
+static bool write_bridge_conflist(const struct env *e, const char *file, const char *name, const char *bridge,
+                                  const char *subnet)
 {
-    return xasprintf("{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":["
-                     "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,"
-                     "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
-                     "\"ranges\":[[{\"subnet\":\"%s0/24\",\"gateway\":\"%s1\"}]]}}]}",
-                     name, bridge, data, subnet, subnet);
+    return tl_write_conf(TL_HERE, e->dirs.conf, file,
+                         "{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":["
+                         "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,"
+                         "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
+                         "\"ranges\":[[{\"subnet\":\"%s0/24\",\"gateway\":\"%s1\"}]]}}]}",
+                         name, bridge, e->dirs.ipam, subnet, subnet);
 }
 
 static bool setup(struct env *e)
 {
-    e->root = tl_tmpdir("cri-multi");
-    if (e->root == NULL) {
+    static const char *const plugins[] = { "bridge", "host-local", "loopback", NULL };
+    if (!tl_env_init(&e->dirs, "cri-multi", plugins, false, TL_HERE)) {
         return false;
     }
-    e->conf = xasprintf("%s/conf", e->root);
-    e->cache = xasprintf("%s/cache", e->root);
-    e->bin = xasprintf("%s/bin", e->root);
-    e->data = xasprintf("%s/ipam", e->root);
     snprintf(e->br_a, sizeof(e->br_a), "ccrim%lda", (long)getpid() % 1000);
     snprintf(e->br_b, sizeof(e->br_b), "ccrim%ldb", (long)getpid() % 1000);
-    bool ok = CHECK_EQ_INT(tl_run(NULL, "mkdir -p '%s' '%s' '%s' '%s'", e->conf, e->cache, e->bin, e->data), 0);
-    ok = CHECK_EQ_INT(tl_link_real_plugin(e->bin, "bridge"), 0) && ok;
-    ok = CHECK_EQ_INT(tl_link_real_plugin(e->bin, "host-local"), 0) && ok;
-    ok = CHECK_EQ_INT(tl_link_real_plugin(e->bin, "loopback"), 0) && ok;
-    char *a = bridge_conflist(NET_A, e->br_a, SUBNET_A, e->data);
-    char *b = bridge_conflist(NET_B, e->br_b, SUBNET_B, e->data);
-    char *a_path = xasprintf("%s/10-a.conflist", e->conf);
-    char *b_path = xasprintf("%s/20-b.conflist", e->conf);
-    ok = CHECK_EQ_INT(tl_write_file(a_path, a), 0) && ok;
-    ok = CHECK_EQ_INT(tl_write_file(b_path, b), 0) && ok;
-    free(a);
-    free(b);
-    free(a_path);
-    free(b_path);
-    return ok;
+    bool ok = write_bridge_conflist(e, "10-a.conflist", NET_A, e->br_a, SUBNET_A);
+    return write_bridge_conflist(e, "20-b.conflist", NET_B, e->br_b, SUBNET_B) && ok;
 }
 
 static void teardown(struct env *e)
 {
-    tl_run(NULL, "ip link del '%s'", e->br_a);
-    tl_run(NULL, "ip link del '%s'", e->br_b);
-    CHECKF(tl_run(NULL, "ip link show '%s'", e->br_a) != 0, "bridge %s left behind", e->br_a);
-    CHECKF(tl_run(NULL, "ip link show '%s'", e->br_b) != 0, "bridge %s left behind", e->br_b);
-    free(e->conf);
-    free(e->cache);
-    free(e->bin);
-    free(e->data);
-    tl_rmtree(e->root);
-    free(e->root);
-}
-
-static network_api_conf *pod_conf(const char *id, const char *netns)
-{
-    network_api_conf *conf = tl_conf_new(id, netns, "eth0");
-    conf->name = strdup("pod");
-    conf->ns = strdup("default");
-    tl_conf_add_arg(conf, "IgnoreUnknown", "1");
-    tl_conf_add_arg(conf, "K8S_POD_INFRA_CONTAINER_ID", id);
-    return conf;
+    tl_remove_link(e->br_a, TL_HERE);
+    tl_remove_link(e->br_b, TL_HERE);
+    tl_env_free(&e->dirs);
 }
 
 /* One result item is the network on that interface with one address of the subnet. */
@@ -125,7 +68,7 @@ static void check_item(const network_api_result *r, const char *name, const char
     if (CHECK_EQ_INT(r->ips_len, 1)) {
         CHECKF(strncmp(r->ips[0], subnet, strlen(subnet)) == 0 && strstr(r->ips[0], "/24") != NULL,
                "%s: ips[0] %s not in %s0/24", name, r->ips[0], subnet);
-        char *gateway = xasprintf("%s1", subnet);
+        char *gateway = tl_asprintf("%s1", subnet);
         CHECK_EQ_STR(r->gateway[0], gateway);
         free(gateway);
     }
@@ -136,8 +79,8 @@ static void check_item(const network_api_result *r, const char *name, const char
 static void address_present(const char *netns, const char *ifname, const char *cidr)
 {
     char *out = NULL;
-    int rc = tl_run(&out, "ip -n '%s' -4 -o addr show dev '%s'", netns_name(netns), ifname);
-    char *inet = xasprintf("inet %s ", cidr);
+    int rc = tl_run(&out, "ip -n '%s' -4 -o addr show dev '%s'", tl_netns_name(netns), ifname);
+    char *inet = tl_asprintf("inet %s ", cidr);
     CHECKF(rc == 0 && out != NULL && strstr(out, inet) != NULL, "%s not on %s in %s: %s", cidr, ifname, netns,
            out ? out : "");
     free(inet);
@@ -146,45 +89,29 @@ static void address_present(const char *netns, const char *ifname, const char *c
 
 static bool link_absent(const char *netns, const char *ifname)
 {
-    return tl_run(NULL, "ip -n '%s' link show '%s'", netns_name(netns), ifname) != 0;
-}
-
-static bool cache_absent(const struct env *e, const char *net, const char *id, const char *ifname)
-{
-    char *path = xasprintf("%s/results/%s-%s-%s", e->cache, net, id, ifname);
-    bool absent = access(path, F_OK) != 0;
-    free(path);
-    return absent;
+    return tl_run(NULL, "ip -n '%s' link show '%s'", tl_netns_name(netns), ifname) != 0;
 }
 
 /* host-local keeps one file per reserved address in <dataDir>/<network>/. */
 static bool no_reservation(const struct env *e, const char *net)
 {
     char *out = NULL;
-    tl_run(&out, "ls -A '%s/%s' 2>/dev/null | grep '^10\\.' || true", e->data, net);
+    tl_run(&out, "ls -A '%s/%s' 2>/dev/null | grep '^10\\.' || true", e->dirs.ipam, net);
     bool none = out == NULL || out[0] == '\0';
     CHECKF(none, "host-local reservations left in %s: %s", net, out ? out : "");
     free(out);
     return none;
 }
 
-static void detach_ok(network_api_conf *conf)
-{
-    tl_clear_errmsg();
-    int rc = network_module_detach(conf, CRI);
-    CHECKF(rc == 0, "detach %s: %s", conf->pod_id, errmsg());
-    CHECK(tl_errmsg() == NULL);
-}
-
 /* Default network on eth0 + extra on eth1: two results, extra first. */
 static void default_and_extra(const struct env *e, const char *netns, const char *id)
 {
-    network_api_conf *conf = pod_conf(id, netns);
+    network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", false);
     tl_conf_add_extra(conf, NET_B, "eth1");
     network_api_result_list *result = NULL;
     tl_clear_errmsg();
     int rc = network_module_attach(conf, CRI, &result);
-    CHECKF(rc == 0, "attach default+extra: %s", errmsg());
+    CHECKF(rc == 0, "attach default+extra: %s", tl_errmsg_text());
     if (rc == 0 && CHECK(result != NULL) && CHECK_EQ_INT(result->len, 2)) {
         check_item(result->items[0], NET_B, "eth1", SUBNET_B);
         check_item(result->items[1], NET_A, "eth0", SUBNET_A);
@@ -194,14 +121,14 @@ static void default_and_extra(const struct env *e, const char *netns, const char
         }
     }
     free_network_api_result_list(result);
-    CHECK(!cache_absent(e, NET_A, id, "eth0"));
-    CHECK(!cache_absent(e, NET_B, id, "eth1"));
+    CHECK(tl_cache_exists(e->dirs.cache, NET_A, id, "eth0"));
+    CHECK(tl_cache_exists(e->dirs.cache, NET_B, id, "eth1"));
 
-    detach_ok(conf);
+    tl_detach_ok(conf, CRI, true, TL_HERE);
     CHECKF(link_absent(netns, "eth0"), "eth0 left in %s", netns);
     CHECKF(link_absent(netns, "eth1"), "eth1 left in %s", netns);
-    CHECK(cache_absent(e, NET_A, id, "eth0"));
-    CHECK(cache_absent(e, NET_B, id, "eth1"));
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_A, id, "eth0"));
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_B, id, "eth1"));
     no_reservation(e, NET_A);
     no_reservation(e, NET_B);
     free_network_api_conf(conf);
@@ -210,12 +137,12 @@ static void default_and_extra(const struct env *e, const char *netns, const char
 /* An extra network on the default interface replaces the default network. */
 static void extra_replaces_default(const struct env *e, const char *netns, const char *id)
 {
-    network_api_conf *conf = pod_conf(id, netns);
+    network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", false);
     tl_conf_add_extra(conf, NET_B, "eth0");
     network_api_result_list *result = NULL;
     tl_clear_errmsg();
     int rc = network_module_attach(conf, CRI, &result);
-    CHECKF(rc == 0, "attach extra on eth0: %s", errmsg());
+    CHECKF(rc == 0, "attach extra on eth0: %s", tl_errmsg_text());
     if (rc == 0 && CHECK(result != NULL) && CHECK_EQ_INT(result->len, 1)) {
         check_item(result->items[0], NET_B, "eth0", SUBNET_B);
         if (result->items[0]->ips_len == 1) {
@@ -223,12 +150,12 @@ static void extra_replaces_default(const struct env *e, const char *netns, const
         }
     }
     free_network_api_result_list(result);
-    CHECK(cache_absent(e, NET_A, id, "eth0"));
-    CHECK(!cache_absent(e, NET_B, id, "eth0"));
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_A, id, "eth0"));
+    CHECK(tl_cache_exists(e->dirs.cache, NET_B, id, "eth0"));
 
-    detach_ok(conf);
+    tl_detach_ok(conf, CRI, true, TL_HERE);
     CHECKF(link_absent(netns, "eth0"), "eth0 left in %s", netns);
-    CHECK(cache_absent(e, NET_B, id, "eth0"));
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_B, id, "eth0"));
     no_reservation(e, NET_B);
     free_network_api_conf(conf);
 }
@@ -236,19 +163,19 @@ static void extra_replaces_default(const struct env *e, const char *netns, const
 /* An extra network that is unknown or is the default network: -1 with iSulad's message, nothing attached. */
 static void conflicting_extra(const struct env *e, const char *netns, const char *id, const char *extra)
 {
-    network_api_conf *conf = pod_conf(id, netns);
+    network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", false);
     tl_conf_add_extra(conf, extra, "eth1");
     network_api_result_list *result = (network_api_result_list *)conf; /* any non-NULL value */
     tl_clear_errmsg();
     CHECK_EQ_INT(network_module_attach(conf, CRI, &result), -1);
     CHECK(result == NULL);
-    char *expected = xasprintf(CONFLICT "%s", extra);
+    char *expected = tl_asprintf(CONFLICT "%s", extra);
     CHECK_EQ_STR(tl_errmsg(), expected);
     CHECK_EQ_STR(network_module_last_error(), expected);
     free(expected);
     CHECKF(link_absent(netns, "eth0"), "%s: eth0 attached although the request was refused", extra);
-    CHECK(cache_absent(e, NET_A, id, "eth0"));
-    detach_ok(conf);
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_A, id, "eth0"));
+    tl_detach_ok(conf, CRI, true, TL_HERE);
     free_network_api_conf(conf);
 }
 
@@ -261,19 +188,14 @@ int main(void)
         return test_summary("test_cri_multi");
     }
     char *netns = tl_netns_create("crimulti");
-    char ids[4][64];
-    for (int i = 0; i < 4; i++) {
-        snprintf(ids[i], sizeof(ids[i]), "ccrimulti%d-%ld", i, (long)getpid());
-    }
-    if (CHECK(netns != NULL) && CHECK(network_module_init("cni", e.cache, e.conf, e.bin))) {
+    char ids[4][TL_ID_LEN];
+    tl_make_ids(ids, 4, "ccrimulti");
+    if (CHECK(netns != NULL) && CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
         default_and_extra(&e, netns, ids[0]);
         extra_replaces_default(&e, netns, ids[1]);
         conflicting_extra(&e, netns, ids[2], "ccri-multi-nosuch");
         conflicting_extra(&e, netns, ids[3], NET_A);
-        char *left = NULL;
-        tl_run(&left, "ls -A '%s/results' 2>/dev/null", e.cache);
-        CHECKF(left == NULL || left[0] == '\0', "cache files left: %s", left ? left : "");
-        free(left);
+        tl_check_no_results(e.dirs.cache, TL_HERE);
         network_module_exit();
     }
     if (netns != NULL) {

@@ -9,13 +9,9 @@
  */
 #define _GNU_SOURCE
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "isulad_host.h"
@@ -27,42 +23,6 @@
 #define NET_FW "ccri-pod-fw"
 #define SUBNET_POD "10.231.1."
 #define SUBNET_FW "10.231.2."
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    return s;
-}
-
-/* The command's output (stdout+stderr) when it exits 0, else NULL. */
-static char *output_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *output_of(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&cmd, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    char *out = NULL;
-    int rc = tl_run(&out, "%s", cmd);
-    free(cmd);
-    if (rc != 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
 
 static void chomp(char *s)
 {
@@ -88,125 +48,55 @@ static bool mentions_ip(const char *text, const char *ip)
     return false;
 }
 
-/* A TCP port nobody listens on right now. */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY), .sin_port = 0 };
-    socklen_t len = sizeof(addr);
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 && getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
-}
-
-static const char *netns_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash == NULL ? path : slash + 1;
-}
-
 struct env {
-    char *root, *conf, *cache, *bin, *data;
+    struct tl_env dirs;
     char br_pod[16], br_fw[16];
 };
 
 static bool setup(struct env *e)
 {
-    e->root = tl_tmpdir("cri-pod");
-    if (e->root == NULL) {
+    static const char *const plugins[] = { "bridge", "host-local", "portmap", "firewall", "tuning", "loopback", NULL };
+    if (!tl_env_init(&e->dirs, "cri-pod", plugins, false, TL_HERE)) {
         return false;
     }
-    e->conf = xasprintf("%s/conf", e->root);
-    e->cache = xasprintf("%s/cache", e->root);
-    e->bin = xasprintf("%s/bin", e->root);
-    e->data = xasprintf("%s/ipam", e->root);
     snprintf(e->br_pod, sizeof(e->br_pod), "ccrip%lda", (long)getpid() % 1000);
     snprintf(e->br_fw, sizeof(e->br_fw), "ccrip%ldb", (long)getpid() % 1000);
-    bool ok = CHECK_EQ_INT(tl_run(NULL, "mkdir -p '%s' '%s' '%s' '%s'", e->conf, e->cache, e->bin, e->data), 0);
-    const char *plugins[] = { "bridge", "host-local", "portmap", "firewall", "tuning", "loopback" };
-    for (size_t i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
-        ok = CHECK_EQ_INT(tl_link_real_plugin(e->bin, plugins[i]), 0) && ok;
-    }
-    char *pod = xasprintf(
-        "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_POD "\",\"plugins\":["
-        "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,\"ipMasq\":true,"
-        "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
-        "\"ranges\":[[{\"subnet\":\"" SUBNET_POD "0/24\",\"gateway\":\"" SUBNET_POD "1\"}]],"
-        "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}},"
-        "{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true},\"snat\":true}]}",
-        e->br_pod, e->data);
-    char *fw = xasprintf(
-        "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_FW "\",\"plugins\":["
-        "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,"
-        "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
-        "\"ranges\":[[{\"subnet\":\"" SUBNET_FW "0/24\",\"gateway\":\"" SUBNET_FW "1\"}]]}},"
-        "{\"type\":\"firewall\",\"backend\":\"iptables\"},"
-        "{\"type\":\"tuning\"}]}",
-        e->br_fw, e->data);
-    char *pod_path = xasprintf("%s/10-pod.conflist", e->conf);
-    char *fw_path = xasprintf("%s/20-fw.conflist", e->conf);
-    ok = CHECK_EQ_INT(tl_write_file(pod_path, pod), 0) && ok;
-    ok = CHECK_EQ_INT(tl_write_file(fw_path, fw), 0) && ok;
-    free(pod);
-    free(fw);
-    free(pod_path);
-    free(fw_path);
-    return ok;
+    bool ok = tl_write_conf(TL_HERE, e->dirs.conf, "10-pod.conflist",
+                            "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_POD "\",\"plugins\":["
+                            "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,\"ipMasq\":true,"
+                            "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
+                            "\"ranges\":[[{\"subnet\":\"" SUBNET_POD "0/24\",\"gateway\":\"" SUBNET_POD "1\"}]],"
+                            "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}},"
+                            "{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true},\"snat\":true}]}",
+                            e->br_pod, e->dirs.ipam);
+    return tl_write_conf(TL_HERE, e->dirs.conf, "20-fw.conflist",
+                         "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_FW "\",\"plugins\":["
+                         "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,"
+                         "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
+                         "\"ranges\":[[{\"subnet\":\"" SUBNET_FW "0/24\",\"gateway\":\"" SUBNET_FW "1\"}]]}},"
+                         "{\"type\":\"firewall\",\"backend\":\"iptables\"},"
+                         "{\"type\":\"tuning\"}]}",
+                         e->br_fw, e->dirs.ipam) &&
+           ok;
 }
 
 static void teardown(struct env *e)
 {
-    tl_run(NULL, "ip link del '%s'", e->br_pod);
-    tl_run(NULL, "ip link del '%s'", e->br_fw);
-    CHECKF(tl_run(NULL, "ip link show '%s'", e->br_pod) != 0, "bridge %s left behind", e->br_pod);
-    CHECKF(tl_run(NULL, "ip link show '%s'", e->br_fw) != 0, "bridge %s left behind", e->br_fw);
-    free(e->conf);
-    free(e->cache);
-    free(e->bin);
-    free(e->data);
-    tl_rmtree(e->root);
-    free(e->root);
-}
-
-static network_api_conf *pod_conf(const char *id, const char *netns)
-{
-    network_api_conf *conf = tl_conf_new(id, netns, "eth0");
-    conf->name = strdup("pod");
-    conf->ns = strdup("default");
-    tl_conf_add_arg(conf, "IgnoreUnknown", "1");
-    tl_conf_add_arg(conf, "K8S_POD_NAMESPACE", "default");
-    tl_conf_add_arg(conf, "K8S_POD_NAME", "pod");
-    tl_conf_add_arg(conf, "K8S_POD_INFRA_CONTAINER_ID", id);
-    return conf;
-}
-
-/* The address part of "a.b.c.d/len" (malloc'd). */
-static char *address_of(const char *cidr)
-{
-    char *ip = strdup(cidr);
-    char *slash = strchr(ip, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-    }
-    return ip;
+    tl_remove_link(e->br_pod, TL_HERE);
+    tl_remove_link(e->br_fw, TL_HERE);
+    tl_env_free(&e->dirs);
 }
 
 /* The CNI-DN-… chain whose DNAT rule sends host_port to ip, or NULL. */
 static char *dnat_chain(const char *ip, int host_port)
 {
-    char *rules = output_of("iptables-save -t nat");
+    char *rules = tl_output_of("iptables-save -t nat");
     if (rules == NULL) {
         return NULL;
     }
     char *chain = NULL;
-    char *dport = xasprintf("--dport %d ", host_port);
-    char *dest = xasprintf("--to-destination %s:80", ip);
+    char *dport = tl_asprintf("--dport %d ", host_port);
+    char *dest = tl_asprintf("--to-destination %s:80", ip);
     for (char *line = strtok(rules, "\n"); line != NULL && chain == NULL; line = strtok(NULL, "\n")) {
         if (strncmp(line, "-A CNI-DN-", 10) == 0 && strstr(line, dport) != NULL && strstr(line, dest) != NULL) {
             char *end = strchr(line + 3, ' ');
@@ -219,38 +109,11 @@ static char *dnat_chain(const char *ip, int host_port)
     return chain;
 }
 
-static void free_settings(container_network_settings *s)
-{
-    if (s->networks != NULL) {
-        for (size_t i = 0; i < s->networks->len; i++) {
-            defs_map_string_object_networks_element *el = s->networks->values[i];
-            free(s->networks->keys[i]);
-            if (el != NULL) {
-                free(el->if_name);
-                free(el->mac_address);
-                free(el->ip_address);
-                free(el->gateway);
-                free(el->global_i_pv6address);
-                free(el->i_pv6gateway);
-                free(el->network_id);
-                free(el->endpoint_id);
-                free(el);
-            }
-        }
-        free(s->networks->keys);
-        free(s->networks->values);
-        free(s->networks);
-    }
-    free(s->sandbox_key);
-    free(s);
-}
-
 /* cni_update_container_networks_info turns the attach result into the sandbox's settings. */
 static void networks_info(const network_api_result_list *result, const char *id, const char *netns,
                           const char *ip, const char *mac)
 {
-    container_network_settings *settings = calloc(1, sizeof(*settings));
-    settings->networks = calloc(1, sizeof(*settings->networks));
+    container_network_settings *settings = tl_settings_new();
     if (CHECK_EQ_INT(cni_update_container_networks_info(result, id, netns, settings), 0) &&
         CHECK_EQ_INT(settings->networks->len, 1)) {
         defs_map_string_object_networks_element *el = settings->networks->values[0];
@@ -264,21 +127,21 @@ static void networks_info(const network_api_result_list *result, const char *id,
         CHECK_EQ_STR(settings->sandbox_key, netns);
     }
     CHECK(tl_errmsg() == NULL);
-    free_settings(settings);
+    tl_settings_free(settings);
 }
 
 /* Everything of the pod's attachment is gone: interface, reservation, cache, iptables rules. */
 static void gone_after_detach(const struct env *e, const char *netns, const char *id, const char *ip,
                               const char *chain)
 {
-    CHECKF(tl_run(NULL, "ip -n '%s' link show eth0", netns_name(netns)) != 0, "eth0 still in %s", netns);
-    char *reservation = xasprintf("%s/" NET_POD "/%s", e->data, ip);
+    CHECKF(tl_run(NULL, "ip -n '%s' link show eth0", tl_netns_name(netns)) != 0, "eth0 still in %s", netns);
+    char *reservation = tl_asprintf("%s/" NET_POD "/%s", e->dirs.ipam, ip);
     CHECKF(access(reservation, F_OK) != 0, "host-local reservation %s left", reservation);
     free(reservation);
-    char *cache = xasprintf("%s/results/" NET_POD "-%s-eth0", e->cache, id);
+    char *cache = tl_cache_path(e->dirs.cache, NET_POD, id, "eth0");
     CHECKF(access(cache, F_OK) != 0, "cache file %s left", cache);
     free(cache);
-    char *rules = output_of("iptables-save; iptables-save -t nat");
+    char *rules = tl_output_of("iptables-save; iptables-save -t nat");
     if (CHECK(rules != NULL)) {
         CHECKF(!mentions_ip(rules, ip), "iptables still mentions %s:\n%s", ip, rules);
         if (chain != NULL) {
@@ -291,15 +154,15 @@ static void gone_after_detach(const struct env *e, const char *netns, const char
 /* Attach on bridge+portmap: the result is what the namespace really has. Returns the pod's IP. */
 static char *attach_pod(const struct env *e, const char *netns, const char *id, int host_port, char **chain)
 {
-    network_api_conf *conf = pod_conf(id, netns);
-    char *ports = xasprintf("[{\"hostPort\":%d,\"containerPort\":80,\"protocol\":\"tcp\"}]", host_port);
+    network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", true);
+    char *ports = tl_asprintf("[{\"hostPort\":%d,\"containerPort\":80,\"protocol\":\"tcp\"}]", host_port);
     CHECK_EQ_INT(network_module_insert_portmapping(ports, conf), 0);
     free(ports);
     network_api_result_list *result = NULL;
     char *ip = NULL;
     tl_clear_errmsg();
     int rc = network_module_attach(conf, CRI, &result);
-    CHECKF(rc == 0, "attach: %s", tl_errmsg() ? tl_errmsg() : "(no message)");
+    CHECKF(rc == 0, "attach: %s", tl_errmsg_text());
     CHECK(tl_errmsg() == NULL);
     if (rc != 0 || !CHECK(result != NULL) || !CHECK_EQ_INT(result->len, 1)) {
         free_network_api_result_list(result);
@@ -310,20 +173,20 @@ static char *attach_pod(const struct env *e, const char *netns, const char *id, 
     CHECK_EQ_STR(r->name, NET_POD);
     CHECK_EQ_STR(r->interface, "eth0");
     if (CHECK_EQ_INT(r->ips_len, 1)) {
-        ip = address_of(r->ips[0]);
+        ip = tl_address_of(r->ips[0]);
         int host = -1;
         char tail[8] = "";
         CHECKF(sscanf(r->ips[0], SUBNET_POD "%d/%7s", &host, tail) == 2 && host > 1 && host < 255 &&
                    strcmp(tail, "24") == 0,
                "ips[0] %s not in " SUBNET_POD "0/24", r->ips[0]);
         CHECK_EQ_STR(r->gateway[0], SUBNET_POD "1");
-        char *addrs = output_of("ip -n '%s' -4 -o addr show dev eth0", netns_name(netns));
-        char *inet = xasprintf("inet %s ", r->ips[0]);
+        char *addrs = tl_output_of("ip -n '%s' -4 -o addr show dev eth0", tl_netns_name(netns));
+        char *inet = tl_asprintf("inet %s ", r->ips[0]);
         CHECKF(addrs != NULL && strstr(addrs, inet) != NULL, "%s not on eth0: %s", r->ips[0], addrs ? addrs : "");
         free(inet);
         free(addrs);
     }
-    char *mac = output_of("ip netns exec '%s' cat /sys/class/net/eth0/address", netns_name(netns));
+    char *mac = tl_output_of("ip netns exec '%s' cat /sys/class/net/eth0/address", tl_netns_name(netns));
     if (CHECK(mac != NULL)) {
         chomp(mac);
         CHECK_EQ_STR(r->mac, mac);
@@ -332,11 +195,11 @@ static char *attach_pod(const struct env *e, const char *netns, const char *id, 
         networks_info(result, id, netns, ip, mac);
     }
     free(mac);
-    char *cache = xasprintf("%s/results/" NET_POD "-%s-eth0", e->cache, id);
+    char *cache = tl_cache_path(e->dirs.cache, NET_POD, id, "eth0");
     CHECKF(access(cache, F_OK) == 0, "no cache file %s", cache);
     free(cache);
     if (ip != NULL) {
-        char *reservation = xasprintf("%s/" NET_POD "/%s", e->data, ip);
+        char *reservation = tl_asprintf("%s/" NET_POD "/%s", e->dirs.ipam, ip);
         CHECKF(access(reservation, F_OK) == 0, "no host-local reservation %s", reservation);
         free(reservation);
         *chain = dnat_chain(ip, host_port);
@@ -350,12 +213,12 @@ static char *attach_pod(const struct env *e, const char *netns, const char *id, 
 /* A second pod on bridge+firewall+tuning (an extra network on eth0 replaces the default): CHECK passes. */
 static void check_fw_pod(const char *netns, const char *id)
 {
-    network_api_conf *conf = pod_conf(id, netns);
+    network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", true);
     tl_conf_add_extra(conf, NET_FW, "eth0");
     network_api_result_list *result = NULL;
     tl_clear_errmsg();
     int rc = network_module_attach(conf, CRI, &result);
-    CHECKF(rc == 0, "attach fw pod: %s", tl_errmsg() ? tl_errmsg() : "");
+    CHECKF(rc == 0, "attach fw pod: %s", tl_errmsg_text());
     char *ip = NULL;
     if (rc == 0 && CHECK(result != NULL) && CHECK_EQ_INT(result->len, 1)) {
         CHECK_EQ_STR(result->items[0]->name, NET_FW);
@@ -367,7 +230,7 @@ static void check_fw_pod(const char *netns, const char *id)
 
     result = NULL;
     rc = network_module_check(conf, CRI, &result);
-    CHECKF(rc == 0, "check fw pod: %s", tl_errmsg() ? tl_errmsg() : "");
+    CHECKF(rc == 0, "check fw pod: %s", tl_errmsg_text());
     CHECK(tl_errmsg() == NULL);
     if (rc == 0 && CHECK(result != NULL) && CHECK_EQ_INT(result->len, 1)) {
         CHECK_EQ_STR(result->items[0]->name, NET_FW);
@@ -379,8 +242,8 @@ static void check_fw_pod(const char *netns, const char *id)
     free_network_api_result_list(result);
 
     rc = network_module_detach(conf, CRI);
-    CHECKF(rc == 0, "detach fw pod: %s", tl_errmsg() ? tl_errmsg() : "");
-    CHECK(tl_run(NULL, "ip -n '%s' link show eth0", netns_name(netns)) != 0);
+    CHECKF(rc == 0, "detach fw pod: %s", tl_errmsg_text());
+    CHECK(tl_run(NULL, "ip -n '%s' link show eth0", tl_netns_name(netns)) != 0);
     free(ip);
     free_network_api_conf(conf);
 }
@@ -396,13 +259,13 @@ static void check_fw_pod(const char *netns, const char *id)
 static void check_portmap_pod(const char *netns, const char *id)
 {
     bool ipv6_nat = tl_run(NULL, "ip6tables -t nat -S >/dev/null") == 0;
-    network_api_conf *conf = pod_conf(id, netns);
+    network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", true);
     network_api_result_list *result = NULL;
     tl_clear_errmsg();
     int rc = network_module_check(conf, CRI, &result);
-    const char *msg = tl_errmsg() ? tl_errmsg() : "";
-    bool ipv6_failure = rc == -1 && strstr(msg, "plugin type=\"portmap\" failed (check)") != NULL &&
-                        strstr(msg, "could not check ipv6 dnat") != NULL;
+    const char *msg = tl_errmsg_text();
+    bool ipv6_failure = rc == -1 && tl_contains(msg, "plugin type=\"portmap\" failed (check)") &&
+                        tl_contains(msg, "could not check ipv6 dnat");
     if (ipv6_nat) {
         CHECKF(ipv6_failure, "check bridge+portmap pod with IPv6 NAT: expected portmap 1.1.1's ipv6 dnat failure, got %d \"%s\"",
                rc, msg);
@@ -427,29 +290,23 @@ int main(void)
     char id1[64], id2[64];
     snprintf(id1, sizeof(id1), "ccripod1-%ld", (long)getpid());
     snprintf(id2, sizeof(id2), "ccripod2-%ld", (long)getpid());
-    if (CHECK(netns1 != NULL && netns2 != NULL) && CHECK(network_module_init("cni", e.cache, e.conf, e.bin))) {
+    if (CHECK(netns1 != NULL && netns2 != NULL) &&
+        CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
         CHECK(network_module_ready(CRI));
-        int port = free_port();
+        int port = tl_free_port();
         CHECK(port > 0);
         char *chain = NULL;
         char *ip = attach_pod(&e, netns1, id1, port, &chain);
         check_fw_pod(netns2, id2);
         check_portmap_pod(netns1, id1);
 
-        network_api_conf *conf = pod_conf(id1, netns1);
-        tl_clear_errmsg();
-        int rc = network_module_detach(conf, CRI);
-        CHECKF(rc == 0, "detach: %s", tl_errmsg() ? tl_errmsg() : "");
-        CHECK(tl_errmsg() == NULL);
+        network_api_conf *conf = tl_pod_conf(id1, netns1, "pod", "default", true);
+        tl_detach_ok(conf, CRI, true, TL_HERE);
         free_network_api_conf(conf);
         if (ip != NULL) {
             gone_after_detach(&e, netns1, id1, ip, chain);
         }
-        char *results = xasprintf("%s/results", e.cache);
-        char *left = output_of("ls -A '%s' 2>/dev/null", results);
-        CHECKF(left == NULL || left[0] == '\0', "cache files left: %s", left ? left : "");
-        free(left);
-        free(results);
+        tl_check_no_results(e.dirs.cache, TL_HERE);
         free(chain);
         free(ip);
         network_module_exit();

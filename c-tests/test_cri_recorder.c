@@ -11,7 +11,6 @@
  */
 #define _GNU_SOURCE
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,25 +39,6 @@
     "{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"eth0\",\"mac\":\"0a:58:0a:ea:02:07\"," \
     "\"sandbox\":\"%s\"}],\"ips\":[{\"version\":\"4\",\"interface\":0,\"address\":\"10.234.2.7/24\","   \
     "\"gateway\":\"10.234.2.1\"}]}"
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    return s;
-}
-
-static const char *errmsg(void)
-{
-    return tl_errmsg() == NULL ? "(no message)" : tl_errmsg();
-}
 
 /* --- a small JSON reader for the recorder's files ------------------------------------------- */
 
@@ -365,7 +345,7 @@ static bool jv_equal(const jv *a, const jv *b)
 /* --- the recorder's files ------------------------------------------------------------------- */
 
 struct env {
-    char *root, *conf, *cache, *bin;
+    struct tl_env dirs;
     char *netns; /* a made-up path: the recorder never enters it */
 };
 
@@ -374,7 +354,7 @@ static jv *calls_of(const struct env *e, const char *plugin, const char *command
 {
     jv *out = calloc(1, sizeof(*out));
     out->type = J_ARR;
-    char *path = xasprintf("%s/%s.calls.jsonl", e->bin, plugin);
+    char *path = tl_asprintf("%s/%s.calls.jsonl", e->dirs.bin, plugin);
     char *text = tl_read_file(path);
     free(path);
     for (char *save = NULL, *line = text == NULL ? NULL : strtok_r(text, "\n", &save); line != NULL;
@@ -393,14 +373,6 @@ static jv *calls_of(const struct env *e, const char *plugin, const char *command
     return out;
 }
 
-static size_t count_calls(const struct env *e, const char *plugin, const char *command, const char *container)
-{
-    jv *calls = calls_of(e, plugin, command, container);
-    size_t n = calls->len;
-    jv_free(calls);
-    return n;
-}
-
 static const char *call_env(const jv *call, const char *key)
 {
     return jv_str(jv_get(call, "env"), key);
@@ -412,68 +384,37 @@ static jv *call_request(const jv *call)
     return jv_parse(jv_str(call, "stdin"));
 }
 
-static void write_behavior(const struct env *e, const char *plugin, const char *json)
-{
-    char *path = xasprintf("%s/%s.behavior.json", e->bin, plugin);
-    CHECK_EQ_INT(tl_write_file(path, json), 0);
-    free(path);
-}
-
-static void remove_behavior(const struct env *e, const char *plugin)
-{
-    char *path = xasprintf("%s/%s.behavior.json", e->bin, plugin);
-    unlink(path);
-    free(path);
-}
-
 /* The ADD behaviour answering with result (a format with one %s for the sandbox). */
 static void behave_add(const struct env *e, const char *plugin, const char *result_fmt, const char *extra)
 {
-    char *result = xasprintf(result_fmt, e->netns);
-    char *json = xasprintf("{\"ADD\":{\"result\":%s}%s}", result, extra);
-    write_behavior(e, plugin, json);
+    char *result = tl_asprintf(result_fmt, e->netns);
+    char *json = tl_asprintf("{\"ADD\":{\"result\":%s}%s}", result, extra);
+    tl_write_behavior(e->dirs.bin, plugin, json, TL_HERE);
     free(json);
     free(result);
 }
 
 static jv *parsed_result(const struct env *e, const char *result_fmt)
 {
-    char *text = xasprintf(result_fmt, e->netns);
+    char *text = tl_asprintf(result_fmt, e->netns);
     jv *v = jv_parse(text);
     free(text);
     return v;
 }
 
-static bool write_conf(const struct env *e, const char *file, const char *json)
-{
-    char *path = xasprintf("%s/%s", e->conf, file);
-    bool ok = CHECK_EQ_INT(tl_write_file(path, json), 0);
-    free(path);
-    return ok;
-}
-
 static bool setup(struct env *e)
 {
-    e->root = tl_tmpdir("cri-recorder");
-    if (e->root == NULL) {
+    static const char *const plugins[] = { "loopback", "recA", "recB", "recC", "recE", NULL };
+    e->netns = tl_asprintf("/var/run/netns/ccri-fake-%ld", (long)getpid());
+    if (!tl_env_init(&e->dirs, "cri-recorder", plugins, true, TL_HERE)) {
         return false;
     }
-    e->conf = xasprintf("%s/conf", e->root);
-    e->cache = xasprintf("%s/cache", e->root);
-    e->bin = xasprintf("%s/bin", e->root);
-    e->netns = xasprintf("/var/run/netns/ccri-fake-%ld", (long)getpid());
-    bool ok = CHECK_EQ_INT(tl_run(NULL, "mkdir -p '%s' '%s' '%s'", e->conf, e->cache, e->bin), 0);
-    const char *plugins[] = { "loopback", "recA", "recB", "recC", "recE" };
-    for (size_t i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
-        ok = CHECK_EQ_INT(tl_install_recorder(e->bin, plugins[i]), 0) && ok;
-    }
-    ok = write_conf(e, "10-rec.conflist",
-                    "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_REC "\",\"plugins\":["
-                    "{\"type\":\"recA\",\"capabilities\":{\"portMappings\":true}},"
-                    "{\"type\":\"recB\",\"capabilities\":{\"bandwidth\":true}}]}") &&
-         ok;
-    ok = write_conf(e, "20-rec04.conflist",
-                    "{\"cniVersion\":\"0.4.0\",\"name\":\"" NET_REC04 "\",\"plugins\":[{\"type\":\"recC\"}]}") &&
+    bool ok = tl_write_conf(TL_HERE, e->dirs.conf, "10-rec.conflist",
+                            "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_REC "\",\"plugins\":["
+                            "{\"type\":\"recA\",\"capabilities\":{\"portMappings\":true}},"
+                            "{\"type\":\"recB\",\"capabilities\":{\"bandwidth\":true}}]}");
+    ok = tl_write_conf(TL_HERE, e->dirs.conf, "20-rec04.conflist",
+                       "{\"cniVersion\":\"0.4.0\",\"name\":\"" NET_REC04 "\",\"plugins\":[{\"type\":\"recC\"}]}") &&
          ok;
     behave_add(e, "recA", RESULT_A, "");
     behave_add(e, "recB", RESULT_B, "");
@@ -483,46 +424,23 @@ static bool setup(struct env *e)
 
 static void teardown(struct env *e)
 {
-    free(e->conf);
-    free(e->cache);
-    free(e->bin);
     free(e->netns);
-    tl_rmtree(e->root);
-    free(e->root);
+    tl_env_free(&e->dirs);
 }
 
 static char *expected_args(const char *id)
 {
-    return xasprintf("IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=name;K8S_POD_INFRA_CONTAINER_ID=%s", id);
+    return tl_asprintf("IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=name;K8S_POD_INFRA_CONTAINER_ID=%s", id);
 }
 
 /* A pod as the CRI plugin builds it, with all three annotations. */
 static network_api_conf *pod_conf(const struct env *e, const char *id)
 {
-    network_api_conf *conf = tl_conf_new(id, e->netns, "eth0");
-    conf->name = strdup("name");
-    conf->ns = strdup("ns");
-    tl_conf_add_arg(conf, "IgnoreUnknown", "1");
-    tl_conf_add_arg(conf, "K8S_POD_NAMESPACE", "ns");
-    tl_conf_add_arg(conf, "K8S_POD_NAME", "name");
-    tl_conf_add_arg(conf, "K8S_POD_INFRA_CONTAINER_ID", id);
+    network_api_conf *conf = tl_pod_conf(id, e->netns, "name", "ns", true);
     CHECK_EQ_INT(network_module_insert_portmapping(PORTS, conf), 0);
     CHECK_EQ_INT(network_module_insert_bandwidth(BANDWIDTH, conf), 0);
     CHECK_EQ_INT(network_module_insert_iprange(RANGES, conf), 0);
     return conf;
-}
-
-static char *cache_path(const struct env *e, const char *net, const char *id, const char *ifname)
-{
-    return xasprintf("%s/results/%s-%s-%s", e->cache, net, id, ifname);
-}
-
-static bool cache_exists(const struct env *e, const char *net, const char *id, const char *ifname)
-{
-    char *path = cache_path(e, net, id, ifname);
-    bool exists = access(path, F_OK) == 0;
-    free(path);
-    return exists;
 }
 
 static int attach(network_api_conf *conf, network_api_result_list **result)
@@ -530,14 +448,6 @@ static int attach(network_api_conf *conf, network_api_result_list **result)
     *result = NULL;
     tl_clear_errmsg();
     return network_module_attach(conf, CRI, result);
-}
-
-static void detach_ok(network_api_conf *conf)
-{
-    tl_clear_errmsg();
-    int rc = network_module_detach(conf, CRI);
-    CHECKF(rc == 0, "detach %s: %s", conf->pod_id, errmsg());
-    CHECK(tl_errmsg() == NULL);
 }
 
 /* The common part of every call to a network plugin of the pod. */
@@ -570,7 +480,7 @@ static void attach_records(const struct env *e, const char *id)
     network_api_conf *conf = pod_conf(e, id);
     network_api_result_list *result = NULL;
     int rc = attach(conf, &result);
-    CHECKF(rc == 0, "attach: %s", errmsg());
+    CHECKF(rc == 0, "attach: %s", tl_errmsg_text());
     CHECK(tl_errmsg() == NULL);
     if (rc == 0 && CHECK(result != NULL) && CHECK_EQ_INT(result->len, 1)) {
         network_api_result *r = result->items[0];
@@ -624,11 +534,11 @@ static void attach_records(const struct env *e, const char *id)
     }
     jv_free(a);
     jv_free(b);
-    CHECK(cache_exists(e, NET_REC, id, "eth0"));
+    CHECK(tl_cache_exists(e->dirs.cache, NET_REC, id, "eth0"));
 
     /* Detach: loopback DEL on lo, recB then recA with the cached result and the cached args. */
-    detach_ok(conf);
-    CHECK_EQ_INT(count_calls(e, "loopback", "DEL", id), 1);
+    tl_detach_ok(conf, CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "DEL", id), 1);
     jv *lo_del = calls_of(e, "loopback", "DEL", id);
     if (lo_del->len == 1) {
         CHECK_EQ_STR(call_env(lo_del->items[0], "CNI_IFNAME"), "lo");
@@ -650,24 +560,26 @@ static void attach_records(const struct env *e, const char *id)
         jv_free(del);
     }
     jv_free(cached);
-    CHECK(!cache_exists(e, NET_REC, id, "eth0"));
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_REC, id, "eth0"));
     free_network_api_conf(conf);
 }
 
 /* Loopback runs before any network: when its ADD fails, no network plugin is called. */
 static void loopback_first(const struct env *e, const char *id)
 {
-    write_behavior(e, "loopback", "{\"ADD\":{\"error\":{\"cniVersion\":\"0.3.1\",\"code\":11,\"msg\":\"lo-add-refused\"}}}");
+    tl_write_behavior(e->dirs.bin, "loopback",
+                      "{\"ADD\":{\"error\":{\"cniVersion\":\"0.3.1\",\"code\":11,\"msg\":\"lo-add-refused\"}}}",
+                      TL_HERE);
     network_api_conf *conf = pod_conf(e, id);
     network_api_result_list *result = NULL;
     CHECK_EQ_INT(attach(conf, &result), -1);
     CHECK(result == NULL);
-    CHECKF(tl_errmsg() != NULL && strstr(tl_errmsg(), "lo-add-refused") != NULL, "attach: %s", errmsg());
-    CHECK_EQ_INT(count_calls(e, "loopback", "ADD", id), 1);
-    CHECK_EQ_INT(count_calls(e, "recA", "ADD", id), 0);
-    CHECK_EQ_INT(count_calls(e, "recB", "ADD", id), 0);
-    remove_behavior(e, "loopback");
-    detach_ok(conf);
+    CHECKF(tl_contains(tl_errmsg(), "lo-add-refused"), "attach: %s", tl_errmsg_text());
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "ADD", id), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recA", "ADD", id), 0);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recB", "ADD", id), 0);
+    tl_remove_behavior(e->dirs.bin, "loopback");
+    tl_detach_ok(conf, CRI, true, TL_HERE);
     free_network_api_conf(conf);
 }
 
@@ -677,20 +589,20 @@ static void del_in_reverse(const struct env *e, const char *id)
     network_api_conf *conf = pod_conf(e, id);
     network_api_result_list *result = NULL;
     int rc = attach(conf, &result);
-    CHECKF(rc == 0, "attach: %s", errmsg());
+    CHECKF(rc == 0, "attach: %s", tl_errmsg_text());
     free_network_api_result_list(result);
     behave_add(e, "recB", RESULT_B, ",\"DEL\":{\"error\":{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":\"recB-del-refused\"}}");
     tl_clear_errmsg();
     CHECK_EQ_INT(network_module_detach(conf, CRI), -1);
-    CHECKF(tl_errmsg() != NULL && strstr(tl_errmsg(), "recB-del-refused") != NULL, "detach: %s", errmsg());
-    CHECK_EQ_INT(count_calls(e, "recB", "DEL", id), 1);
-    CHECK_EQ_INT(count_calls(e, "recA", "DEL", id), 0);
-    CHECK(cache_exists(e, NET_REC, id, "eth0")); /* a failed DEL keeps the cache for the retry */
+    CHECKF(tl_contains(tl_errmsg(), "recB-del-refused"), "detach: %s", tl_errmsg_text());
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recB", "DEL", id), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recA", "DEL", id), 0);
+    CHECK(tl_cache_exists(e->dirs.cache, NET_REC, id, "eth0")); /* a failed DEL keeps the cache for the retry */
     behave_add(e, "recB", RESULT_B, "");
-    detach_ok(conf);
-    CHECK_EQ_INT(count_calls(e, "recB", "DEL", id), 2);
-    CHECK_EQ_INT(count_calls(e, "recA", "DEL", id), 1);
-    CHECK(!cache_exists(e, NET_REC, id, "eth0"));
+    tl_detach_ok(conf, CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recB", "DEL", id), 2);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recA", "DEL", id), 1);
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_REC, id, "eth0"));
     free_network_api_conf(conf);
 }
 
@@ -701,13 +613,13 @@ static void check_sends_cached_result(const struct env *e, const char *id)
     tl_conf_add_extra(conf, NET_REC04, "eth0");
     network_api_result_list *result = NULL;
     int rc = attach(conf, &result);
-    CHECKF(rc == 0, "attach 0.4.0: %s", errmsg());
+    CHECKF(rc == 0, "attach 0.4.0: %s", tl_errmsg_text());
     free_network_api_result_list(result);
 
     result = NULL;
     tl_clear_errmsg();
     rc = network_module_check(conf, CRI, &result);
-    CHECKF(rc == 0, "check: %s", errmsg());
+    CHECKF(rc == 0, "check: %s", tl_errmsg_text());
     if (rc == 0 && CHECK(result != NULL) && CHECK_EQ_INT(result->len, 1)) {
         CHECK_EQ_STR(result->items[0]->name, NET_REC04);
         if (CHECK_EQ_INT(result->items[0]->ips_len, 1)) {
@@ -717,7 +629,7 @@ static void check_sends_cached_result(const struct env *e, const char *id)
     }
     free_network_api_result_list(result);
 
-    char *path = cache_path(e, NET_REC04, id, "eth0");
+    char *path = tl_cache_path(e->dirs.cache, NET_REC04, id, "eth0");
     char *text = tl_read_file(path);
     jv *cache = jv_parse(text);
     free(text);
@@ -738,8 +650,8 @@ static void check_sends_cached_result(const struct env *e, const char *id)
     }
     jv_free(c);
     jv_free(cache);
-    detach_ok(conf);
-    CHECK_EQ_INT(count_calls(e, "recC", "DEL", id), 1);
+    tl_detach_ok(conf, CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recC", "DEL", id), 1);
     free_network_api_conf(conf);
 }
 
@@ -750,27 +662,27 @@ static void update_reloads(const struct env *e, const char *early, const char *f
     network_api_conf *early_conf = pod_conf(e, early);
     network_api_result_list *result = NULL;
     int rc = attach(early_conf, &result);
-    CHECKF(rc == 0, "attach before the reload: %s", errmsg());
+    CHECKF(rc == 0, "attach before the reload: %s", tl_errmsg_text());
     free_network_api_result_list(result);
 
-    write_conf(e, "05-first.conflist",
-               "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_FIRST "\",\"plugins\":[{\"type\":\"recE\"}]}");
+    tl_write_conf(TL_HERE, e->dirs.conf, "05-first.conflist",
+                  "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_FIRST "\",\"plugins\":[{\"type\":\"recE\"}]}");
     CHECK_EQ_INT(network_module_update(CRI), 0);
     CHECK(network_module_ready(CRI));
     network_api_conf *conf = pod_conf(e, first);
     rc = attach(conf, &result);
-    CHECKF(rc == 0, "attach after adding 05-first: %s", errmsg());
+    CHECKF(rc == 0, "attach after adding 05-first: %s", tl_errmsg_text());
     if (rc == 0 && CHECK(result != NULL) && CHECK_EQ_INT(result->len, 1)) {
         CHECK_EQ_STR(result->items[0]->name, NET_FIRST);
     }
     free_network_api_result_list(result);
-    CHECK_EQ_INT(count_calls(e, "recE", "ADD", first), 1);
-    CHECK_EQ_INT(count_calls(e, "recA", "ADD", first), 0);
-    detach_ok(conf);
-    CHECK_EQ_INT(count_calls(e, "recE", "DEL", first), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recE", "ADD", first), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recA", "ADD", first), 0);
+    tl_detach_ok(conf, CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recE", "DEL", first), 1);
     free_network_api_conf(conf);
 
-    CHECK_EQ_INT(tl_run(NULL, "rm -f '%s'/*", e->conf), 0);
+    CHECK_EQ_INT(tl_run(NULL, "rm -f '%s'/*", e->dirs.conf), 0);
     CHECK_EQ_INT(network_module_update(CRI), 0);
     CHECK(!network_module_ready(CRI));
     conf = pod_conf(e, late);
@@ -778,14 +690,14 @@ static void update_reloads(const struct env *e, const char *early, const char *f
     CHECK_EQ_INT(attach(conf, &result), -1);
     CHECK(result == NULL);
     CHECK_EQ_STR(tl_errmsg(), "Not found cni networks");
-    CHECK_EQ_INT(count_calls(e, "loopback", "ADD", late), 0);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "ADD", late), 0);
     free_network_api_conf(conf);
 
-    CHECK(cache_exists(e, NET_REC, early, "eth0"));
-    detach_ok(early_conf);
-    CHECK_EQ_INT(count_calls(e, "recB", "DEL", early), 1);
-    CHECK_EQ_INT(count_calls(e, "recA", "DEL", early), 1);
-    CHECK(!cache_exists(e, NET_REC, early, "eth0"));
+    CHECK(tl_cache_exists(e->dirs.cache, NET_REC, early, "eth0"));
+    tl_detach_ok(early_conf, CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recB", "DEL", early), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "recA", "DEL", early), 1);
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_REC, early, "eth0"));
     free_network_api_conf(early_conf);
 }
 
@@ -797,21 +709,16 @@ int main(void)
         teardown(&e);
         return test_summary("test_cri_recorder");
     }
-    char ids[7][64];
-    for (int i = 0; i < 7; i++) {
-        snprintf(ids[i], sizeof(ids[i]), "ccrirec%d-%ld", i, (long)getpid());
-    }
-    if (CHECK(network_module_init("cni", e.cache, e.conf, e.bin))) {
+    char ids[7][TL_ID_LEN];
+    tl_make_ids(ids, 7, "ccrirec");
+    if (CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
         CHECK(network_module_ready(CRI));
         attach_records(&e, ids[0]);
         loopback_first(&e, ids[1]);
         del_in_reverse(&e, ids[2]);
         check_sends_cached_result(&e, ids[3]);
         update_reloads(&e, ids[4], ids[5], ids[6]);
-        char *left = NULL;
-        tl_run(&left, "ls -A '%s/results' 2>/dev/null", e.cache);
-        CHECKF(left == NULL || left[0] == '\0', "cache files left: %s", left ? left : "");
-        free(left);
+        tl_check_no_results(e.dirs.cache, TL_HERE);
         network_module_exit();
     }
     teardown(&e);

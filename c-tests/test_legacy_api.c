@@ -39,7 +39,7 @@ static void log_reset(void)
 /* The log file <name> (a plugin's stdin, or "calls"), malloc'd, or NULL. */
 static char *log_read(const char *name)
 {
-    char *path = lg_path(g_log, name);
+    char *path = tl_asprintf("%s/%s", g_log, name);
     char *text = tl_read_file(path);
     free(path);
     return text;
@@ -47,7 +47,7 @@ static char *log_read(const char *name)
 
 static bool file_exists(const char *dir, const char *name)
 {
-    char *path = lg_path(dir, name);
+    char *path = tl_asprintf("%s/%s", dir, name);
     bool exists = access(path, F_OK) == 0;
     free(path);
     return exists;
@@ -57,7 +57,7 @@ static bool file_exists(const char *dir, const char *name)
 static void failed_with(int rc, char **err, const char *part, int line)
 {
     tl_check(rc != 0, __FILE__, line, "call should fail");
-    tl_check(lg_contains(*err, part), __FILE__, line, "error \"%s\" should contain \"%s\"", *err ? *err : "(null)", part);
+    tl_check(tl_contains(*err, part), __FILE__, line, "error \"%s\" should contain \"%s\"", *err ? *err : "(null)", part);
     free(*err);
     *err = NULL;
 }
@@ -139,8 +139,8 @@ static void test_conflist_from_conf(void)
         struct cni_network_list_conf *again = NULL;
         CHECK_EQ_INT(cni_conflist_from_bytes(list->bytes, &again, &err), 0);
         CHECK(again != NULL && again->plugin_len == 1);
-        CHECK(lg_contains(list->bytes, "\"cniVersion\":\"0.3.0\""));
-        CHECK(lg_contains(list->bytes, "\"subnet\":\"10.1.0.0/16\""));
+        CHECK(tl_contains(list->bytes, "\"cniVersion\":\"0.3.0\""));
+        CHECK(tl_contains(list->bytes, "\"subnet\":\"10.1.0.0/16\""));
         free_cni_network_list_conf(again);
     }
     free_cni_network_list_conf(list);
@@ -205,15 +205,15 @@ static void test_conf_files(void)
     }
     const char *names[] = { "b.conf", "a.conflist", "c.json", "d.txt", "noext" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        char *path = lg_path(dir, names[i]);
+        char *path = tl_asprintf("%s/%s", dir, names[i]);
         CHECK(tl_write_file(path, "{}") == 0);
         free(path);
     }
-    char *sub = lg_path(dir, "sub.conf");
+    char *sub = tl_asprintf("%s/sub.conf", dir);
     CHECK(mkdir(sub, 0755) == 0);
     free(sub);
     /* Over 1 MiB: skipped (the original failed the whole listing). */
-    char *big = lg_path(dir, "big.conf");
+    char *big = tl_asprintf("%s/big.conf", dir);
     FILE *f = fopen(big, "w");
     if (CHECK(f != NULL)) {
         CHECK(fseek(f, 1024 * 1024, SEEK_SET) == 0 && fputc('x', f) == 'x');
@@ -226,7 +226,8 @@ static void test_conf_files(void)
     char *err = NULL;
     CHECK_EQ_INT(cni_conf_files(dir, exts, 3, &files, &err), 0);
     if (CHECK(files != NULL)) {
-        char *want[] = { lg_path(dir, "a.conflist"), lg_path(dir, "b.conf"), lg_path(dir, "c.json") };
+        char *want[] = { tl_asprintf("%s/a.conflist", dir), tl_asprintf("%s/b.conf", dir),
+                         tl_asprintf("%s/c.json", dir) };
         for (size_t i = 0; i < 3; i++) {
             CHECK_EQ_STR(files[i], want[i]);
             free(want[i]);
@@ -241,7 +242,7 @@ static void test_conf_files(void)
     const char *only_lists[] = { NULL, ".conflist" };
     files = NULL;
     CHECK_EQ_INT(cni_conf_files(dir, only_lists, 2, &files, &err), 0);
-    CHECK(files != NULL && files[0] != NULL && files[1] == NULL && lg_contains(files[0], "/a.conflist"));
+    CHECK(files != NULL && files[0] != NULL && files[1] == NULL && tl_contains(files[0], "/a.conflist"));
     if (files != NULL) {
         free(files[0]);
         free(files);
@@ -253,7 +254,7 @@ static void test_conf_files(void)
     files = sentinel; /* reset to NULL by the call */
     CHECK_EQ_INT(cni_conf_files(dir, no_dot, 1, &files, &err), 0);
     CHECK(files == NULL);
-    char *missing = lg_path(dir, "missing");
+    char *missing = tl_asprintf("%s/missing", dir);
     CHECK_EQ_INT(cni_conf_files(missing, exts, 3, &files, &err), 0);
     CHECK(files == NULL && err == NULL);
     free(missing);
@@ -265,7 +266,7 @@ static void test_conf_files(void)
     for (int i = 0; i <= 200; i++) {
         char name[32];
         snprintf(name, sizeof(name), "many-%03d.json", i);
-        char *path = lg_path(dir, name);
+        char *path = tl_asprintf("%s/%s", dir, name);
         CHECK(tl_write_file(path, "{}") == 0);
         free(path);
     }
@@ -295,7 +296,7 @@ static void test_get_version_info(void)
     free_plugin_info(info);
     /* The VERSION request is valid JSON naming a version. */
     char *stdin_text = log_read("bridge-VERSION.json");
-    CHECK(lg_contains(stdin_text, "{\"cniVersion\":\""));
+    CHECK(tl_contains(stdin_text, "{\"cniVersion\":\""));
     free(stdin_text);
 
     info = NULL;
@@ -362,11 +363,11 @@ static void test_add_del_network_list(void)
     free(calls);
     /* The second plugin got the list's name and version and the first one's result. */
     char *second = log_read("bridge-ADD.json");
-    CHECK(lg_contains(second, "\"name\":\"test\""));
-    CHECK(lg_contains(second, "\"cniVersion\":\"0.3.1\""));
-    CHECK(lg_contains(second, "\"prevResult\":{"));
-    CHECK(lg_contains(second, "\"nameservers\":[\"10.1.0.1\"]"));
-    CHECK(!lg_contains(second, "runtimeConfig"));
+    CHECK(tl_contains(second, "\"name\":\"test\""));
+    CHECK(tl_contains(second, "\"cniVersion\":\"0.3.1\""));
+    CHECK(tl_contains(second, "\"prevResult\":{"));
+    CHECK(tl_contains(second, "\"nameservers\":[\"10.1.0.1\"]"));
+    CHECK(!tl_contains(second, "runtimeConfig"));
     free(second);
     CHECK(file_exists(g_cache, "results/test-abcd-eth0"));
 
@@ -377,7 +378,7 @@ static void test_add_del_network_list(void)
     free(calls);
     /* A 0.3.1 DEL gets no prevResult, as in the original. */
     char *del = log_read("bridge-DEL.json");
-    CHECK(del != NULL && !lg_contains(del, "prevResult"));
+    CHECK(del != NULL && !tl_contains(del, "prevResult"));
     free(del);
     CHECK(!file_exists(g_cache, "results/test-abcd-eth0"));
 
@@ -397,7 +398,7 @@ static void test_port_mappings(void)
     CHECK_EQ_INT(cni_add_network_list(conflist, rc, g_paths, &res, &err), 0);
     free_result(res);
     char *portmap = log_read("portmap-ADD.json");
-    CHECK(portmap != NULL && !lg_contains(portmap, "runtimeConfig"));
+    CHECK(portmap != NULL && !tl_contains(portmap, "runtimeConfig"));
     free(portmap);
     CHECK_EQ_INT(cni_del_network_list(conflist, rc, g_paths, &err), 0);
 
@@ -410,16 +411,16 @@ static void test_port_mappings(void)
     CHECKF(err == NULL, "err: %s", err);
     free_result(res);
     portmap = log_read("portmap-ADD.json");
-    CHECKF(lg_contains(portmap, "\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":8080,\"containerPort\":80,"
+    CHECKF(tl_contains(portmap, "\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":8080,\"containerPort\":80,"
                                 "\"protocol\":\"tcp\"},{\"hostPort\":8443,\"containerPort\":443,\"hostIP\":\"127.0.0.1\"}]}"),
            "portmap stdin: %s", portmap);
     free(portmap);
     char *bridge = log_read("bridge-ADD.json");
-    CHECK(bridge != NULL && !lg_contains(bridge, "runtimeConfig"));
+    CHECK(bridge != NULL && !tl_contains(bridge, "runtimeConfig"));
     free(bridge);
     CHECK_EQ_INT(cni_del_network_list(conflist, rc, g_paths, &err), 0);
     portmap = log_read("portmap-DEL.json");
-    CHECK(lg_contains(portmap, "\"hostPort\":8443"));
+    CHECK(tl_contains(portmap, "\"hostPort\":8443"));
     free(portmap);
     CHECK(err == NULL);
 
@@ -442,8 +443,8 @@ static void test_add_del_network(void)
     }
     free_result(res);
     char *stdin_text = log_read("bridge-ADD.json");
-    CHECK(lg_contains(stdin_text, "\"name\":\"default\""));
-    CHECK(lg_contains(stdin_text, "\"subnet\":\"10.1.0.0/16\""));
+    CHECK(tl_contains(stdin_text, "\"name\":\"default\""));
+    CHECK(tl_contains(stdin_text, "\"subnet\":\"10.1.0.0/16\""));
     free(stdin_text);
     CHECK(file_exists(g_cache, "results/default-abcd-eth1"));
 
@@ -473,8 +474,8 @@ static void test_spec_1_0_0(void)
     }
     free_result(res);
     char *bridge = log_read("bridge-ADD.json");
-    CHECK(lg_contains(bridge, "\"prevResult\":{\"cniVersion\":\"1.0.0\""));
-    CHECK(lg_contains(bridge, "\"address\":\"10.1.0.5/16\""));
+    CHECK(tl_contains(bridge, "\"prevResult\":{\"cniVersion\":\"1.0.0\""));
+    CHECK(tl_contains(bridge, "\"address\":\"10.1.0.5/16\""));
     free(bridge);
 
     CHECK_EQ_INT(cni_del_network_list(conflist, rc, g_paths, &err), 0);
@@ -482,8 +483,8 @@ static void test_spec_1_0_0(void)
     CHECK_EQ_STR(calls, "host-local ADD\nbridge ADD\nbridge DEL\nhost-local DEL\n");
     free(calls);
     char *del = log_read("host-local-DEL.json");
-    CHECK(lg_contains(del, "\"prevResult\":{\"cniVersion\":\"1.0.0\""));
-    CHECK(lg_contains(del, "\"address\":\"192.168.1.2/24\""));
+    CHECK(tl_contains(del, "\"prevResult\":{\"cniVersion\":\"1.0.0\""));
+    CHECK(tl_contains(del, "\"address\":\"192.168.1.2/24\""));
     free(del);
 
     free_runtime_conf(rc);
@@ -559,8 +560,8 @@ static void test_free_functions(void)
 
     struct cni_port_mapping *m = calloc(1, sizeof(*m));
     if (CHECK(m != NULL)) {
-        m->protocol = lg_strdup("udp");
-        m->host_ip = lg_strdup("0.0.0.0");
+        m->protocol = tl_strdup("udp");
+        m->host_ip = tl_strdup("0.0.0.0");
     }
     free_cni_port_mapping(m);
 

@@ -54,21 +54,15 @@ int main(void)
             return 1;
         }
     }
-    if (asprintf(&g_bridge, "cnilg%d", n) < 0) {
-        return 1;
-    }
+    g_bridge = tl_asprintf("cnilg%d", n);
     atexit(remove_bridge);
 
-    char *conflist = NULL;
-    if (asprintf(&conflist,
-                 "{\"cniVersion\":\"0.3.1\",\"name\":\"legacy-real\",\"plugins\":["
-                 "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,\"ipMasq\":false,"
-                 "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\",\"subnet\":\"10.249.%d.0/24\","
-                 "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}},"
-                 "{\"type\":\"loopback\"}]}",
-                 g_bridge, data, n) < 0) {
-        return 1;
-    }
+    char *conflist = tl_asprintf("{\"cniVersion\":\"0.3.1\",\"name\":\"legacy-real\",\"plugins\":["
+                                 "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,\"ipMasq\":false,"
+                                 "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\",\"subnet\":\"10.249.%d.0/24\","
+                                 "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}},"
+                                 "{\"type\":\"loopback\"}]}",
+                                 g_bridge, data, n);
     char *netns = tl_netns_create("legacy");
     if (!CHECK(netns != NULL)) {
         return test_summary("test_legacy_bridge");
@@ -83,10 +77,7 @@ int main(void)
 
     CHECK_EQ_INT(cni_add_network_list(conflist, rc, paths, &r, &err), 0);
     CHECKF(err == NULL, "add: %s", err);
-    char *expected_addr = NULL;
-    if (asprintf(&expected_addr, "10.249.%d.2/24", n) < 0) {
-        return 1;
-    }
+    char *expected_addr = tl_asprintf("10.249.%d.2/24", n);
     if (CHECK(r != NULL)) {
         CHECK_EQ_STR(r->cniversion, "0.3.1");
         if (CHECK(r->ips_len == 1)) {
@@ -111,29 +102,27 @@ int main(void)
     free_result(r);
 
     char *out = NULL;
-    CHECK_EQ_INT(tl_run(&out, "ip netns exec %s ip -4 -o addr show dev eth0", strrchr(netns, '/') + 1), 0);
-    CHECKF(lg_contains(out, expected_addr), "eth0 in the namespace: %s", out ? out : "");
+    CHECK_EQ_INT(tl_run(&out, "ip netns exec %s ip -4 -o addr show dev eth0", tl_netns_name(netns)), 0);
+    CHECKF(tl_contains(out, expected_addr), "eth0 in the namespace: %s", out ? out : "");
     free(out);
     out = NULL;
     CHECK_EQ_INT(tl_run(&out, "ip -o link show master %s", g_bridge), 0);
-    CHECKF(lg_contains(out, "veth"), "bridge ports: %s", out ? out : "");
+    CHECKF(tl_contains(out, "veth"), "bridge ports: %s", out ? out : "");
     free(out);
 
     CHECK_EQ_INT(cni_del_network_list(conflist, rc, paths, &err), 0);
     CHECKF(err == NULL, "del: %s", err);
     out = NULL;
-    CHECK(tl_run(&out, "ip netns exec %s ip link show dev eth0", strrchr(netns, '/') + 1) != 0);
+    CHECK(tl_run(&out, "ip netns exec %s ip link show dev eth0", tl_netns_name(netns)) != 0);
     free(out);
     out = NULL;
     CHECK_EQ_INT(tl_run(&out, "ip -o link show master %s", g_bridge), 0);
-    CHECKF(!lg_contains(out, "veth"), "bridge ports after del: %s", out ? out : "");
+    CHECKF(!tl_contains(out, "veth"), "bridge ports after del: %s", out ? out : "");
     free(out);
     /* host-local released the address. */
-    char *lease = NULL;
-    if (asprintf(&lease, "%s/legacy-real/10.249.%d.2", data, n) >= 0) {
-        CHECKF(access(lease, F_OK) != 0, "%s still exists", lease);
-        free(lease);
-    }
+    char *lease = tl_asprintf("%s/legacy-real/10.249.%d.2", data, n);
+    CHECKF(access(lease, F_OK) != 0, "%s still exists", lease);
+    free(lease);
 
     free(err);
     free_runtime_conf(rc);

@@ -8,14 +8,10 @@
 // ctest: RUN_SERIAL
 #define _GNU_SOURCE
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,8 +22,7 @@
 #define HOST_LOCAL_DIR "/var/lib/cni/networks"
 #define SERVER_PORT 8080
 
-static struct nt_env g_env;
-static char *g_conf;
+static struct tl_env g_env;
 
 /* Bridge names of every network this test made or loaded; none may exist as a link at the end. */
 static char *g_bridges[16];
@@ -44,13 +39,13 @@ struct container {
 static bool container_new(struct container *c, const char *tag, int index)
 {
     memset(c, 0, sizeof(*c));
-    c->id = nt_xasprintf("c1bc%02d%058ld", index, (long)getpid());
-    c->name = nt_xasprintf("native-%s", tag);
+    c->id = tl_asprintf("c1bc%02d%058ld", index, (long)getpid());
+    c->name = tl_asprintf("native-%s", tag);
     c->netns = tl_netns_create(tag);
     if (!CHECK(c->netns != NULL)) {
         return false;
     }
-    c->nsname = strdup(strrchr(c->netns, '/') + 1);
+    c->nsname = tl_strdup(tl_netns_name(c->netns));
     return true;
 }
 
@@ -75,10 +70,7 @@ static network_api_conf *native_conf(const struct container *c, const char *cons
     for (size_t i = 0; nets[i] != NULL; i += 2) {
         tl_conf_add_extra(conf, nets[i], nets[i + 1]);
     }
-    tl_conf_add_arg(conf, "IgnoreUnknown", "1");
-    tl_conf_add_arg(conf, "K8S_POD_NAMESPACE", c->name);
-    tl_conf_add_arg(conf, "K8S_POD_NAME", c->name);
-    tl_conf_add_arg(conf, "K8S_POD_INFRA_CONTAINER_ID", c->id);
+    tl_conf_add_pod_args(conf, c->name, c->name, c->id);
     if (ports != NULL) {
         CHECK_EQ_INT(network_module_insert_portmapping(ports, conf), 0);
     }
@@ -90,20 +82,13 @@ static network_api_result_list *attach_ok(const network_api_conf *conf, size_t e
     network_api_result_list *result = NULL;
     tl_clear_errmsg();
     int rc = network_module_attach(conf, NT_NATIVE, &result);
-    tl_check(rc == 0, __FILE__, line, "attach %s: rc %d: %s", conf->pod_id, rc, tl_errmsg() ? tl_errmsg() : "");
+    tl_check(rc == 0, __FILE__, line, "attach %s: rc %d: %s", conf->pod_id, rc, tl_errmsg_text());
     if (rc != 0 || !tl_check(result != NULL, __FILE__, line, "attach: no result")) {
         free_network_api_result_list(result);
         return NULL;
     }
     tl_check_int((long long)result->len, (long long)expected_len, __FILE__, line, "result->len");
     return result;
-}
-
-static void detach_ok(const network_api_conf *conf, int line)
-{
-    tl_clear_errmsg();
-    int rc = network_module_detach(conf, NT_NATIVE);
-    tl_check(rc == 0, __FILE__, line, "detach %s: rc %d: %s", conf->pod_id, rc, tl_errmsg() ? tl_errmsg() : "");
 }
 
 /* Item i names the network and interface and has one address "<prefix>N/24" with gateway
@@ -126,10 +111,10 @@ static char *check_item(const network_api_result_list *result, size_t i, const c
     size_t len = ip != NULL ? strlen(ip) : 0;
     bool in_subnet = ip != NULL && strncmp(ip, prefix, strlen(prefix)) == 0 && len > 3 && strcmp(ip + len - 3, "/24") == 0;
     tl_check(in_subnet, __FILE__, line, "%s: address %s is not in %s0/24", net, ip ? ip : "NULL", prefix);
-    char *gateway = nt_xasprintf("%s1", prefix);
+    char *gateway = tl_asprintf("%s1", prefix);
     tl_check_str(item->gateway[0], gateway, __FILE__, line, "item gateway");
     free(gateway);
-    return in_subnet ? nt_xasprintf("%.*s", (int)(len - 3), ip) : NULL;
+    return in_subnet ? tl_asprintf("%.*s", (int)(len - 3), ip) : NULL;
 }
 
 /* Creates a network with an explicit subnet and remembers its bridge. */
@@ -172,8 +157,8 @@ static const char *bridge_of(const char *name)
 /* rm succeeds, and the file, the bridge and host-local's state directory go with it. */
 static void rm_network(const char *name, const char *bridge, int line)
 {
-    char *path = nt_conflist_path(g_conf, name);
-    char *ipam = nt_xasprintf(HOST_LOCAL_DIR "/%s", name);
+    char *path = nt_conflist_path(g_env.conf, name);
+    char *ipam = tl_asprintf(HOST_LOCAL_DIR "/%s", name);
     nt_rm_ok(name, line);
     tl_check(!nt_file_exists(path), __FILE__, line, "%s is left after rm", path);
     tl_check(bridge != NULL && !nt_link_exists(bridge), __FILE__, line, "bridge %s is left after rm", bridge ? bridge : "?");
@@ -182,42 +167,26 @@ static void rm_network(const char *name, const char *bridge, int line)
     free(path);
 }
 
-static int free_tcp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY), .sin_port = 0 };
-    socklen_t len = sizeof(addr);
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    return port;
-}
-
 /* A TCP server in the container's netns answering "hello" on SERVER_PORT to every connection
  * (for 60 s at most); returns its pid once it listens, or -1. */
 static long start_server(const struct container *c)
 {
-    char *script = nt_xasprintf("%s/server.py", g_env.tmp);
-    char *ready = nt_xasprintf("%s/server.pid", g_env.tmp);
-    char *code = nt_xasprintf("import os, socket, sys\n"
-                              "s = socket.socket()\n"
-                              "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-                              "s.bind(('0.0.0.0', %d))\n"
-                              "s.listen(8)\n"
-                              "s.settimeout(60)\n"
-                              "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
-                              "    f.write(str(os.getpid()))\n"
-                              "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
-                              "while True:\n"
-                              "    conn, _ = s.accept()\n"
-                              "    conn.sendall(b'hello')\n"
-                              "    conn.close()\n",
-                              SERVER_PORT);
+    char *script = tl_asprintf("%s/server.py", g_env.root);
+    char *ready = tl_asprintf("%s/server.pid", g_env.root);
+    char *code = tl_asprintf("import os, socket, sys\n"
+                             "s = socket.socket()\n"
+                             "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                             "s.bind(('0.0.0.0', %d))\n"
+                             "s.listen(8)\n"
+                             "s.settimeout(60)\n"
+                             "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
+                             "    f.write(str(os.getpid()))\n"
+                             "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+                             "while True:\n"
+                             "    conn, _ = s.accept()\n"
+                             "    conn.sendall(b'hello')\n"
+                             "    conn.close()\n",
+                             SERVER_PORT);
     long pid = -1;
     CHECK(tl_write_file(script, code) == 0);
     CHECK(tl_run(NULL, "ip netns exec %s python3 %s %s >%s.log 2>&1 &", c->nsname, script, ready, ready) == 0);
@@ -270,9 +239,9 @@ static void two_containers_one_network(void)
     struct container b;
     bool ok = container_new(&a, "nata", 1);
     ok = container_new(&b, "natb", 2) && ok;
-    int port = free_tcp_port();
+    int port = tl_free_port();
     CHECK(port > 0);
-    char *ports = nt_xasprintf("[{\"hostPort\":%d,\"containerPort\":%d,\"protocol\":\"tcp\"}]", port, SERVER_PORT);
+    char *ports = tl_asprintf("[{\"hostPort\":%d,\"containerPort\":%d,\"protocol\":\"tcp\"}]", port, SERVER_PORT);
     const char *const nets[] = { net, "eth0", NULL };
     network_api_conf *conf_a = native_conf(&a, nets, ports);
     network_api_conf *conf_b = native_conf(&b, nets, NULL);
@@ -298,19 +267,19 @@ static void two_containers_one_network(void)
             CHECK(kill((pid_t)server, SIGTERM) == 0);
         }
 
-        char *dport = nt_xasprintf("--dport %d ", port);
-        char *dnat = nt_xasprintf("--to-destination %s:%d", ip_a, SERVER_PORT);
-        char *fw_a = nt_xasprintf("%s/32", ip_a);
-        char *fw_b = nt_xasprintf("%s/32", ip_b);
+        char *dport = tl_asprintf("--dport %d ", port);
+        char *dnat = tl_asprintf("--to-destination %s:%d", ip_a, SERVER_PORT);
+        char *fw_a = tl_asprintf("%s/32", ip_a);
+        char *fw_b = tl_asprintf("%s/32", ip_b);
         CHECKF(rules_mention(dport) && rules_mention(dnat), "no DNAT rule for host port %d", port);
         CHECKF(rules_mention(fw_a) && rules_mention(fw_b), "no firewall rules for %s and %s", ip_a, ip_b);
 
-        char *refused = nt_xasprintf("network %s has connected containers", net);
+        char *refused = tl_asprintf("network %s has connected containers", net);
         nt_rm_fails(net, refused, __LINE__);
         CHECK_EQ_INT(network_module_exist(NT_NATIVE, net), 1);
-        detach_ok(conf_a, __LINE__);
+        tl_detach_ok(conf_a, NT_NATIVE, false, TL_HERE);
         nt_rm_fails(net, refused, __LINE__); /* b is still attached */
-        detach_ok(conf_b, __LINE__);
+        tl_detach_ok(conf_b, NT_NATIVE, false, TL_HERE);
         free(refused);
 
         CHECKF(!rules_mention(dport) && !rules_mention(dnat), "the DNAT rule for host port %d is left", port);
@@ -321,8 +290,8 @@ static void two_containers_one_network(void)
         free(fw_a);
         free(fw_b);
     } else {
-        detach_ok(conf_a, __LINE__);
-        detach_ok(conf_b, __LINE__);
+        tl_detach_ok(conf_a, NT_NATIVE, false, TL_HERE);
+        tl_detach_ok(conf_b, NT_NATIVE, false, TL_HERE);
     }
     rm_network(net, bridge, __LINE__);
 
@@ -342,7 +311,7 @@ static bool has_address(const struct container *c, const char *ifname, const cha
 {
     char *out = NULL;
     int rc = tl_run(&out, "ip netns exec %s ip -o addr show dev %s", c->nsname, ifname);
-    char *needle = nt_xasprintf(" %s/24 ", ip);
+    char *needle = tl_asprintf(" %s/24 ", ip);
     bool found = rc == 0 && out != NULL && strstr(out, needle) != NULL;
     free(needle);
     free(out);
@@ -366,7 +335,7 @@ static void one_container_two_networks(void)
     CHECKF(ip0 != NULL && has_address(&c, "eth0", ip0), "eth0 lacks %s", ip0 ? ip0 : "its address");
     CHECKF(ip1 != NULL && has_address(&c, "eth1", ip1), "eth1 lacks %s", ip1 ? ip1 : "its address");
     nt_rm_fails("native-att2b", "network native-att2b has connected containers", __LINE__);
-    detach_ok(conf, __LINE__);
+    tl_detach_ok(conf, NT_NATIVE, false, TL_HERE);
     if (ok) {
         CHECK(tl_run(NULL, "ip netns exec %s ip link show dev eth0", c.nsname) != 0);
         CHECK(tl_run(NULL, "ip netns exec %s ip link show dev eth1", c.nsname) != 0);
@@ -394,7 +363,7 @@ static void unknown_network(void)
     CHECK_EQ_INT(network_module_attach(conf, NT_NATIVE, &result), -1);
     CHECK(result == NULL);
     CHECK_EQ_STR(tl_errmsg(), "Cannot found net: nope");
-    detach_ok(conf, __LINE__); /* the caller's rollback */
+    tl_detach_ok(conf, NT_NATIVE, false, TL_HERE); /* the caller's rollback */
     free_network_api_conf(conf);
     container_free(&d);
 }
@@ -415,7 +384,7 @@ static void restored_container(void)
     nt_rm_fails(net, "network native-att4 has connected containers", __LINE__);
     const char *const nets[] = { net, "eth0", NULL };
     network_api_conf *conf = native_conf(&r, nets, NULL); /* netns "": the container is gone */
-    detach_ok(conf, __LINE__);
+    tl_detach_ok(conf, NT_NATIVE, false, TL_HERE);
     rm_network(net, bridge, __LINE__);
     free_network_api_conf(conf);
     container_free(&r);
@@ -437,7 +406,7 @@ static void isulad_written_network(void)
     if (ok) {
         CHECK_EQ_INT(tl_run(NULL, "ip netns exec %s ping -c1 -W2 10.250.9.1", e.nsname), 0);
     }
-    detach_ok(conf, __LINE__);
+    tl_detach_ok(conf, NT_NATIVE, false, TL_HERE);
     rm_network(FIXTURE_NET, bridge, __LINE__);
     free(ip);
     free_network_api_result_list(result);
@@ -449,8 +418,7 @@ int main(void)
 {
     require_root();
     if (nt_env_init(&g_env, "native-attach", true)) {
-        g_conf = nt_xasprintf("%s/conf", g_env.tmp);
-        if (CHECK(mkdir(g_conf, 0755) == 0) && nt_install_fixture(FIXTURE, g_conf) && nt_init(&g_env, g_conf)) {
+        if (nt_install_fixture(FIXTURE, g_env.conf) && nt_init(&g_env, g_env.conf)) {
             char *json = NULL;
             if (CHECK_EQ_INT(network_module_conf_inspect(NT_NATIVE, FIXTURE_NET, &json), 0)) {
                 g_bridges[g_bridges_len++] = nt_json_string(json, "bridge");
@@ -475,7 +443,6 @@ int main(void)
     }
     static const char *const subnets[] = { "10.250.1.", "10.250.2.", "10.250.3.", "10.250.4.", "10.250.9.", NULL };
     nt_check_no_rules(subnets, __LINE__);
-    free(g_conf);
-    nt_env_free(&g_env);
+    tl_env_free(&g_env);
     return test_summary("test_native_attach");
 }

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fixtures/native-helpers.h"
 
@@ -23,8 +22,7 @@
 #define ROUNDS 10
 #define RACE_NET "race"
 
-static struct nt_env g_env;
-static char *g_conf;
+static struct tl_env g_env;
 static atomic_int g_creators_running = CREATORS;
 static pthread_barrier_t g_race_start;
 
@@ -38,12 +36,12 @@ static bool complete_json(const char *text)
 static void *creator(void *arg)
 {
     int i = (int)(long)arg;
-    char *subnet = nt_xasprintf("10.250.%d.0/24", 100 + i);
+    char *subnet = tl_asprintf("10.250.%d.0/24", 100 + i);
     for (int round = 0; round < ROUNDS; round++) {
-        char *name = nt_xasprintf("conc%d-%d", i, round);
+        char *name = tl_asprintf("conc%d-%d", i, round);
         if (nt_create_ok(name, subnet, __LINE__)) {
             char *json = NULL;
-            char *needle = nt_xasprintf("\"subnet\": \"%s\"", subnet);
+            char *needle = tl_asprintf("\"subnet\": \"%s\"", subnet);
             CHECKF(network_module_conf_inspect(NT_NATIVE, name, &json) == 0, "inspect %s", name);
             CHECKF(complete_json(json) && strstr(json, needle) != NULL, "inspect %s: %s", name, json ? json : "NULL");
             CHECK_EQ_INT(network_module_exist(NT_NATIVE, name), 1);
@@ -70,15 +68,15 @@ static void look_at(const char *name)
     if (rc == 0) {
         CHECKF(complete_json(json), "inspect %s gave a partial text", name);
     } else {
-        char *gone = nt_xasprintf("No such network %s", name);
+        char *gone = tl_asprintf("No such network %s", name);
         CHECKF(rc == -1 && tl_errmsg() != NULL && strcmp(tl_errmsg(), gone) == 0, "inspect %s: rc %d: %s", name, rc,
-               tl_errmsg() ? tl_errmsg() : "NULL");
+               tl_errmsg_text());
         free(gone);
     }
     free(json);
     int exists = network_module_exist(NT_NATIVE, name);
     CHECKF(exists == 0 || exists == 1, "exist %s: %d", name, exists);
-    char *path = nt_conflist_path(g_conf, name);
+    char *path = nt_conflist_path(g_env.conf, name);
     char *text = tl_read_file(path);
     CHECKF(text == NULL || complete_json(text), "%s is torn: %s", path, text);
     free(text);
@@ -94,7 +92,7 @@ static void *reader(void *arg)
         size_t len = 0;
         tl_clear_errmsg();
         int rc = network_module_conf_list(NT_NATIVE, NULL, &items, &len);
-        CHECKF(rc == 0, "list: rc %d: %s", rc, tl_errmsg() ? tl_errmsg() : "");
+        CHECKF(rc == 0, "list: rc %d: %s", rc, tl_errmsg_text());
         for (size_t i = 0; i < len; i++) {
             bool whole = items[i] != NULL && items[i]->name != NULL && items[i]->plugins_len == 3;
             if (CHECKF(whole, "list item %zu is incomplete", i)) {
@@ -140,7 +138,7 @@ static void check_race(const struct racer *racers)
             CHECKF(r->message == NULL, "the winner got a message: %s", r->message);
             continue;
         }
-        char *conflict = nt_xasprintf("Subnet \"%s\" conflict with CNI config or host network", r->subnet);
+        char *conflict = tl_asprintf("Subnet \"%s\" conflict with CNI config or host network", r->subnet);
         bool expected = r->message != NULL &&
                         (strcmp(r->message, "Network name \"" RACE_NET "\" has been used") == 0 ||
                          strcmp(r->message, conflict) == 0);
@@ -154,7 +152,7 @@ static void check_race(const struct racer *racers)
 /* Every file left in the conf dir is a complete network file (no temp files either). */
 static size_t check_conf_dir(void)
 {
-    DIR *dir = opendir(g_conf);
+    DIR *dir = opendir(g_env.conf);
     size_t files = 0;
     if (!CHECK(dir != NULL)) {
         return 0;
@@ -167,7 +165,7 @@ static size_t check_conf_dir(void)
         size_t len = strlen(e->d_name);
         CHECKF(strncmp(e->d_name, "isulacni-", 9) == 0 && len > 9 && strcmp(e->d_name + len - 9, ".conflist") == 0,
                "unexpected file %s in the conf dir", e->d_name);
-        char *path = nt_xasprintf("%s/%s", g_conf, e->d_name);
+        char *path = tl_asprintf("%s/%s", g_env.conf, e->d_name);
         char *text = tl_read_file(path);
         CHECKF(complete_json(text), "%s is torn", path);
         CHECKF(tl_run(NULL, "python3 -m json.tool '%s' >/dev/null", path) == 0, "%s is not JSON", path);
@@ -182,11 +180,10 @@ int main(void)
 {
     require_root();
     if (!nt_env_init(&g_env, "native-concurrency", true)) {
-        nt_env_free(&g_env);
+        tl_env_free(&g_env);
         return test_summary("test_native_concurrency");
     }
-    g_conf = nt_xasprintf("%s/conf", g_env.tmp);
-    if (CHECK(mkdir(g_conf, 0755) == 0) && nt_init(&g_env, g_conf)) {
+    if (nt_init(&g_env, g_env.conf)) {
         pthread_t threads[CREATORS + READERS + RACERS];
         struct racer racers[RACERS] = { { .subnet = "10.250.120.0/24" }, { .subnet = "10.250.120.0/25" } };
         size_t n = 0;
@@ -207,7 +204,7 @@ int main(void)
         check_race(racers);
 
         CHECK_EQ_INT(check_conf_dir(), 1); /* isulacni-race.conflist */
-        char *race_path = nt_conflist_path(g_conf, RACE_NET);
+        char *race_path = nt_conflist_path(g_env.conf, RACE_NET);
         char *race_text = tl_read_file(race_path);
         char *race_subnet = nt_json_string(race_text, "subnet");
         const char *winner = racers[0].rc == 0 ? racers[0].subnet : racers[1].subnet;
@@ -227,7 +224,6 @@ int main(void)
     static const char *const subnets[] = { "10.250.100.", "10.250.101.", "10.250.102.", "10.250.103.",
                                            "10.250.120.", NULL };
     nt_check_no_rules(subnets, __LINE__);
-    free(g_conf);
-    nt_env_free(&g_env);
+    tl_env_free(&g_env);
     return test_summary("test_native_concurrency");
 }

@@ -22,7 +22,7 @@
 #define FIXTURE_NET "isuladwritten"
 #define FIXTURE_BRIDGE_INDEX 917
 
-static struct nt_env g_env;
+static struct tl_env g_env;
 
 /* Bridge names of every network this test made or loaded; none may exist as a link at the end. */
 static char *g_bridges[32];
@@ -69,7 +69,7 @@ static int free_192_168(int after)
 static char *first_free_bridge(int skip)
 {
     for (int i = 0; i < 1024; i++) {
-        char *name = nt_xasprintf("isula-br%d", i);
+        char *name = tl_asprintf("isula-br%d", i);
         if (i != skip && !nt_link_exists(name)) {
             return name;
         }
@@ -81,45 +81,45 @@ static char *first_free_bridge(int skip)
 /* The file iSulad writes for a network with these values when dnsname is not installed. */
 static char *expected_conflist(const char *name, const char *bridge, const char *subnet, const char *gateway)
 {
-    return nt_xasprintf("{\n"
-                        "    \"cniVersion\": \"1.0.0\",\n"
-                        "    \"name\": \"%s\",\n"
-                        "    \"plugins\": [\n"
-                        "        {\n"
-                        "            \"type\": \"bridge\",\n"
-                        "            \"bridge\": \"%s\",\n"
-                        "            \"isGateway\": true,\n"
-                        "            \"ipMasq\": true,\n"
-                        "            \"hairpinMode\": true,\n"
-                        "            \"ipam\": {\n"
-                        "                \"type\": \"host-local\",\n"
-                        "                \"routes\": [\n"
-                        "                    {\n"
-                        "                        \"dst\": \"0.0.0.0/0\"\n"
-                        "                    }\n"
-                        "                ],\n"
-                        "                \"ranges\": [\n"
-                        "                    [\n"
-                        "                        {\n"
-                        "                            \"subnet\": \"%s\",\n"
-                        "                            \"gateway\": \"%s\"\n"
-                        "                        }\n"
-                        "                    ]\n"
-                        "                ]\n"
-                        "            }\n"
-                        "        },\n"
-                        "        {\n"
-                        "            \"type\": \"portmap\",\n"
-                        "            \"capabilities\": {\n"
-                        "                \"portMappings\": true\n"
-                        "            }\n"
-                        "        },\n"
-                        "        {\n"
-                        "            \"type\": \"firewall\"\n"
-                        "        }\n"
-                        "    ]\n"
-                        "}\n",
-                        name, bridge, subnet, gateway);
+    return tl_asprintf("{\n"
+                       "    \"cniVersion\": \"1.0.0\",\n"
+                       "    \"name\": \"%s\",\n"
+                       "    \"plugins\": [\n"
+                       "        {\n"
+                       "            \"type\": \"bridge\",\n"
+                       "            \"bridge\": \"%s\",\n"
+                       "            \"isGateway\": true,\n"
+                       "            \"ipMasq\": true,\n"
+                       "            \"hairpinMode\": true,\n"
+                       "            \"ipam\": {\n"
+                       "                \"type\": \"host-local\",\n"
+                       "                \"routes\": [\n"
+                       "                    {\n"
+                       "                        \"dst\": \"0.0.0.0/0\"\n"
+                       "                    }\n"
+                       "                ],\n"
+                       "                \"ranges\": [\n"
+                       "                    [\n"
+                       "                        {\n"
+                       "                            \"subnet\": \"%s\",\n"
+                       "                            \"gateway\": \"%s\"\n"
+                       "                        }\n"
+                       "                    ]\n"
+                       "                ]\n"
+                       "            }\n"
+                       "        },\n"
+                       "        {\n"
+                       "            \"type\": \"portmap\",\n"
+                       "            \"capabilities\": {\n"
+                       "                \"portMappings\": true\n"
+                       "            }\n"
+                       "        },\n"
+                       "        {\n"
+                       "            \"type\": \"firewall\"\n"
+                       "        }\n"
+                       "    ]\n"
+                       "}\n",
+                       name, bridge, subnet, gateway);
 }
 
 /* inspect of a network: the file's exact text (malloc'd), or NULL. */
@@ -129,14 +129,14 @@ static char *inspect_ok(const char *name, int line)
     tl_clear_errmsg();
     int rc = network_module_conf_inspect(NT_NATIVE, name, &json);
     tl_check(rc == 0 && json != NULL, __FILE__, line, "inspect %s: rc %d: %s", name, rc,
-             tl_errmsg() ? tl_errmsg() : "(no message)");
+             tl_errmsg_text());
     return json;
 }
 
 static void inspect_fails(const char *name, int line)
 {
     char *json = NULL;
-    char *message = nt_xasprintf("No such network %s", name);
+    char *message = tl_asprintf("No such network %s", name);
     tl_clear_errmsg();
     tl_check(network_module_conf_inspect(NT_NATIVE, name, &json) == -1, __FILE__, line, "inspect %s should fail", name);
     tl_check_str(tl_errmsg(), message, __FILE__, line, "inspect message");
@@ -187,8 +187,8 @@ static void rm_and_check_gone(const char *conf_dir, const char *name, int line)
 static void auto_network_and_modes(mode_t mask)
 {
     mode_t old = umask(mask);
-    char *conf = nt_xasprintf("%s/umask%03o/net.d", g_env.tmp, (unsigned)mask);
-    char *parent = nt_xasprintf("%s/umask%03o", g_env.tmp, (unsigned)mask);
+    char *conf = tl_asprintf("%s/umask%03o/net.d", g_env.root, (unsigned)mask);
+    char *parent = tl_asprintf("%s/umask%03o", g_env.root, (unsigned)mask);
     CHECK(mkdir(parent, 0755) == 0);
     if (!nt_init(&g_env, conf)) {
         goto out;
@@ -200,14 +200,14 @@ static void auto_network_and_modes(mode_t mask)
         network_module_exit();
         goto out;
     }
-    char *subnet = nt_xasprintf("192.168.%d.0/24", n);
-    char *gateway = nt_xasprintf("192.168.%d.1", n);
+    char *subnet = tl_asprintf("192.168.%d.0/24", n);
+    char *gateway = tl_asprintf("192.168.%d.1", n);
 
     struct nt_req req = { 0 };
     char *name = NULL;
     uint32_t cc = 0;
     int rc = nt_create(&req, &name, &cc);
-    CHECKF(rc == 0, "auto create under umask %03o: %s", (unsigned)mask, tl_errmsg() ? tl_errmsg() : "");
+    CHECKF(rc == 0, "auto create under umask %03o: %s", (unsigned)mask, tl_errmsg_text());
     CHECK_EQ_STR(name, bridge);
     CHECK_EQ_INT(cc, 0);
     if (rc == 0 && name != NULL) {
@@ -245,7 +245,7 @@ static void check_list(const struct filters_args *filters, const char *const *na
     size_t len = 0;
     tl_clear_errmsg();
     int rc = network_module_conf_list(NT_NATIVE, filters, &items, &len);
-    tl_check(rc == 0, __FILE__, line, "list: rc %d: %s", rc, tl_errmsg() ? tl_errmsg() : "");
+    tl_check(rc == 0, __FILE__, line, "list: rc %d: %s", rc, tl_errmsg_text());
     tl_check_int((long long)len, (long long)n, __FILE__, line, "list length");
     if (n == 0) {
         tl_check(items == NULL, __FILE__, line, "list: outputs must stay untouched when nothing matches");
@@ -281,7 +281,7 @@ static struct filters_args *filters(const char *name1, const char *value1, const
 
 static void list_filters_and_exist(void)
 {
-    char *conf = nt_xasprintf("%s/list", g_env.tmp);
+    char *conf = tl_asprintf("%s/list", g_env.root);
     if (!CHECK(mkdir(conf, 0755) == 0) || !nt_init(&g_env, conf)) {
         free(conf);
         return;
@@ -342,18 +342,18 @@ static void list_filters_and_exist(void)
  * and the iSulad-written fixture are in the conf dir before init. */
 static void cri_conflicts_and_fixture(void)
 {
-    char *conf = nt_xasprintf("%s/cri", g_env.tmp);
+    char *conf = tl_asprintf("%s/cri", g_env.root);
     int first = free_192_168(-1);
     int second = free_192_168(first);
     if (!CHECK(mkdir(conf, 0755) == 0) || !CHECK(first >= 0 && second >= 0)) {
         free(conf);
         return;
     }
-    char *cri_path = nt_xasprintf("%s/10-cri-net.conflist", conf);
-    char *cri = nt_xasprintf("{\"cniVersion\": \"1.0.0\", \"name\": \"cri-net\", \"plugins\": [{\"type\": \"bridge\", "
-                             "\"bridge\": \"clibcni-cri0\", \"ipam\": {\"type\": \"host-local\", \"ranges\": "
-                             "[[{\"subnet\": \"192.168.%d.0/24\"}], [{\"subnet\": \"10.250.7.0/24\"}]]}}]}\n",
-                             first);
+    char *cri_path = tl_asprintf("%s/10-cri-net.conflist", conf);
+    char *cri = tl_asprintf("{\"cniVersion\": \"1.0.0\", \"name\": \"cri-net\", \"plugins\": [{\"type\": \"bridge\", "
+                            "\"bridge\": \"clibcni-cri0\", \"ipam\": {\"type\": \"host-local\", \"ranges\": "
+                            "[[{\"subnet\": \"192.168.%d.0/24\"}], [{\"subnet\": \"10.250.7.0/24\"}]]}}]}\n",
+                            first);
     CHECK(tl_write_file(cri_path, cri) == 0);
     nt_install_fixture(FIXTURE, conf);
     if (!nt_init(&g_env, conf)) {
@@ -365,7 +365,7 @@ static void cri_conflicts_and_fixture(void)
     check_list(NULL, fixture_only, 1, __LINE__);
     CHECK_EQ_INT(network_module_exist(NT_NATIVE, FIXTURE_NET), 1);
     CHECK_EQ_INT(network_module_exist(NT_NATIVE, "cri-net"), 0);
-    char *fixture_path = nt_xasprintf("%s/" FIXTURE, conf);
+    char *fixture_path = tl_asprintf("%s/" FIXTURE, conf);
     char *fixture_text = tl_read_file(fixture_path);
     char *inspected = inspect_ok(FIXTURE_NET, __LINE__);
     CHECK_EQ_STR(inspected, fixture_text);
@@ -382,8 +382,8 @@ static void cri_conflicts_and_fixture(void)
     nt_create_fails(&r, "Subnet \"10.250.0.0/16\" conflict with CNI config or host network", NT_ERR_INPUT, __LINE__);
     r.subnet = "10.250.9.128/25"; /* inside the fixture network's subnet */
     nt_create_fails(&r, "Subnet \"10.250.9.128/25\" conflict with CNI config or host network", NT_ERR_INPUT, __LINE__);
-    char *cri_first = nt_xasprintf("192.168.%d.0/24", first);
-    char *message = nt_xasprintf("Subnet \"%s\" conflict with CNI config or host network", cri_first);
+    char *cri_first = tl_asprintf("192.168.%d.0/24", first);
+    char *message = tl_asprintf("Subnet \"%s\" conflict with CNI config or host network", cri_first);
     r.subnet = cri_first;
     nt_create_fails(&r, message, NT_ERR_INPUT, __LINE__);
     free(message);
@@ -393,8 +393,8 @@ static void cri_conflicts_and_fixture(void)
 
     /* Automatic allocation skips the cri conflist's subnet and the fixture's bridge. */
     char *bridge = first_free_bridge(FIXTURE_BRIDGE_INDEX);
-    char *subnet = nt_xasprintf("192.168.%d.0/24", second);
-    char *gateway = nt_xasprintf("192.168.%d.1", second);
+    char *subnet = tl_asprintf("192.168.%d.0/24", second);
+    char *gateway = tl_asprintf("192.168.%d.1", second);
     struct nt_req unnamed = { 0 };
     char *name = NULL;
     CHECK_EQ_INT(nt_create(&unnamed, &name, NULL), 0);
@@ -430,7 +430,7 @@ out:
 /* Subnets reduced to their network address, IPv6, internal, explicit gateway and driver. */
 static void request_variants(void)
 {
-    char *conf = nt_xasprintf("%s/variants", g_env.tmp);
+    char *conf = tl_asprintf("%s/variants", g_env.root);
     if (!CHECK(mkdir(conf, 0755) == 0) || !nt_init(&g_env, conf)) {
         free(conf);
         return;
@@ -475,18 +475,18 @@ static void request_variants(void)
 /* Without firewall in the bin dir, create succeeds, configures it anyway and warns. */
 static void missing_plugin(void)
 {
-    struct nt_env env;
+    struct tl_env env;
     if (!nt_env_init(&env, "native-nofw", false)) {
-        nt_env_free(&env);
+        tl_env_free(&env);
         return;
     }
-    char *conf = nt_xasprintf("%s/conf", env.tmp);
+    const char *conf = env.conf;
     if (nt_init(&env, conf)) {
         char *name = NULL;
         struct nt_req r = { .name = "nofw", .subnet = "10.250.16.0/24" };
         CHECK_EQ_INT(nt_create(&r, &name, NULL), 0);
         CHECK_EQ_STR(name, "nofw");
-        char *warning = nt_xasprintf("WARN:cannot find cni plugin \"firewall\" in dir \"%s\"", env.bin);
+        char *warning = tl_asprintf("WARN:cannot find cni plugin \"firewall\" in dir \"%s\"", env.bin);
         CHECK_EQ_STR(tl_errmsg(), warning);
         free(warning);
         char *text = created_text(conf, "nofw", __LINE__);
@@ -496,13 +496,12 @@ static void missing_plugin(void)
         rm_and_check_gone(conf, "nofw", __LINE__);
         network_module_exit();
     }
-    free(conf);
-    nt_env_free(&env);
+    tl_env_free(&env);
 }
 
 static void error_strings(void)
 {
-    char *conf = nt_xasprintf("%s/errors", g_env.tmp);
+    char *conf = tl_asprintf("%s/errors", g_env.root);
     if (!CHECK(mkdir(conf, 0755) == 0) || !nt_init(&g_env, conf)) {
         free(conf);
         return;
@@ -537,7 +536,7 @@ static void error_strings(void)
     char long_name[202];
     memset(long_name, 'n', 201);
     long_name[201] = '\0';
-    char *message = nt_xasprintf("Invalid network name %s", long_name);
+    char *message = tl_asprintf("Invalid network name %s", long_name);
     r.name = long_name;
     nt_create_fails(&r, message, NT_ERR_INPUT, __LINE__);
     free(message);
@@ -576,6 +575,6 @@ int main(void)
                                            "10.250.14.", "10.250.15.", "10.250.16.", "10.250.17.", "10.250.18.",
                                            "fff0:3:", NULL };
     nt_check_no_rules(subnets, __LINE__);
-    nt_env_free(&g_env);
+    tl_env_free(&g_env);
     return test_summary("test_native_create");
 }

@@ -265,49 +265,6 @@ static void insert_inputs(void)
     }
 }
 
-static container_network_settings *new_settings(void)
-{
-    container_network_settings *settings = calloc(1, sizeof(*settings));
-    settings->networks = calloc(1, sizeof(*settings->networks));
-    return settings;
-}
-
-static void free_settings(container_network_settings *settings)
-{
-    defs_map_string_object_networks *networks = settings->networks;
-    for (size_t i = 0; networks != NULL && i < networks->len; i++) {
-        defs_map_string_object_networks_element *e = networks->values[i];
-        free(networks->keys[i]);
-        free(e->if_name);
-        free(e->mac_address);
-        free(e->ip_address);
-        free(e->gateway);
-        free(e->global_i_pv6address);
-        free(e->i_pv6gateway);
-        free(e);
-    }
-    if (networks != NULL) {
-        free(networks->keys);
-        free(networks->values);
-        free(networks);
-    }
-    free(settings->sandbox_key);
-    free(settings);
-}
-
-static struct network_api_result *new_result(const char *name, const char *ip)
-{
-    struct network_api_result *r = calloc(1, sizeof(*r));
-    r->name = name ? strdup(name) : NULL;
-    r->interface = strdup("eth0");
-    r->ips = calloc(1, sizeof(char *));
-    r->gateway = calloc(1, sizeof(char *));
-    r->ips[0] = strdup(ip);
-    r->gateway[0] = strdup("10.1.0.1");
-    r->ips_len = 1;
-    return r;
-}
-
 static network_api_result_list *new_result_list(size_t len)
 {
     network_api_result_list *list = calloc(1, sizeof(*list));
@@ -322,8 +279,8 @@ static void update_networks_info_inputs(void)
     const char *id = "0123456789abcdef";
     const char *netns = "/run/netns/x";
     network_api_result_list *list = new_result_list(2);
-    list->items[0] = new_result("net1", "10.1.0.2/24");
-    container_network_settings *settings = new_settings();
+    list->items[0] = tl_api_result("net1", "eth0", "10.1.0.2/24", "10.1.0.1", NULL);
+    container_network_settings *settings = tl_settings_new();
 
     FAILS(cni_update_container_networks_info(NULL, id, netns, settings));
     FAILS(cni_update_container_networks_info(list, NULL, netns, settings));
@@ -337,12 +294,12 @@ static void update_networks_info_inputs(void)
     FAILS(cni_update_container_networks_info(&no_items, id, netns, settings));
 
     /* a bad second item: the first one is not kept either */
-    list->items[1] = new_result(NULL, "10.1.0.3/24");
+    list->items[1] = tl_api_result(NULL, "eth0", "10.1.0.3/24", "10.1.0.1", NULL);
     FAILS(cni_update_container_networks_info(list, id, netns, settings));
     CHECK_EQ_INT(settings->networks->len, 0);
     CHECK(settings->sandbox_key == NULL);
     free_network_api_result(list->items[1]);
-    list->items[1] = new_result("net2", "not-an-address");
+    list->items[1] = tl_api_result("net2", "eth0", "not-an-address", "10.1.0.1", NULL);
     FAILS(cni_update_container_networks_info(list, id, netns, settings));
     CHECK_EQ_INT(settings->networks->len, 0);
 
@@ -358,7 +315,7 @@ static void update_networks_info_inputs(void)
     }
     CHECK_EQ_STR(settings->sandbox_key, netns);
 
-    free_settings(settings);
+    tl_settings_free(settings);
     free_network_api_result_list(list);
 }
 
@@ -399,16 +356,12 @@ static void init_inputs(const char *cache, const char *confdir, const char *bin)
 
 int main(void)
 {
-    char *root = tl_tmpdir("null-safety");
-    if (!CHECK(root != NULL)) {
+    struct tl_env env;
+    if (!tl_env_init(&env, "null-safety", NULL, false, TL_HERE)) {
+        tl_env_free(&env);
         return test_summary("test_null_safety");
     }
-    char *cache = NULL, *confdir = NULL, *bin = NULL;
-    if (asprintf(&cache, "%s/cache", root) < 0 || asprintf(&confdir, "%s/conf", root) < 0 ||
-        asprintf(&bin, "%s/bin", root) < 0) {
-        abort();
-    }
-    CHECK_EQ_INT(tl_run(NULL, "mkdir -p '%s' '%s' '%s'", cache, confdir, bin), 0);
+    const char *cache = env.cache, *confdir = env.conf, *bin = env.bin;
 
     without_module();
     free_inputs();
@@ -432,10 +385,6 @@ int main(void)
     network_module_exit();
 
     tl_clear_errmsg();
-    free(cache);
-    free(confdir);
-    free(bin);
-    tl_rmtree(root);
-    free(root);
+    tl_env_free(&env);
     return test_summary("test_null_safety");
 }

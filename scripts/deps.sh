@@ -4,7 +4,8 @@ set -euo pipefail
 packages=(containernetworking-plugins cmake iptables iproute2 iputils-ping valgrind pkg-config gcc make)
 missing=()
 for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ $status == *"install ok installed"* ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
     if [ "$(id -u)" != 0 ]; then

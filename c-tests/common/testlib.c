@@ -3,23 +3,27 @@
 
 #include "testlib.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "isulad_host.h"
 
-/* --- allocation: a test cannot do anything sensible without memory ----------------------- */
+/* --- allocation and strings: a test cannot do anything sensible without memory ---------- */
 
-static void *xnonnull(void *p)
+void *tl_nonnull(void *p)
 {
     if (p == NULL) {
         fprintf(stderr, "testlib: out of memory\n");
@@ -28,9 +32,9 @@ static void *xnonnull(void *p)
     return p;
 }
 
-static char *xstrdup(const char *s)
+char *tl_strdup(const char *s)
 {
-    return s == NULL ? NULL : xnonnull(strdup(s));
+    return s == NULL ? NULL : tl_nonnull(strdup(s));
 }
 
 static char *xvasprintf(const char *fmt, va_list ap)
@@ -39,17 +43,21 @@ static char *xvasprintf(const char *fmt, va_list ap)
     if (vasprintf(&s, fmt, ap) < 0) {
         s = NULL;
     }
-    return xnonnull(s);
+    return tl_nonnull(s);
 }
 
-static char *xasprintf(const char *fmt, ...) TL_PRINTF(1, 2);
-static char *xasprintf(const char *fmt, ...)
+char *tl_asprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *s = xvasprintf(fmt, ap);
     va_end(ap);
     return s;
+}
+
+bool tl_contains(const char *text, const char *part)
+{
+    return text != NULL && strstr(text, part) != NULL;
 }
 
 /* --- checks ------------------------------------------------------------------------------- */
@@ -104,6 +112,20 @@ int test_summary(const char *name)
     return failed == 0 ? 0 : 1;
 }
 
+double tl_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tl_make_ids(char (*ids)[TL_ID_LEN], size_t n, const char *prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ids[i], TL_ID_LEN, "%s%zu-%ld", prefix, i, (long)getpid());
+    }
+}
+
 void require_root(void)
 {
     if (geteuid() != 0) {
@@ -127,8 +149,8 @@ static struct cleanup *g_cleanups; /* newest first, so removal runs in reverse c
 static pthread_once_t g_atexit_once = PTHREAD_ONCE_INIT;
 static pid_t g_owner; /* a forked child that exits must not remove its parent's state */
 
-static void remove_dir(const char *path);
-static void remove_netns(const char *path);
+static int remove_tree(const char *path);
+static int delete_netns(const char *path);
 
 static void run_cleanups(void)
 {
@@ -142,9 +164,9 @@ static void run_cleanups(void)
     while (list != NULL) {
         struct cleanup *next = list->next;
         if (list->kind == CLEANUP_DIR) {
-            remove_dir(list->what);
+            (void)remove_tree(list->what);
         } else {
-            remove_netns(list->what);
+            (void)delete_netns(list->what);
         }
         free(list->what);
         free(list);
@@ -161,9 +183,9 @@ static void install_atexit(void)
 static void cleanup_register(enum cleanup_kind kind, const char *what)
 {
     pthread_once(&g_atexit_once, install_atexit);
-    struct cleanup *c = xnonnull(calloc(1, sizeof(*c)));
+    struct cleanup *c = tl_nonnull(calloc(1, sizeof(*c)));
     c->kind = kind;
-    c->what = xstrdup(what);
+    c->what = tl_strdup(what);
     pthread_mutex_lock(&g_cleanup_lock);
     c->next = g_cleanups;
     g_cleanups = c;
@@ -189,7 +211,7 @@ static void cleanup_forget(enum cleanup_kind kind, const char *what)
 
 static int mkdir_p(const char *path)
 {
-    char *copy = xstrdup(path);
+    char *copy = tl_strdup(path);
     int rc = 0;
     for (char *p = copy + 1;; p++) {
         if (*p != '/' && *p != '\0') {
@@ -220,7 +242,7 @@ char *tl_tmpdir(const char *tag)
         fprintf(stderr, "testlib: cannot create %s: %s\n", base, strerror(errno));
         return NULL;
     }
-    char *path = xasprintf("%s/%s-XXXXXX", base, tag);
+    char *path = tl_asprintf("%s/%s-XXXXXX", base, tag);
     if (mkdtemp(path) == NULL) {
         fprintf(stderr, "testlib: mkdtemp %s: %s\n", path, strerror(errno));
         free(path);
@@ -251,23 +273,70 @@ static int remove_tree(const char *path)
     return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
-static void remove_dir(const char *path)
-{
-    (void)remove_tree(path);
-}
-
 int tl_rmtree(const char *path)
 {
     cleanup_forget(CLEANUP_DIR, path);
     return remove_tree(path);
 }
 
+bool tl_env_init(struct tl_env *env, const char *tag, const char *const *plugins, bool recorder, const char *file,
+                 int line)
+{
+    memset(env, 0, sizeof(*env));
+    env->root = tl_tmpdir(tag);
+    if (!tl_check(env->root != NULL, file, line, "no temp dir for %s", tag)) {
+        return false;
+    }
+    env->conf = tl_asprintf("%s/conf", env->root);
+    env->cache = tl_asprintf("%s/cache", env->root);
+    env->bin = tl_asprintf("%s/bin", env->root);
+    env->ipam = tl_asprintf("%s/ipam", env->root);
+    int rc = tl_run(NULL, "mkdir -p '%s' '%s' '%s' '%s'", env->conf, env->cache, env->bin, env->ipam);
+    bool ok = tl_check(rc == 0, file, line, "cannot create the dirs in %s", env->root);
+    for (size_t i = 0; plugins != NULL && plugins[i] != NULL; i++) {
+        rc = recorder ? tl_install_recorder(env->bin, plugins[i]) : tl_link_real_plugin(env->bin, plugins[i]);
+        ok = tl_check(rc == 0, file, line, "cannot install plugin %s", plugins[i]) && ok;
+    }
+    return ok;
+}
+
+void tl_env_free(struct tl_env *env)
+{
+    if (env->root != NULL) {
+        tl_rmtree(env->root);
+    }
+    free(env->root);
+    free(env->conf);
+    free(env->cache);
+    free(env->bin);
+    free(env->ipam);
+    memset(env, 0, sizeof(*env));
+}
+
 /* --- commands ------------------------------------------------------------------------------ */
+
+/* Everything left in the stream, NUL-terminated (the caller checks ferror). */
+static char *read_all(FILE *f)
+{
+    size_t len = 0;
+    size_t cap = 1024;
+    char *buf = tl_nonnull(malloc(cap));
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            cap *= 2;
+            buf = tl_nonnull(realloc(buf, cap));
+        }
+    }
+    buf[len] = '\0';
+    return buf;
+}
 
 static int run_command(char **out, const char *cmd)
 {
     /* A group, so every command of a list has its stderr captured too. */
-    char *shell = xasprintf("{ %s\n} 2>&1", cmd);
+    char *shell = tl_asprintf("{ %s\n} 2>&1", cmd);
     FILE *pipe = popen(shell, "r");
     free(shell);
     if (pipe == NULL) {
@@ -276,18 +345,7 @@ static int run_command(char **out, const char *cmd)
         }
         return -1;
     }
-    size_t len = 0;
-    size_t cap = 256;
-    char *buf = xnonnull(malloc(cap));
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len - 1, pipe)) > 0) {
-        len += n;
-        if (cap - len - 1 == 0) {
-            cap *= 2;
-            buf = xnonnull(realloc(buf, cap));
-        }
-    }
-    buf[len] = '\0';
+    char *buf = read_all(pipe);
     int status = pclose(pipe);
     if (out != NULL) {
         *out = buf;
@@ -311,11 +369,49 @@ int tl_run(char **out, const char *fmt, ...)
     return rc;
 }
 
+char *tl_output_of(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *out = NULL;
+    int rc = run_command(&out, cmd);
+    free(cmd);
+    if (rc != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+bool tl_remove_link(const char *name, const char *file, int line)
+{
+    tl_run(NULL, "ip link del '%s'", name);
+    return tl_check(tl_run(NULL, "ip link show '%s'", name) != 0, file, line, "link %s left behind", name);
+}
+
+int tl_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY), .sin_port = 0 };
+    socklen_t len = sizeof(addr);
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 && getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
+        port = ntohs(addr.sin_port);
+    }
+    close(fd);
+    return port;
+}
+
 /* --- network namespaces -------------------------------------------------------------------- */
 
 #define NETNS_DIR "/run/netns/"
 
-static const char *netns_name(const char *path)
+const char *tl_netns_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash == NULL ? path : slash + 1;
@@ -323,11 +419,11 @@ static const char *netns_name(const char *path)
 
 char *tl_netns_create(const char *tag)
 {
-    char *path = xasprintf(NETNS_DIR "clibcni-%s-%ld", tag, (long)getpid());
+    char *path = tl_asprintf(NETNS_DIR "clibcni-%s-%ld", tag, (long)getpid());
     char *out = NULL;
-    int rc = tl_run(&out, "ip netns add '%s'", netns_name(path));
+    int rc = tl_run(&out, "ip netns add '%s'", tl_netns_name(path));
     if (rc != 0) {
-        fprintf(stderr, "testlib: ip netns add %s failed (%d): %s\n", netns_name(path), rc, out ? out : "");
+        fprintf(stderr, "testlib: ip netns add %s failed (%d): %s\n", tl_netns_name(path), rc, out ? out : "");
         free(out);
         free(path);
         return NULL;
@@ -340,17 +436,12 @@ char *tl_netns_create(const char *tag)
 static int delete_netns(const char *path)
 {
     char *out = NULL;
-    int rc = tl_run(&out, "ip netns delete '%s'", netns_name(path));
+    int rc = tl_run(&out, "ip netns delete '%s'", tl_netns_name(path));
     if (rc != 0) {
-        fprintf(stderr, "testlib: ip netns delete %s failed (%d): %s\n", netns_name(path), rc, out ? out : "");
+        fprintf(stderr, "testlib: ip netns delete %s failed (%d): %s\n", tl_netns_name(path), rc, out ? out : "");
     }
     free(out);
     return rc == 0 ? 0 : -1;
-}
-
-static void remove_netns(const char *path)
-{
-    (void)delete_netns(path);
 }
 
 int tl_netns_delete(const char *path)
@@ -380,25 +471,48 @@ char *tl_read_file(const char *path)
     if (f == NULL) {
         return NULL;
     }
-    size_t len = 0;
-    size_t cap = 1024;
-    char *buf = xnonnull(malloc(cap));
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len - 1 == 0) {
-            cap *= 2;
-            buf = xnonnull(realloc(buf, cap));
-        }
-    }
+    char *buf = read_all(f);
     bool failed = ferror(f) != 0;
     fclose(f);
     if (failed) {
         free(buf);
         return NULL;
     }
-    buf[len] = '\0';
     return buf;
+}
+
+bool tl_write_conf(const char *file, int line, const char *dir, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *content = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *path = tl_asprintf("%s/%s", dir, name);
+    bool ok = tl_check(tl_write_file(path, content) == 0, file, line, "cannot write %s", path);
+    free(path);
+    free(content);
+    return ok;
+}
+
+int tl_copy_file(const char *from, const char *to)
+{
+    char *text = tl_read_file(from);
+    if (text == NULL) {
+        fprintf(stderr, "testlib: cannot read %s: %s\n", from, strerror(errno));
+        return -1;
+    }
+    int rc = tl_write_file(to, text);
+    free(text);
+    return rc;
+}
+
+char *tl_path_beside(const char *file, const char *name)
+{
+    const char *slash = strrchr(file, '/');
+    if (slash == NULL) {
+        return tl_asprintf("./%s", name);
+    }
+    return tl_asprintf("%.*s/%s", (int)(slash - file), file, name);
 }
 
 static int link_plugin(const char *target, const char *bindir, const char *name)
@@ -407,7 +521,7 @@ static int link_plugin(const char *target, const char *bindir, const char *name)
         fprintf(stderr, "testlib: plugin %s is not executable: %s\n", target, strerror(errno));
         return -1;
     }
-    char *link = xasprintf("%s/%s", bindir, name);
+    char *link = tl_asprintf("%s/%s", bindir, name);
     int rc = symlink(target, link);
     if (rc != 0) {
         fprintf(stderr, "testlib: symlink %s -> %s: %s\n", link, target, strerror(errno));
@@ -429,30 +543,71 @@ int tl_install_recorder(const char *bindir, const char *name)
 int tl_link_real_plugin(const char *bindir, const char *name)
 {
     const char *dir = getenv("CNI_REAL_PLUGINS");
-    char *target = xasprintf("%s/%s", (dir == NULL || dir[0] == '\0') ? "/usr/lib/cni" : dir, name);
+    char *target = tl_asprintf("%s/%s", (dir == NULL || dir[0] == '\0') ? "/usr/lib/cni" : dir, name);
     int rc = link_plugin(target, bindir, name);
     free(target);
     return rc;
+}
+
+/* --- the recording plugin ----------------------------------------------------------------- */
+
+static char *behavior_path(const char *bin, const char *plugin)
+{
+    return tl_asprintf("%s/%s.behavior.json", bin, plugin);
+}
+
+bool tl_write_behavior(const char *bin, const char *plugin, const char *json, const char *file, int line)
+{
+    char *path = behavior_path(bin, plugin);
+    bool ok = tl_check(tl_write_file(path, json) == 0, file, line, "cannot write %s", path);
+    free(path);
+    return ok;
+}
+
+void tl_remove_behavior(const char *bin, const char *plugin)
+{
+    char *path = behavior_path(bin, plugin);
+    unlink(path);
+    free(path);
+}
+
+/* The recorder logs one compact JSON object a line, so the fields can be matched as text. */
+size_t tl_count_calls(const char *bin, const char *plugin, const char *command, const char *container)
+{
+    char *path = tl_asprintf("%s/%s.calls.jsonl", bin, plugin);
+    char *text = tl_read_file(path);
+    char *cmd = tl_asprintf("\"command\":\"%s\"", command);
+    char *cid = container == NULL ? NULL : tl_asprintf("\"CNI_CONTAINERID\":\"%s\"", container);
+    size_t n = 0;
+    for (char *save = NULL, *line = text == NULL ? NULL : strtok_r(text, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        n += strstr(line, cmd) != NULL && (cid == NULL || strstr(line, cid) != NULL);
+    }
+    free(cid);
+    free(cmd);
+    free(text);
+    free(path);
+    return n;
 }
 
 /* --- iSulad inputs ------------------------------------------------------------------------- */
 
 network_api_conf *tl_conf_new(const char *pod_id, const char *netns, const char *default_if)
 {
-    network_api_conf *conf = xnonnull(calloc(1, sizeof(*conf)));
-    conf->pod_id = xstrdup(pod_id);
-    conf->netns_path = xstrdup(netns);
-    conf->default_interface = xstrdup(default_if);
+    network_api_conf *conf = tl_nonnull(calloc(1, sizeof(*conf)));
+    conf->pod_id = tl_strdup(pod_id);
+    conf->netns_path = tl_strdup(netns);
+    conf->default_interface = tl_strdup(default_if);
     return conf;
 }
 
 void tl_conf_add_extra(network_api_conf *conf, const char *name, const char *ifname)
 {
-    struct attach_net_conf *net = xnonnull(calloc(1, sizeof(*net)));
-    net->name = xstrdup(name);
-    net->interface = xstrdup(ifname);
+    struct attach_net_conf *net = tl_nonnull(calloc(1, sizeof(*net)));
+    net->name = tl_strdup(name);
+    net->interface = tl_strdup(ifname);
     size_t n = conf->extral_nets_len + 1;
-    conf->extral_nets = xnonnull(realloc(conf->extral_nets, n * sizeof(*conf->extral_nets)));
+    conf->extral_nets = tl_nonnull(realloc(conf->extral_nets, n * sizeof(*conf->extral_nets)));
     conf->extral_nets[n - 1] = net;
     conf->extral_nets_len = n;
 }
@@ -460,23 +615,149 @@ void tl_conf_add_extra(network_api_conf *conf, const char *name, const char *ifn
 void tl_conf_add_arg(network_api_conf *conf, const char *key, const char *value)
 {
     if (conf->args == NULL) {
-        conf->args = xnonnull(calloc(1, sizeof(*conf->args)));
+        conf->args = tl_nonnull(calloc(1, sizeof(*conf->args)));
     }
     json_map_string_string *args = conf->args;
     size_t n = args->len + 1;
-    args->keys = xnonnull(realloc(args->keys, n * sizeof(*args->keys)));
-    args->values = xnonnull(realloc(args->values, n * sizeof(*args->values)));
-    args->keys[n - 1] = xstrdup(key);
-    args->values[n - 1] = xstrdup(value);
+    args->keys = tl_nonnull(realloc(args->keys, n * sizeof(*args->keys)));
+    args->values = tl_nonnull(realloc(args->values, n * sizeof(*args->values)));
+    args->keys[n - 1] = tl_strdup(key);
+    args->values[n - 1] = tl_strdup(value);
     args->len = n;
 }
+
+void tl_conf_add_pod_args(network_api_conf *conf, const char *ns, const char *name, const char *id)
+{
+    tl_conf_add_arg(conf, "IgnoreUnknown", "1");
+    if (ns != NULL) {
+        tl_conf_add_arg(conf, "K8S_POD_NAMESPACE", ns);
+    }
+    if (name != NULL) {
+        tl_conf_add_arg(conf, "K8S_POD_NAME", name);
+    }
+    tl_conf_add_arg(conf, "K8S_POD_INFRA_CONTAINER_ID", id);
+}
+
+network_api_conf *tl_pod_conf(const char *id, const char *netns, const char *name, const char *ns, bool k8s_names)
+{
+    network_api_conf *conf = tl_conf_new(id, netns, "eth0");
+    conf->name = tl_strdup(name);
+    conf->ns = tl_strdup(ns);
+    tl_conf_add_pod_args(conf, k8s_names ? ns : NULL, k8s_names ? name : NULL, id);
+    return conf;
+}
+
+char *tl_address_of(const char *cidr)
+{
+    char *ip = tl_strdup(cidr);
+    char *slash = strchr(ip, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+    }
+    return ip;
+}
+
+struct network_api_result *tl_api_result(const char *name, const char *ifname, const char *ip, const char *gateway,
+                                         const char *mac)
+{
+    struct network_api_result *r = tl_nonnull(calloc(1, sizeof(*r)));
+    r->name = tl_strdup(name);
+    r->interface = tl_strdup(ifname);
+    r->mac = tl_strdup(mac);
+    r->ips = tl_nonnull(calloc(1, sizeof(*r->ips)));
+    r->gateway = tl_nonnull(calloc(1, sizeof(*r->gateway)));
+    r->ips[0] = tl_strdup(ip);
+    r->gateway[0] = tl_strdup(gateway);
+    r->ips_len = 1;
+    return r;
+}
+
+container_network_settings *tl_settings_new(void)
+{
+    container_network_settings *settings = tl_nonnull(calloc(1, sizeof(*settings)));
+    settings->networks = tl_nonnull(calloc(1, sizeof(*settings->networks)));
+    return settings;
+}
+
+static void free_network_element(defs_map_string_object_networks_element *el)
+{
+    if (el == NULL) {
+        return;
+    }
+    free(el->if_name);
+    free(el->mac_address);
+    free(el->ip_address);
+    free(el->gateway);
+    free(el->global_i_pv6address);
+    free(el->i_pv6gateway);
+    free(el->network_id);
+    free(el->endpoint_id);
+    free(el);
+}
+
+void tl_settings_free(container_network_settings *settings)
+{
+    defs_map_string_object_networks *networks = settings->networks;
+    if (networks != NULL) {
+        for (size_t i = 0; i < networks->len; i++) {
+            free(networks->keys[i]);
+            free_network_element(networks->values[i]);
+        }
+        free(networks->keys);
+        free(networks->values);
+        free(networks);
+    }
+    free(settings->sandbox_key);
+    free(settings);
+}
+
+/* --- the library's answers and state ------------------------------------------------------- */
 
 const char *tl_errmsg(void)
 {
     return g_isulad_errmsg;
 }
 
+const char *tl_errmsg_text(void)
+{
+    return g_isulad_errmsg == NULL ? "(no message)" : g_isulad_errmsg;
+}
+
 void tl_clear_errmsg(void)
 {
     isulad_clear_error_message();
+}
+
+bool tl_detach_ok(const network_api_conf *conf, const char *type, bool quiet, const char *file, int line)
+{
+    tl_clear_errmsg();
+    int rc = network_module_detach(conf, type);
+    bool ok = tl_check(rc == 0, file, line, "detach %s: rc %d: %s", conf->pod_id, rc, tl_errmsg_text());
+    if (quiet) {
+        ok = tl_check(tl_errmsg() == NULL, file, line, "detach %s left a message: %s", conf->pod_id, tl_errmsg()) &&
+             ok;
+    }
+    return ok;
+}
+
+char *tl_cache_path(const char *cache, const char *net, const char *id, const char *ifname)
+{
+    return tl_asprintf("%s/results/%s-%s-%s", cache, net, id, ifname);
+}
+
+bool tl_cache_exists(const char *cache, const char *net, const char *id, const char *ifname)
+{
+    char *path = tl_cache_path(cache, net, id, ifname);
+    bool exists = access(path, F_OK) == 0;
+    free(path);
+    return exists;
+}
+
+bool tl_check_no_results(const char *cache, const char *file, int line)
+{
+    char *left = NULL;
+    tl_run(&left, "ls -A '%s/results' 2>/dev/null", cache);
+    bool ok = tl_check(left == NULL || left[0] == '\0', file, line, "cache files left: %s", left ? left : "");
+    free(left);
+    return ok;
 }

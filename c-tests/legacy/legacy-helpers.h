@@ -15,44 +15,10 @@
 
 #include "testlib.h"
 
-static inline void *lg_nonnull(void *p)
-{
-    if (p == NULL) {
-        fprintf(stderr, "legacy-helpers: out of memory\n");
-        abort();
-    }
-    return p;
-}
-
-static inline char *lg_strdup(const char *s)
-{
-    return s == NULL ? NULL : lg_nonnull(strdup(s));
-}
-
-/* "<dir>/<name>", malloc'd. */
-static inline char *lg_path(const char *dir, const char *name)
-{
-    char *path = NULL;
-    if (asprintf(&path, "%s/%s", dir, name) < 0) {
-        path = NULL;
-    }
-    return lg_nonnull(path);
-}
-
-/* The path of c-tests/legacy/<name>, found from this header's own path (absolute under CMake). */
+/* The path of c-tests/legacy/<name>, found from this header's own path. */
 static inline char *lg_fixture(const char *name)
 {
-    char *dir = lg_strdup(__FILE__);
-    char *slash = strrchr(dir, '/');
-    char *path = NULL;
-    if (slash != NULL) {
-        *slash = '\0';
-        path = lg_path(dir, name);
-    } else {
-        path = lg_path(".", name);
-    }
-    free(dir);
-    return path;
+    return tl_path_beside(__FILE__, name);
 }
 
 /* The fixture's whole text (malloc'd), or NULL. */
@@ -73,13 +39,11 @@ static inline char *lg_fake_plugins(void)
     char *source = lg_fixture("plugins");
     bool ok = dir != NULL;
     for (size_t i = 0; ok && i < sizeof(files) / sizeof(files[0]); i++) {
-        char *from = lg_path(source, files[i]);
-        char *to = lg_path(dir, files[i]);
-        char *text = tl_read_file(from);
-        ok = text != NULL && tl_write_file(to, text) == 0 && chmod(to, 0755) == 0;
+        char *from = tl_asprintf("%s/%s", source, files[i]);
+        char *to = tl_asprintf("%s/%s", dir, files[i]);
+        ok = tl_copy_file(from, to) == 0 && chmod(to, 0755) == 0;
         free(from);
         free(to);
-        free(text);
     }
     free(source);
     if (!ok) {
@@ -92,19 +56,19 @@ static inline char *lg_fake_plugins(void)
 /* A runtime_conf as a legacy caller allocates it. */
 static inline struct runtime_conf *lg_rc_new(const char *container_id, const char *netns, const char *ifname)
 {
-    struct runtime_conf *rc = lg_nonnull(calloc(1, sizeof(*rc)));
-    rc->container_id = lg_strdup(container_id);
-    rc->netns = lg_strdup(netns);
-    rc->ifname = lg_strdup(ifname);
+    struct runtime_conf *rc = tl_nonnull(calloc(1, sizeof(*rc)));
+    rc->container_id = tl_strdup(container_id);
+    rc->netns = tl_strdup(netns);
+    rc->ifname = tl_strdup(ifname);
     return rc;
 }
 
 /* Appends a CNI_ARGS pair {key, value}. */
 static inline void lg_rc_add_arg(struct runtime_conf *rc, const char *key, const char *value)
 {
-    rc->args = lg_nonnull(realloc(rc->args, (rc->args_len + 1) * sizeof(*rc->args)));
-    rc->args[rc->args_len][0] = lg_strdup(key);
-    rc->args[rc->args_len][1] = lg_strdup(value);
+    rc->args = tl_nonnull(realloc(rc->args, (rc->args_len + 1) * sizeof(*rc->args)));
+    rc->args[rc->args_len][0] = tl_strdup(key);
+    rc->args[rc->args_len][1] = tl_strdup(value);
     rc->args_len++;
 }
 
@@ -112,19 +76,13 @@ static inline void lg_rc_add_arg(struct runtime_conf *rc, const char *key, const
 static inline void lg_rc_add_port(struct runtime_conf *rc, int32_t host_port, int32_t container_port,
                                   const char *protocol, const char *host_ip)
 {
-    struct cni_port_mapping *m = lg_nonnull(calloc(1, sizeof(*m)));
+    struct cni_port_mapping *m = tl_nonnull(calloc(1, sizeof(*m)));
     m->host_port = host_port;
     m->container_port = container_port;
-    m->protocol = lg_strdup(protocol);
-    m->host_ip = lg_strdup(host_ip);
-    rc->p_mapping = lg_nonnull(realloc(rc->p_mapping, (rc->p_mapping_len + 1) * sizeof(*rc->p_mapping)));
+    m->protocol = tl_strdup(protocol);
+    m->host_ip = tl_strdup(host_ip);
+    rc->p_mapping = tl_nonnull(realloc(rc->p_mapping, (rc->p_mapping_len + 1) * sizeof(*rc->p_mapping)));
     rc->p_mapping[rc->p_mapping_len++] = m;
-}
-
-/* Whether haystack (may be NULL) contains needle. */
-static inline bool lg_contains(const char *haystack, const char *needle)
-{
-    return haystack != NULL && strstr(haystack, needle) != NULL;
 }
 
 #endif /* CLIBCNI_LEGACY_HELPERS_H */

@@ -467,7 +467,8 @@ fn validate_attachment(list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()>
 fn cni_args_string(args: &[(String, String)]) -> Result<String> {
     let mut out = String::new();
     for (key, value) in args {
-        if key.is_empty() || key.contains(['=', ';', '\0']) || value.contains([';', '\0']) {
+        // Plugins split each pair on its only '=' (Go's LoadArgs refuses "K=a=b").
+        if key.is_empty() || key.contains(['=', ';', '\0']) || value.contains(['=', ';', '\0']) {
             return Err(Error::Invalid(CniError::new(
                 codes::INVALID_ENVIRONMENT,
                 "invalid CNI_ARGS pair",
@@ -533,8 +534,7 @@ mod tests {
         let pairs = |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
         assert_eq!(cni_args_string(&pairs(&[("IgnoreUnknown", "1"), ("K8S_POD_NAME", "p")])).unwrap(), "IgnoreUnknown=1;K8S_POD_NAME=p");
         assert_eq!(cni_args_string(&[]).unwrap(), "");
-        assert_eq!(cni_args_string(&pairs(&[("A", "b=c")])).unwrap(), "A=b=c");
-        for bad in [("", "v"), ("a=b", "v"), ("a;b", "v"), ("a", "v;w"), ("a\0", "v")] {
+        for bad in [("", "v"), ("a=b", "v"), ("a;b", "v"), ("a", "v;w"), ("a\0", "v"), ("A", "b=c")] {
             let e = cni_args_string(&pairs(&[bad])).unwrap_err();
             assert_eq!(e.code(), codes::INVALID_ENVIRONMENT, "{bad:?}");
         }

@@ -68,11 +68,15 @@ pub fn guard<R: Failure>(function: &str, body: impl FnOnce() -> Result<R, String
     }
 }
 
+/// iSulad drops a message of BUFSIZ (8192) bytes or more; longer ones are cut for the daemon
+/// (this thread's last error keeps the whole text).
+const MAX_HOST_MESSAGE: usize = 4096;
+
 /// Sets this thread's last error and the daemon's error message.
 pub fn report_error(msg: &str) {
     set_last_error(msg);
     if let Some(set) = HOST.set_error_message {
-        let text = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
+        let text = CString::new(host_message(msg).replace('\0', "\\0")).unwrap_or_default();
         // SAFETY: iSulad's printf-style setter, given "%s" and a NUL-terminated string.
         unsafe { set(c"%s".as_ptr(), text.as_ptr()) };
     }
@@ -81,6 +85,17 @@ pub fn report_error(msg: &str) {
 /// A message for a call that still succeeds (e.g. a missing optional plugin at create).
 pub fn report_warning(msg: &str) {
     report_error(msg);
+}
+
+fn host_message(msg: &str) -> String {
+    if msg.len() <= MAX_HOST_MESSAGE {
+        return msg.to_string();
+    }
+    let mut end = MAX_HOST_MESSAGE;
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... (message truncated; network_module_last_error() has all of it)", &msg[..end])
 }
 
 fn set_last_error(msg: &str) {
@@ -117,6 +132,17 @@ mod tests {
         assert!(p.is_null());
         assert_eq!(last().as_deref(), Some("internal error in test_ptr: static message"));
         assert!(!guard("test_bool", || -> Result<bool, String> { panic!() }));
+    }
+
+    #[test]
+    fn long_messages_are_cut_for_the_daemon_only() {
+        let long = "é".repeat(5000);
+        let cut = host_message(&long);
+        assert!(cut.len() < 8192 && cut.ends_with("(message truncated; network_module_last_error() has all of it)"));
+        assert_eq!(host_message("short"), "short");
+        let rc: c_int = guard("f", || Err(long.clone()));
+        assert_eq!(rc, -1);
+        assert_eq!(last().as_deref(), Some(long.as_str()));
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl NetworkModule {
         check_request(req)?;
         let plan = match ty {
             NetworkType::Cri => self.cri()?.plan(req, false)?,
-            NetworkType::Native => self.native.plan_detach(req),
+            NetworkType::Native => self.native.planned(req),
         };
         self.attacher().check(req, &plan)
     }
@@ -123,7 +123,10 @@ impl NetworkModule {
                 let cri = self.cri()?;
                 if cri.ready() { cri.plan(req, true)? } else { Vec::new() }
             }
-            NetworkType::Native => self.native.plan_detach(req),
+            NetworkType::Native => {
+                self.native.forget_container(req);
+                self.native.planned(req)
+            }
         };
         self.attacher().detach(req, &plan)
     }

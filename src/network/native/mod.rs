@@ -187,6 +187,7 @@ impl NativeNetworks {
 
     /// Records an attached container (daemon restore).
     pub fn add_container(&self, name: &str, container: &str) -> NetResult<()> {
+        crate::cni::validate::container_id(container).map_err(|e| NetError::input(format!("Invalid container id {container:?}: {e}")))?;
         let net = self.get(name).ok_or_else(|| NetError::exec(format!("Cannot found net: {name}")))?;
         net.containers().insert(container.to_string());
         Ok(())
@@ -214,19 +215,27 @@ impl NativeNetworks {
         Ok(plan)
     }
 
-    /// The networks of a detach that still exist; the container is dropped from every named
-    /// network's list.
-    pub fn plan_detach(&self, req: &AttachRequest) -> Vec<Planned> {
+    /// The container's networks that still exist, in order (for check and detach).
+    pub fn planned(&self, req: &AttachRequest) -> Vec<Planned> {
         let nets = self.read();
         req.extra_nets
             .iter()
             .enumerate()
             .filter_map(|(i, extra)| {
                 let net = nets.get(&extra.name)?;
-                net.containers().remove(&req.pod_id);
                 Some(Planned { list: net.list.clone(), ifname: extra.interface.clone(), with_annotations: i == 0 })
             })
             .collect()
+    }
+
+    /// Detach: the container leaves the list of every network the request names.
+    pub fn forget_container(&self, req: &AttachRequest) {
+        let nets = self.read();
+        for extra in &req.extra_nets {
+            if let Some(net) = nets.get(&extra.name) {
+                net.containers().remove(&req.pod_id);
+            }
+        }
     }
 
     /// What create must avoid: native names, every subnet and bridge of every conflist in the

@@ -4,7 +4,7 @@
 //! `cniArgs`/`capabilityArgs`/`netns` keys (so DEL can replay exactly). Reading accepts iSulad's layout, Go libcni's
 //! layout (base64 `config`) and the legacy result-only files of libcni ≤ 0.7.
 
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::fs::{self, DirBuilder, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -91,23 +91,29 @@ impl ResultCache {
         Ok(self.results_dir().join(format!("{network}-{container_id}-{if_name}")))
     }
 
-    /// Writes the entry atomically (temp file, fsync, rename), so readers and concurrent writers never see a torn
-    /// or empty file; the file is 0600 whatever the umask.
+    /// Writes the entry atomically (temp file, rename), so readers, concurrent writers and a killed process never
+    /// leave a torn or empty file; the file is 0600 whatever the umask.
+    ///
+    /// Nothing is fsynced. The entry describes kernel state (the netns, its links, iptables rules) that a power
+    /// loss or kernel crash destroys as well, and after one a missing or empty entry only makes DEL run without
+    /// the cached prevResult and args, which DEL tolerates (plugins' DEL is idempotent). A process crash cannot
+    /// lose a renamed file. Syncing the file and the directory cost ~8 ms per ADD on the benchmark machine's
+    /// ext4 disk, more than the whole library otherwise spends on an operation (README, Benchmarks). Go libcni
+    /// does not sync its cache either.
     pub fn write(&self, entry: &CachedAttachment) -> Result<()> {
         let path = self.file_path(&entry.network_name, &entry.container_id, &entry.if_name)?;
         let data = encode(entry)?;
         let results = self.results_dir();
-        let dir_created = create_private_dir(&results)?;
-        let file_is_new = fs::symlink_metadata(&path).is_err();
-        write_atomically(&results, &path, &data)?;
-        // The rename is durable only once the directory is; an existing name needs no directory sync.
-        if dir_created || file_is_new {
-            sync_dir(&results)?;
-        }
-        if dir_created {
-            sync_dir(&self.dir)?;
-        }
-        Ok(())
+        // The directory exists but for the very first write: create it only when the temp file cannot be created
+        // for want of it (then a cache root that is not a directory is reported as such).
+        let written = match write_atomically(&results, &path, &data) {
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+                create_private_dir(&results)?;
+                write_atomically(&results, &path, &data)
+            }
+            written => written,
+        };
+        written.map_err(|e| Error::cache(format!("failed to write cache file {path:?}: {e}")))
     }
 
     /// `Ok(None)` when there is no file; any unreadable or malformed file is an `Error::Cache` (DEL may tolerate it).
@@ -282,10 +288,10 @@ fn encode(entry: &CachedAttachment) -> Result<Vec<u8>> {
     Ok(text)
 }
 
-/// Creates `dir` (and missing parents) as 0700; tells whether it had to.
-fn create_private_dir(dir: &Path) -> Result<bool> {
+/// Creates `dir` (and missing parents) as 0700; an existing one is fine.
+fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
-        return Ok(false);
+        return Ok(());
     }
     // Every directory created here gets 0700 whatever the umask: note them before creating.
     let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
@@ -298,18 +304,18 @@ fn create_private_dir(dir: &Path) -> Result<bool> {
         fs::set_permissions(created, fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::cache(format!("failed to set the mode of cache directory {created:?}: {e}")))?;
     }
-    Ok(true)
+    Ok(())
 }
 
-/// Temp file in `dir`, fsync, rename over `path`; the temp file is removed on failure.
-fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
+/// Temp file in `dir`, rename over `path`; the temp file is removed on failure.
+fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> io::Result<()> {
     let temp = dir.join(temp_name());
-    if let Err(e) = write_synced(&temp, data).and_then(|()| fs::rename(&temp, path)) {
+    let written = write_private(&temp, data).and_then(|()| fs::rename(&temp, path));
+    if written.is_err() {
         // Best effort: the write already failed and that is the error worth reporting.
         let _ = fs::remove_file(&temp);
-        return Err(Error::cache(format!("failed to write cache file {path:?}: {e}")));
     }
-    Ok(())
+    written
 }
 
 /// Unique among live threads of live processes. A stale file of a dead process may carry the same name (pid reuse
@@ -320,7 +326,7 @@ fn temp_name() -> String {
     format!("{TEMP_PREFIX}{}-{}-{n}{TEMP_SUFFIX}", std::process::id(), nix::unistd::gettid())
 }
 
-fn write_synced(path: &Path, data: &[u8]) -> io::Result<()> {
+fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)
@@ -330,14 +336,7 @@ fn write_synced(path: &Path, data: &[u8]) -> io::Result<()> {
         .open(path)?;
     // The umask may have cleared bits of the creation mode; a stale file may have any mode.
     file.set_permissions(Permissions::from_mode(0o600))?;
-    file.write_all(data)?;
-    file.sync_all()
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::cache(format!("failed to sync cache directory {dir:?}: {e}")))
+    file.write_all(data)
 }
 
 fn read_entry(path: &Path) -> Result<Option<CacheEntry>> {
@@ -974,7 +973,7 @@ mod tests {
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
         assert_eq!(read_err(&cache, "n", "c", "fifo"), format!("cache file {fifo:?} is not a regular file"));
         let huge = cache.file_path("n", "c", "huge").unwrap();
-        File::create(&huge).unwrap().set_len(MAX_FILE_SIZE + 1).unwrap();
+        fs::File::create(&huge).unwrap().set_len(MAX_FILE_SIZE + 1).unwrap();
         assert_eq!(read_err(&cache, "n", "c", "huge"), format!("cache file {huge:?} is larger than 16777216 bytes"));
         let not_dir = ResultCache::new(huge.clone());
         assert!(read_err(&not_dir, "n", "c", "i").starts_with("failed to read cache file"));

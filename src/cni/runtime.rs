@@ -2,6 +2,7 @@
 //! the result cache and per-container serialisation.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -73,11 +74,11 @@ pub struct CniConfig {
     versions: Mutex<HashMap<PathBuf, (FileStamp, PluginInfo)>>,
 }
 
-/// Which plugin call is being made: the CNI command and the attachment, if any.
-struct Call<'a> {
+/// The plugin calls of one operation: the CNI command and the plugins' environment (the caller's plus the six
+/// CNI variables), built once for every plugin of the operation.
+struct Call {
     command: &'static str,
-    rt: Option<&'a RuntimeConf>,
-    cni_args: &'a str,
+    env: Vec<CString>,
 }
 
 impl CniConfig {
@@ -135,14 +136,13 @@ impl CniConfig {
         let cni_args = cni_args_string(&rt.args)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
         let _container = self.containers.lock(&rt.container_id);
-        let env = BaseEnv::capture();
-        let call = Call { command: "ADD", rt: Some(rt), cni_args: &cni_args };
+        let call = self.call("ADD", Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
         for plugin in &list.plugins {
             let prev = result.as_ref().map(CniResult::to_value);
             let stdin =
                 request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
-            let out = self.run(&env, plugin, &call, &stdin)?;
+            let out = self.run(plugin, &call, &stdin)?;
             let parsed = CniResult::from_plugin_output(&out.stdout, version)
                 .and_then(|r| r.convert_to(version))
                 .map_err(|e| plugin_context(plugin, "add", e))?;
@@ -194,12 +194,11 @@ impl CniConfig {
         };
         let rt = with_cached_args(rt, cached.as_ref());
         let cni_args = cni_args_string(&rt.args)?;
-        let env = BaseEnv::capture();
-        let call = Call { command: "CHECK", rt: Some(&rt), cni_args: &cni_args };
+        let call = self.call("CHECK", Some(&rt), &cni_args);
         for plugin in &list.plugins {
             let stdin =
                 request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
-            self.run(&env, plugin, &call, &stdin)?;
+            self.run(plugin, &call, &stdin)?;
         }
         Ok(())
     }
@@ -236,12 +235,11 @@ impl CniConfig {
             });
         let rt = with_cached_args(rt, cached.as_ref());
         let cni_args = cni_args_string(&rt.args)?;
-        let env = BaseEnv::capture();
-        let call = Call { command: "DEL", rt: Some(&rt), cni_args: &cni_args };
+        let call = self.call("DEL", Some(&rt), &cni_args);
         for plugin in list.plugins.iter().rev() {
             let stdin =
                 request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
-            self.run(&env, plugin, &call, &stdin)?;
+            self.run(plugin, &call, &stdin)?;
         }
         if let Err(e) = self.cache.remove(&list.name, &rt.container_id, &rt.ifname) {
             self.warn(&format!("cannot remove cache of network {:?}: {e}", list.name));
@@ -284,11 +282,10 @@ impl CniConfig {
             Err(e) => errors.push(e),
         }
         if list.version().is_ok_and(Version::supports_gc_and_status) {
-            let env = BaseEnv::capture();
-            let call = Call { command: "GC", rt: None, cni_args: "" };
+            let call = self.call("GC", None, "");
             for plugin in &list.plugins {
                 let stdin = request::gc_request(&list.name, &list.cni_version, plugin, valid);
-                if let Err(e) = self.run(&env, plugin, &call, &stdin) {
+                if let Err(e) = self.run(plugin, &call, &stdin) {
                     errors.push(e);
                 }
             }
@@ -302,10 +299,9 @@ impl CniConfig {
         if !list.version().is_ok_and(Version::supports_gc_and_status) {
             return Ok(());
         }
-        let env = BaseEnv::capture();
-        let call = Call { command: "STATUS", rt: None, cni_args: "" };
+        let call = self.call("STATUS", None, "");
         for plugin in &list.plugins {
-            self.run(&env, plugin, &call, &request::status_request(&list.name, &list.cni_version, plugin))?;
+            self.run(plugin, &call, &request::status_request(&list.name, &list.cni_version, plugin))?;
         }
         Ok(())
     }
@@ -321,7 +317,7 @@ impl CniConfig {
             }
         }
         let vars = CniVars { command: "VERSION", container_id: "", netns: "dummy", ifname: "dummy", args: "", path: "dummy" };
-        let env = exec::build_env(&BaseEnv::capture(), &vars);
+        let env = exec::build_env(BaseEnv::capture(), &vars);
         let info = match exec::exec_plugin(&path, "VERSION", &request::version_request(), &env, &self.exec_options()) {
             Ok(out) => decode_version_info(&out.stdout)?,
             // Plugins older than spec 0.2.0 know no VERSION command.
@@ -404,20 +400,23 @@ impl CniConfig {
         ExecOptions { timeout: self.timeout(), ..ExecOptions::default() }
     }
 
-    fn run(&self, env: &BaseEnv, plugin: &PluginConf, call: &Call<'_>, stdin: &[u8]) -> Result<ExecOutput> {
-        let path = exec::find_plugin(&plugin.plugin_type, &self.bin_dirs)?;
-        let rt = call.rt;
+    /// The calls of one operation on the attachment `rt` (None for GC and STATUS).
+    fn call(&self, command: &'static str, rt: Option<&RuntimeConf>, cni_args: &str) -> Call {
         let vars = CniVars {
-            command: call.command,
+            command,
             container_id: rt.map_or("", |r| r.container_id.as_str()),
             netns: rt.map_or("", |r| r.netns.as_str()),
             ifname: rt.map_or("", |r| r.ifname.as_str()),
-            args: call.cni_args,
+            args: cni_args,
             path: &self.cni_path,
         };
-        let envp = exec::build_env(env, &vars);
+        Call { command, env: exec::build_env(BaseEnv::capture(), &vars) }
+    }
+
+    fn run(&self, plugin: &PluginConf, call: &Call, stdin: &[u8]) -> Result<ExecOutput> {
+        let path = exec::find_plugin(&plugin.plugin_type, &self.bin_dirs)?;
         let started = std::time::Instant::now();
-        let outcome = exec::exec_plugin(&path, call.command, stdin, &envp, &self.exec_options());
+        let outcome = exec::exec_plugin(&path, call.command, stdin, &call.env, &self.exec_options());
         if let Some(observer) = &self.observer {
             observer(&PluginCall {
                 plugin_type: &plugin.plugin_type,

@@ -16,7 +16,8 @@ pub const DEFAULT_INTERFACE: &str = "eth0";
 /// The loaded CRI networks.
 #[derive(Default)]
 struct Networks {
-    files: Vec<LoadedList>,
+    /// Shared with a reload in progress, which compares against it without copying it.
+    files: Arc<Vec<LoadedList>>,
     by_name: HashMap<String, Arc<NetworkConfigList>>,
     warnings: Vec<String>,
 }
@@ -43,8 +44,9 @@ impl CriNetworks {
         let previous = self.read().files.clone();
         let scan = conf::scan_dir(&self.conf_dir, &|name| !name.starts_with(NATIVE_FILE_PREFIX), &previous)
             .map_err(|e| NetError::exec(format!("cannot load CNI configurations from {}: {e}", self.conf_dir.display())))?;
-        let unchanged = scan.lists.len() == previous.len()
-            && scan.lists.iter().zip(&previous).all(|(a, b)| a.path == b.path && Arc::ptr_eq(&a.list, &b.list));
+        let same =
+            |(a, b): (&LoadedList, &LoadedList)| a.path.as_os_str() == b.path.as_os_str() && Arc::ptr_eq(&a.list, &b.list);
+        let unchanged = scan.lists.len() == previous.len() && scan.lists.iter().zip(previous.iter()).all(same);
         let mut warnings = scan.warnings;
         let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
         if !unchanged {
@@ -56,7 +58,7 @@ impl CriNetworks {
                     by_name.insert(file.list.name.clone(), file.list.clone());
                 }
             }
-            store.files = scan.lists;
+            store.files = Arc::new(scan.lists);
             store.by_name = by_name;
         }
         store.warnings = warnings;

@@ -1,6 +1,5 @@
 //! The environment a plugin runs with: the caller's (filtered) plus the six CNI variables of the call.
 
-use std::collections::HashMap;
 use std::ffi::{CString, OsString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
@@ -24,22 +23,24 @@ impl BaseEnv {
     }
 
     pub fn from_vars<I: IntoIterator<Item = (OsString, OsString)>>(vars: I) -> BaseEnv {
-        let mut entries = Vec::new();
-        let mut positions: HashMap<OsString, usize> = HashMap::new();
-        for (name, value) in vars {
-            if !inheritable(name.as_bytes()) {
-                continue;
-            }
-            let Some(entry) = env_entry(name.as_bytes(), value.as_bytes()) else { continue };
-            match positions.get(&name) {
-                Some(&at) => entries[at] = entry,
-                None => {
-                    positions.insert(name, entries.len());
-                    entries.push(entry);
-                }
+        let named: Vec<(OsString, CString)> = vars
+            .into_iter()
+            .filter(|(name, _)| inheritable(name.as_bytes()))
+            .filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes()).map(|entry| (name, entry)))
+            .collect();
+        // A name given twice keeps its first place and takes its last value. Duplicates are rare; they are found
+        // by sorting positions by name (equal names in position order), cheaper than hashing every name.
+        let mut by_name: Vec<usize> = (0..named.len()).collect();
+        by_name.sort_unstable_by(|&a, &b| named[a].0.cmp(&named[b].0).then(a.cmp(&b)));
+        let mut value_of: Vec<Option<usize>> = (0..named.len()).map(Some).collect();
+        for same in by_name.chunk_by(|&a, &b| named[a].0 == named[b].0) {
+            if let [first, .., last] = *same {
+                same[1..].iter().for_each(|&later| value_of[later] = None);
+                value_of[first] = Some(last);
             }
         }
-        BaseEnv { entries }
+        let mut entries: Vec<Option<CString>> = named.into_iter().map(|(_, entry)| Some(entry)).collect();
+        BaseEnv { entries: value_of.into_iter().flatten().filter_map(|at| entries[at].take()).collect() }
     }
 }
 
@@ -59,7 +60,8 @@ fn inheritable(name: &[u8]) -> bool {
 
 /// `name=value`, or None when it contains a NUL byte (it cannot be passed to exec).
 fn env_entry(name: &[u8], value: &[u8]) -> Option<CString> {
-    let mut entry = Vec::with_capacity(name.len() + 1 + value.len());
+    // Room for the '=' and the NUL that CString adds, so that it allocates once.
+    let mut entry = Vec::with_capacity(name.len() + value.len() + 2);
     entry.extend_from_slice(name);
     entry.push(b'=');
     entry.extend_from_slice(value);
@@ -79,7 +81,7 @@ pub struct CniVars<'a> {
 
 /// envp for the plugin: the six CNI_* first (in libcni's order), then the base env. Entries containing NUL are
 /// skipped.
-pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
+pub fn build_env(base: BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
     let cni = [
         ("CNI_COMMAND", vars.command),
         ("CNI_CONTAINERID", vars.container_id),
@@ -90,7 +92,7 @@ pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
     ];
     let mut env = Vec::with_capacity(cni.len() + base.entries.len());
     env.extend(cni.iter().filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes())));
-    env.extend(base.entries.iter().cloned());
+    env.extend(base.entries);
     env
 }
 
@@ -140,7 +142,7 @@ mod tests {
         let base = BaseEnv::from_vars(os(&[("PATH", "/bin"), ("CNI_ARGS", "old")]));
         let vars = CniVars { command: "DEL", container_id: "c", args: "K=V;A=B", ..CniVars::default() };
         assert_eq!(
-            strings(&build_env(&base, &vars)),
+            strings(&build_env(base.clone(), &vars)),
             [
                 "CNI_COMMAND=DEL",
                 "CNI_CONTAINERID=c",
@@ -152,6 +154,6 @@ mod tests {
             ]
         );
         let bad = CniVars { command: "ADD", args: "a\0b", ..CniVars::default() };
-        assert!(!strings(&build_env(&base, &bad)).iter().any(|entry| entry.starts_with("CNI_ARGS")));
+        assert!(!strings(&build_env(base, &bad)).iter().any(|entry| entry.starts_with("CNI_ARGS")));
     }
 }

@@ -15,13 +15,16 @@ use super::Backoff;
 
 /// How long a plugin that has exited may leave descendants holding its stdout/stderr open.
 const EXIT_GRACE: Duration = Duration::from_millis(200);
-/// Longest wait between exit checks while the plugin's pipes stay quiet.
+/// Longest time between exit checks while the plugin's output is open (it is checked at once when it closes).
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
 /// Exit checks once the plugin closed its output: it is normally exiting within microseconds, so look again at once
 /// (yielding the CPU) a few times before backing off with sleeps.
 const SETTLE_SPINS: u32 = 64;
 const SETTLE_FIRST: Duration = Duration::from_micros(50);
 const SETTLE_MAX: Duration = Duration::from_millis(10);
+/// Reads go straight into the output buffer: the first takes up to MIN_READ bytes, later ones as much as was read
+/// so far (so the buffer doubles), up to READ_CHUNK (what a pipe holds).
+const MIN_READ: usize = 4 << 10;
 const READ_CHUNK: usize = 64 << 10;
 
 /// Why the I/O loop ended.
@@ -43,11 +46,10 @@ pub(super) struct Io<'a> {
     stdin: Option<OwnedFd>,
     stdout: Sink,
     stderr: Sink,
-    chunk: Vec<u8>,
 }
 
 impl<'a> Io<'a> {
-    /// `pipes` are the parent's non-blocking ends of stdin, stdout and stderr.
+    /// `pipes` are the parent's ends of stdin (non-blocking), stdout and stderr.
     pub(super) fn new(input: &'a [u8], pipes: [OwnedFd; 3], max_stdout: usize, max_stderr: usize) -> Io<'a> {
         let [stdin, stdout, stderr] = pipes;
         Io {
@@ -55,23 +57,31 @@ impl<'a> Io<'a> {
             stdin: (!input.is_empty()).then_some(stdin),
             stdout: Sink::new(stdout, max_stdout),
             stderr: Sink::new(stderr, max_stderr),
-            chunk: vec![0; READ_CHUNK],
         }
     }
 
     /// Runs until the plugin has exited and its output is closed, the deadline passes, or stdout exceeds its cap.
+    ///
+    /// The request is written at once (the pipe normally takes all of it), and whether the plugin has exited is
+    /// asked only once its output is closed or every POLL_INTERVAL, not on every wakeup: a plugin call is then
+    /// one write, the reads, one or two exit checks and the reap.
     pub(super) fn run(&mut self, child: &mut Child, deadline: Option<Instant>) -> nix::Result<Stop> {
         let _blocked = SigpipeBlock::new()?;
+        self.feed_stdin()?;
         let mut grace_end: Option<Instant> = None; // set once the plugin has exited
+        let mut next_exit_check = Instant::now() + POLL_INTERVAL;
         let mut settle = Backoff::new(SETTLE_SPINS, SETTLE_FIRST, SETTLE_MAX);
         loop {
             if self.stdout.overflowed {
                 return Ok(Stop::TooLarge);
             }
             let now = Instant::now();
-            if grace_end.is_none() && child.has_exited()? {
-                let end = now + EXIT_GRACE;
-                grace_end = Some(deadline.map_or(end, |deadline| deadline.min(end)));
+            if grace_end.is_none() && (self.output_closed() || now >= next_exit_check) {
+                next_exit_check = now + POLL_INTERVAL;
+                if child.has_exited()? {
+                    let end = now + EXIT_GRACE;
+                    grace_end = Some(deadline.map_or(end, |deadline| deadline.min(end)));
+                }
             }
             match grace_end {
                 Some(_) if self.output_closed() => return Ok(Stop::Done),
@@ -101,10 +111,10 @@ impl<'a> Io<'a> {
             self.feed_stdin()?;
         }
         if stdout {
-            self.stdout.read_from(&mut self.chunk)?;
+            self.stdout.read_from()?;
         }
         if stderr {
-            self.stderr.read_from(&mut self.chunk)?;
+            self.stderr.read_from()?;
         }
         Ok(())
     }
@@ -182,17 +192,25 @@ impl Sink {
         Sink { fd: Some(fd), data: Vec::new(), limit, overflowed: false }
     }
 
-    /// One read per wakeup, so a plugin flooding one stream cannot starve the others or the deadline check.
-    fn read_from(&mut self, chunk: &mut [u8]) -> nix::Result<()> {
+    /// One read per wakeup, so a plugin flooding one stream cannot starve the others or the deadline check. Data
+    /// is read straight into `data`; once the cap is reached it is read into a scratch buffer and dropped.
+    fn read_from(&mut self) -> nix::Result<()> {
         let Some(fd) = &self.fd else { return Ok(()) };
-        match read(fd, chunk) {
+        let kept = self.data.len();
+        let room = self.limit.saturating_sub(kept);
+        let outcome = if room == 0 {
+            read(fd, &mut [0u8; MIN_READ])
+        } else {
+            let window = kept.clamp(MIN_READ, READ_CHUNK).min(room);
+            self.data.resize(kept + window, 0);
+            let outcome = read(fd, &mut self.data[kept..]);
+            self.data.truncate(kept + *outcome.as_ref().unwrap_or(&0));
+            outcome
+        };
+        match outcome {
             Ok(0) => self.fd = None,
-            Ok(count) => {
-                let room = self.limit.saturating_sub(self.data.len());
-                self.data.extend_from_slice(&chunk[..count.min(room)]);
-                self.overflowed |= count > room;
-            }
-            Err(Errno::EAGAIN | Errno::EINTR) => {}
+            Ok(_) if room == 0 => self.overflowed = true,
+            Ok(_) | Err(Errno::EAGAIN | Errno::EINTR) => {}
             Err(e) => return Err(e),
         }
         Ok(())

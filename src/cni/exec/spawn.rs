@@ -48,8 +48,9 @@ pub(super) struct Child {
 }
 
 impl Child {
-    /// Starts `path` with fresh stdio pipes; returns it with the parent's non-blocking pipe ends: stdin, stdout,
-    /// stderr. ETXTBSY is retried while time remains before `deadline`.
+    /// Starts `path` with fresh stdio pipes; returns it with the parent's pipe ends: stdin (non-blocking, so a
+    /// plugin that does not read cannot block the caller), stdout and stderr (read only once poll reports them
+    /// ready, so they need no flag). ETXTBSY is retried while time remains before `deadline`.
     pub(super) fn spawn(
         path: &Path,
         env: &[CString],
@@ -60,17 +61,16 @@ impl Child {
         let [(stdin_r, stdin_w), (stdout_r, stdout_w), (stderr_r, stderr_w)] =
             pipes().map_err(|e| format!("creating pipes: {e}"))?;
         let attr = spawn_attr().map_err(|e| format!("preparing spawn attributes: {e}"))?;
-        let request = Request { path, argv: [argv], env, attr, stdio: [&stdin_r, &stdout_w, &stderr_w] };
+        let pipe_fds = [&stdin_r, &stdin_w, &stdout_r, &stdout_w, &stderr_r, &stderr_w].map(AsRawFd::as_raw_fd);
+        let stdio = [&stdin_r, &stdout_w, &stderr_w];
+        let request = Request { path, argv: [argv], env, attr, stdio, pipes: pipe_fds };
         let pid = request.retrying(deadline).map_err(|e| match e {
             Errno::ETXTBSY => format!("{e} (the binary stayed open for writing; retried for up to {ETXTBSY_BUDGET:?})"),
             e => e.to_string(),
         })?;
         let child = Child { pid, reaped: false };
-        let parent_ends = [stdin_w, stdout_r, stderr_r];
-        for fd in &parent_ends {
-            fcntl(fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
-        }
-        Ok((child, parent_ends))
+        fcntl(&stdin_w, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
+        Ok((child, [stdin_w, stdout_r, stderr_r]))
     }
 
     /// Whether the plugin has exited, without reaping it: while its zombie exists its pid (= the process group id)
@@ -146,6 +146,8 @@ struct Request<'a> {
     attr: PosixSpawnAttr,
     /// The child's ends of the pipes, to become its fds 0, 1 and 2.
     stdio: [&'a OwnedFd; 3],
+    /// Both ends of the three pipes: close-on-exec, so they need no close action.
+    pipes: [RawFd; 6],
 }
 
 impl Request<'_> {
@@ -177,7 +179,7 @@ impl Request<'_> {
         for (target, fd) in (0..).zip(self.stdio) {
             actions.add_dup2(fd.as_raw_fd(), target)?;
         }
-        for fd in open_fds_above_stdio()? {
+        for fd in open_fds_above_stdio()?.into_iter().filter(|fd| !self.pipes.contains(fd)) {
             // Refused only for an fd beyond RLIMIT_NOFILE, which the child could not close either.
             let _ = actions.add_close(fd);
         }

@@ -32,7 +32,7 @@ fn env() -> Vec<CString> {
         args: "",
         path: "/opt/cni/bin",
     };
-    build_env(&BaseEnv::capture(), &vars)
+    build_env(BaseEnv::capture(), &vars)
 }
 
 fn run(path: &Path, stdin: &[u8], opts: &ExecOptions) -> Result<ExecOutput> {
@@ -136,7 +136,7 @@ fn env_is_exactly_as_built() {
         args: "K=V",
         path: "/opt/cni/bin",
     };
-    let env = build_env(&BaseEnv::from_vars(vars), &cni);
+    let env = build_env(BaseEnv::from_vars(vars), &cni);
     let out = exec_plugin(&path, "ADD", b"", &env, &ExecOptions::default()).unwrap();
     let expected: Vec<u8> = env.iter().flat_map(|e| e.as_bytes_with_nul().to_vec()).collect();
     assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&expected));

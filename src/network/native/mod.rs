@@ -4,7 +4,7 @@
 pub mod host;
 pub mod plan;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -68,8 +68,49 @@ pub struct NativeNetworks {
     conf_dir: PathBuf,
     nets: RwLock<BTreeMap<String, Arc<NativeNet>>>,
     /// Serialises create and rm, and keeps the parsed conf dir for the next create.
-    changes: Mutex<Vec<LoadedList>>,
+    changes: Mutex<Scanned>,
     warnings: Vec<String>,
+}
+
+/// What one conflist takes from the pools `create` allocates from.
+struct Taken {
+    subnets: Vec<IpNet>,
+    bridges: Vec<String>,
+}
+
+impl Taken {
+    fn of(list: &NetworkConfigList) -> Taken {
+        Taken { subnets: subnets_of(list), bridges: bridge_names(list) }
+    }
+}
+
+/// The conf dir as the last create (or the load) saw it. The next scan reuses the parsed list of every unchanged
+/// file, and with it what the list takes, so a create re-reads and re-derives only what changed.
+#[derive(Default)]
+struct Scanned {
+    files: Vec<LoadedList>,
+    /// Parallel to `files`.
+    taken: Vec<Arc<Taken>>,
+}
+
+impl Scanned {
+    fn new(files: Vec<LoadedList>, previous: &Scanned) -> Scanned {
+        // A reused list is the very same allocation, which `previous` keeps alive: its address identifies it.
+        let known: HashMap<usize, &Arc<Taken>> =
+            previous.files.iter().zip(&previous.taken).map(|(file, taken)| (list_id(&file.list), taken)).collect();
+        let taken = files
+            .iter()
+            .map(|file| match known.get(&list_id(&file.list)) {
+                Some(taken) => Arc::clone(taken),
+                None => Arc::new(Taken::of(&file.list)),
+            })
+            .collect();
+        Scanned { files, taken }
+    }
+}
+
+fn list_id(list: &Arc<NetworkConfigList>) -> usize {
+    Arc::as_ptr(list) as usize
 }
 
 impl NativeNetworks {
@@ -79,7 +120,7 @@ impl NativeNetworks {
             .map_err(|e| NetError::exec(format!("cannot load native networks from {}: {e}", conf_dir.display())))?;
         let mut warnings = scan.warnings;
         let mut nets = BTreeMap::new();
-        for file in scan.lists {
+        for file in &scan.lists {
             if nets.contains_key(&file.list.name) {
                 warnings.push(format!("Ignore native network: {}, because already exist", file.list.name));
                 continue;
@@ -90,7 +131,8 @@ impl NativeNetworks {
         Ok(NativeNetworks {
             conf_dir: conf_dir.to_path_buf(),
             nets: RwLock::new(nets),
-            changes: Mutex::new(Vec::new()),
+            // The first create then re-reads only the other files of the conf dir.
+            changes: Mutex::new(Scanned::new(scan.lists, &Scanned::default())),
             warnings,
         })
     }
@@ -116,8 +158,8 @@ impl NativeNetworks {
     /// cannot both win.
     pub fn create(&self, req: &CreateRequest, cni: &CniConfig) -> NetResult<Created> {
         let mut scanned = self.changes.lock().unwrap_or_else(|p| p.into_inner());
-        let (used, files) = self.used(&scanned)?;
-        *scanned = files;
+        *scanned = self.rescan(&scanned)?;
+        let used = self.used(&scanned)?;
         let (present, missing) = present_plugins(cni);
         let version = newest_common_version(cni, &present);
         let plugins = Plugins { dnsname: present.iter().any(|p| p == "dnsname") };
@@ -238,22 +280,31 @@ impl NativeNetworks {
         }
     }
 
+    /// Every conflist of the conf dir (native and cri) as it is now.
+    fn rescan(&self, previous: &Scanned) -> NetResult<Scanned> {
+        let scan = conf::scan_dir(&self.conf_dir, &|_| true, &previous.files)
+            .map_err(|e| NetError::exec(format!("cannot read {}: {e}", self.conf_dir.display())))?;
+        Ok(Scanned::new(scan.lists, previous))
+    }
+
     /// What create must avoid: native names, every subnet and bridge of every conflist in the
     /// conf dir (native and cri) and of the loaded networks, host interfaces and addresses.
-    fn used(&self, previous: &[LoadedList]) -> NetResult<(Used, Vec<LoadedList>)> {
-        let scan = conf::scan_dir(&self.conf_dir, &|_| true, previous)
-            .map_err(|e| NetError::exec(format!("cannot read {}: {e}", self.conf_dir.display())))?;
+    fn used(&self, scanned: &Scanned) -> NetResult<Used> {
         let (mut interfaces, host_addrs) =
             host::interfaces_and_addresses().map_err(|e| NetError::exec(format!("cannot read host interfaces: {e}")))?;
         let nets = self.read();
-        let lists = scan.lists.iter().map(|f| &f.list).chain(nets.values().map(|n| &n.list));
+        // Loaded networks are mostly the scanned files themselves; the others (a file changed or removed since)
+        // count as well.
+        let in_dir: HashSet<usize> = scanned.files.iter().map(|file| list_id(&file.list)).collect();
+        let elsewhere: Vec<Taken> =
+            nets.values().filter(|n| !in_dir.contains(&list_id(&n.list))).map(|n| Taken::of(&n.list)).collect();
         let mut subnets = Vec::new();
-        for list in lists {
-            subnets.extend(subnets_of(list));
-            interfaces.extend(bridge_names(list));
+        for taken in scanned.taken.iter().map(Arc::as_ref).chain(&elsewhere) {
+            subnets.extend_from_slice(&taken.subnets);
+            interfaces.extend(taken.bridges.iter().cloned());
         }
         let names: HashSet<String> = nets.keys().cloned().collect();
-        Ok((Used { names, interfaces, subnets, host_addrs }, scan.lists))
+        Ok(Used { names, interfaces, subnets, host_addrs })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<NativeNet>>> {
@@ -373,5 +424,63 @@ fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(NetError::exec(format!("File {} exist", path.display()))),
         Err(e) => Err(io_err("cannot write", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn conflist(name: &str, subnet: &str) -> String {
+        format!(
+            r#"{{"cniVersion":"1.0.0","name":"{name}","plugins":[{{"type":"bridge","bridge":"br-{name}",
+            "ipam":{{"type":"host-local","ranges":[[{{"subnet":"{subnet}"}}]]}}}}]}}"#
+        )
+    }
+
+    fn subnet_of(nets: &NativeNetworks, name: &str) -> IpNet {
+        subnets_of(&nets.get(name).unwrap().list)[0]
+    }
+
+    #[test]
+    fn unchanged_files_keep_what_they_take_changed_ones_are_derived_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let cri = dir.path().join("10-cri.conflist");
+        fs::write(&cri, conflist("cri", "10.1.0.0/24")).unwrap();
+        fs::write(dir.path().join("isulacni-a.conflist"), conflist("a", "10.2.0.0/24")).unwrap();
+        let nets = NativeNetworks::load(dir.path()).unwrap();
+        let first = nets.rescan(&nets.changes.lock().unwrap()).unwrap();
+        let again = nets.rescan(&first).unwrap();
+        assert_eq!(first.files.len(), 2);
+        assert!(first.taken.iter().zip(&again.taken).all(|(a, b)| Arc::ptr_eq(a, b)));
+        // A new size: the change is seen even within one tick of the file system's clock.
+        fs::write(&cri, conflist("cri", "10.30.0.0/16")).unwrap();
+        let changed = nets.rescan(&again).unwrap();
+        assert_eq!(changed.taken[0].subnets, ["10.30.0.0/16".parse::<IpNet>().unwrap()]);
+        assert_eq!(changed.taken[0].bridges, ["br-cri"]);
+        assert!(Arc::ptr_eq(&changed.taken[1], &again.taken[1]), "the native file is unchanged");
+    }
+
+    #[test]
+    fn create_sees_a_conflist_changed_since_the_last_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = tempfile::tempdir().unwrap();
+        let cni = CniConfig::new(vec![bin.path().to_path_buf()], dir.path().join("cache"));
+        let cri = dir.path().join("10-cri.conflist");
+        fs::write(&cri, conflist("cri", "192.168.0.0/24")).unwrap();
+        let nets = NativeNetworks::load(dir.path()).unwrap();
+        let create = |name: &str| {
+            let req = CreateRequest { name: Some(name.into()), ..CreateRequest::default() };
+            nets.create(&req, &cni).unwrap();
+            subnet_of(&nets, name)
+        };
+        let n1 = create("n1");
+        assert!(!n1.contains(&"192.168.0.1".parse::<IpAddr>().unwrap()), "{n1}");
+        // Rewritten in place (to a new size): the next create must see the whole 192.168.0.0/16 taken.
+        fs::write(&cri, conflist("cri", "192.168.0.0/16") + "\n").unwrap();
+        let n2 = create("n2");
+        let pool: IpNet = "192.168.0.0/16".parse().unwrap();
+        assert!(!pool.contains(&n2) && !n2.contains(&pool) && n2 != n1, "{n2}");
     }
 }

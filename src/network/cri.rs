@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::cni::conf::{self, LoadedList, NetworkConfigList};
 use crate::network::attach::Planned;
+use crate::network::dirwatch::DirWatch;
 use crate::network::error::{NetError, NetResult};
 use crate::network::types::AttachRequest;
 use crate::network::NATIVE_FILE_PREFIX;
@@ -20,6 +21,9 @@ struct Networks {
     files: Arc<Vec<LoadedList>>,
     by_name: HashMap<String, Arc<NetworkConfigList>>,
     warnings: Vec<String>,
+    /// The dir held only plain files at the last scan, so the inotify watch sees every change
+    /// (it cannot see through symlinks or into sibling plugin dirs).
+    watchable: bool,
 }
 
 impl Networks {
@@ -31,19 +35,30 @@ impl Networks {
 pub struct CriNetworks {
     conf_dir: PathBuf,
     store: RwLock<Networks>,
+    watch: DirWatch,
 }
 
 impl CriNetworks {
     pub fn new(conf_dir: PathBuf) -> CriNetworks {
-        CriNetworks { conf_dir, store: RwLock::new(Networks::default()) }
+        CriNetworks { watch: DirWatch::new(conf_dir.clone()), conf_dir, store: RwLock::new(Networks::default()) }
     }
 
     /// Reloads the conf dir. Unchanged files are not parsed again (the daemon calls this every
     /// few seconds); an emptied dir leaves no network, so `ready` turns false.
     pub fn update(&self) -> NetResult<()> {
+        let mut look = self.watch.look();
+        if look.unchanged && self.read().watchable {
+            return Ok(());
+        }
         let previous = self.read().files.clone();
-        let scan = conf::scan_dir(&self.conf_dir, &|name| !name.starts_with(NATIVE_FILE_PREFIX), &previous)
-            .map_err(|e| NetError::exec(format!("cannot load CNI configurations from {}: {e}", self.conf_dir.display())))?;
+        let scan = match conf::scan_dir(&self.conf_dir, &|name| !name.starts_with(NATIVE_FILE_PREFIX), &previous) {
+            Ok(scan) => scan,
+            Err(e) => {
+                look.distrust();
+                return Err(NetError::exec(format!("cannot load CNI configurations from {}: {e}", self.conf_dir.display())));
+            }
+        };
+        let watchable = only_plain_files(&self.conf_dir);
         let same =
             |(a, b): (&LoadedList, &LoadedList)| a.path.as_os_str() == b.path.as_os_str() && Arc::ptr_eq(&a.list, &b.list);
         let unchanged = scan.lists.len() == previous.len() && scan.lists.iter().zip(previous.iter()).all(same);
@@ -62,6 +77,7 @@ impl CriNetworks {
             store.by_name = by_name;
         }
         store.warnings = warnings;
+        store.watchable = watchable;
         Ok(())
     }
 
@@ -109,6 +125,14 @@ impl CriNetworks {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Networks> {
         self.store.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// True when every entry of the dir is a regular file (no symlink, no subdirectory).
+fn only_plain_files(dir: &std::path::Path) -> bool {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.into_iter().all(|e| e.and_then(|e| e.file_type()).is_ok_and(|t| t.is_file())),
+        Err(_) => false,
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod annotations;
 pub mod attach;
 pub mod cri;
+pub mod dirwatch;
 pub mod error;
 pub mod native;
 pub mod types;

@@ -52,20 +52,6 @@ struct env {
 };
 static struct env g_env;
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    return s;
-}
-
 /* A malloc'd string: prefix, then filler up to `len` bytes in all, then suffix. */
 static char *padded(const char *prefix, char filler, size_t len, const char *suffix)
 {
@@ -221,7 +207,7 @@ static void conf_case_with(unsigned where, conf_edit edit, const void *arg, cons
             }
             network_api_conf *conf = valid_conf(type);
             edit(conf, t == 1, arg);
-            char *what = xasprintf("%s %s: %s", op_names[i], type, label);
+            char *what = tl_asprintf("%s %s: %s", op_names[i], type, label);
             run_op(ops[i], conf, type, what, line);
             free(what);
             free_network_api_conf(conf);
@@ -243,7 +229,7 @@ static void edit_field(network_api_conf *conf, bool native, const void *arg)
 static void field_case(unsigned where, enum field field, const char *value, const char *label, int line)
 {
     struct field_value fv = { field, value };
-    char *what = xasprintf("%s %s", g_field_names[field], label);
+    char *what = tl_asprintf("%s %s", g_field_names[field], label);
     conf_case_with(where, edit_field, &fv, what, line);
     free(what);
 }
@@ -264,7 +250,7 @@ static void bad_pod_ids(void)
 {
     const char *ids[] = { "", "../x", "a/b", "..", ".", "a\nb", "a;b", "-lead", "a b", "/etc/passwd" };
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-        char *label = xasprintf("\"%s\"", ids[i]);
+        char *label = tl_asprintf("\"%s\"", ids[i]);
         FIELD_CASE(EVERYWHERE, F_POD_ID, ids[i], label);
         free(label);
     }
@@ -301,7 +287,7 @@ static void bad_interface_names(void)
 {
     const char *names[] = { "eth0123456789012", "a/b", "..", ".", "a b", "a\nb", "a:b", "../../x" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        char *label = xasprintf("\"%s\"", names[i]);
+        char *label = tl_asprintf("\"%s\"", names[i]);
         FIELD_CASE(ON_CRI | ALL_OPS, F_DEFAULT_IF, names[i], label);
         FIELD_CASE(ON_NATIVE | ALL_OPS, F_EXTRA_IF, names[i], label);
         free(label);
@@ -323,7 +309,7 @@ static void unknown_networks(void)
 {
     const char *names[] = { "nope", "../good", "good/..", "", "a\nb", "/etc/passwd" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        char *label = xasprintf("\"%s\"", names[i]);
+        char *label = tl_asprintf("\"%s\"", names[i]);
         /* detach (and a native check) of an unknown network has nothing to do: accepted */
         FIELD_CASE(ON_CRI | OP_ATTACH | OP_CHECK, F_EXTRA_NAME, names[i], label);
         FIELD_CASE(ON_NATIVE | OP_ATTACH, F_EXTRA_NAME, names[i], label);
@@ -358,7 +344,7 @@ static void absurd_lengths(void)
             tl_conf_add_extra(conf, "natgood", "eth5");
             size_t real = conf->extral_nets_len;
             conf->extral_nets_len = (size_t)1 << 62;
-            char *what = xasprintf("%s: extral_nets_len 2^62, %zu entries", type, real);
+            char *what = tl_asprintf("%s: extral_nets_len 2^62, %zu entries", type, real);
             run_op(ops[o], conf, type, what, __LINE__);
             free(what);
             conf->extral_nets_len = real;
@@ -369,7 +355,7 @@ static void absurd_lengths(void)
             struct attach_net_conf **nets = conf->extral_nets;
             conf->extral_nets = NULL;
             conf->extral_nets_len = (size_t)1 << 62;
-            what = xasprintf("%s: extral_nets_len 2^62, no array", type);
+            what = tl_asprintf("%s: extral_nets_len 2^62, no array", type);
             run_op(ops[o], conf, type, what, __LINE__);
             free(what);
             conf->extral_nets = nets;
@@ -385,7 +371,7 @@ static void absurd_lengths(void)
             tl_conf_add_extra(conf, "natgood", "eth9");
         }
         network_api_result_list *result = NULL;
-        char *what = xasprintf("attach %s: 1025 networks", type);
+        char *what = tl_asprintf("attach %s: 1025 networks", type);
         REFUSED(network_module_attach(conf, type, &result), what);
         free(what);
         free_network_api_conf(conf);
@@ -440,8 +426,8 @@ static void malformed_annotations(void)
         { F_ALIASES, big_alias },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char *label = strlen(cases[i].text) > 100 ? xasprintf("malformed #%zu (1 MiB)", i)
-                                                  : xasprintf("malformed \"%s\"", cases[i].text);
+        char *label = strlen(cases[i].text) > 100 ? tl_asprintf("malformed #%zu (1 MiB)", i)
+                                                  : tl_asprintf("malformed \"%s\"", cases[i].text);
         /* detach ignores malformed annotations on purpose (cleanup must not be blocked) */
         FIELD_CASE(ON_CRI | ON_NATIVE | OP_ATTACH | OP_CHECK, cases[i].field, cases[i].text, label);
         free(label);
@@ -464,7 +450,7 @@ static void evil_plugin_types(void)
         for (size_t o = 0; o < 3; o++) {
             network_api_conf *conf = valid_conf(CRI);
             tl_conf_add_extra(conf, nets[i], native ? "eth0" : "eth1");
-            char *what = xasprintf("%s network %s", op_names[o], nets[i]);
+            char *what = tl_asprintf("%s network %s", op_names[o], nets[i]);
             if (run_op(ops[o], conf, native ? NATIVE : CRI, what, __LINE__)) {
                 const char *msg = network_module_last_error();
                 CHECKF(msg != NULL && strstr(msg, "invalid plugin name") != NULL, "%s: message \"%s\"", what,
@@ -474,7 +460,7 @@ static void evil_plugin_types(void)
             free_network_api_conf(conf);
         }
     }
-    char *evil_log = xasprintf("%s/evil.calls.jsonl", g_env.root);
+    char *evil_log = tl_asprintf("%s/evil.calls.jsonl", g_env.root);
     CHECKF(access(evil_log, F_OK) != 0, "a plugin outside the plugin dir ran: %s exists", evil_log);
     free(evil_log);
 }
@@ -488,7 +474,7 @@ static void create_refused(const char *type, const char *name, const char *drive
                                        .subnet = (char *)subnet, .gateway = (char *)gateway };
     char *out = NULL;
     uint32_t cc = 0;
-    char *what = xasprintf("create: %s", label);
+    char *what = tl_asprintf("create: %s", label);
     refused((tl_clear_errmsg(), network_module_conf_create(type, &request, &out, &cc) == -1), what, line);
     tl_check(cc != 0, __FILE__, line, "%s: cc not set", what);
     tl_check(out == NULL, __FILE__, line, "%s: *name set to \"%s\"", what, out ? out : "");
@@ -505,8 +491,8 @@ static void native_create(void)
     const char *names[] = { "../x", "a/b", "a\nb", "..", ".", "-x", "a b", "a;b", INVALID_UTF8, long_name, g_big,
                             "natgood" /* has been used */ };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        char *label = strlen(names[i]) > 100 ? xasprintf("name of %zu chars", strlen(names[i]))
-                                             : xasprintf("name \"%s\"", names[i]);
+        char *label = strlen(names[i]) > 100 ? tl_asprintf("name of %zu chars", strlen(names[i]))
+                                             : tl_asprintf("name \"%s\"", names[i]);
         CREATE_REFUSED(NATIVE, names[i], NULL, "10.252.1.0/24", NULL, label);
         free(label);
     }
@@ -536,30 +522,30 @@ static void path_like_names(void)
                             "isulacni-natgood", "natgood.conflist" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) + 1; i++) {
         const char *name = i < sizeof(names) / sizeof(names[0]) ? names[i] : g_big;
-        char *label = name == g_big ? strdup("1 MiB") : xasprintf("\"%s\"", name);
+        char *label = name == g_big ? strdup("1 MiB") : tl_asprintf("\"%s\"", name);
         char *out = NULL;
-        char *what = xasprintf("inspect %s", label);
+        char *what = tl_asprintf("inspect %s", label);
         REFUSED(network_module_conf_inspect(NATIVE, name, &out), what);
         CHECKF(out == NULL, "%s: *network_json set", what);
         free(out);
         free(what);
         out = NULL;
-        what = xasprintf("rm %s", label);
+        what = tl_asprintf("rm %s", label);
         REFUSED(network_module_conf_rm(NATIVE, name, &out), what);
         CHECKF(out == NULL, "%s: *res_name set", what);
         free(out);
         free(what);
-        what = xasprintf("container_list_add %s", label);
+        what = tl_asprintf("container_list_add %s", label);
         REFUSED(network_module_container_list_add(NATIVE, name, POD), what);
         free(what);
-        what = xasprintf("container_list_add natgood, container %s", label);
+        what = tl_asprintf("container_list_add natgood, container %s", label);
         if (name[0] == '\0' || strcmp(name, INVALID_UTF8) == 0) {
             /* an empty or undecodable container id */
             REFUSED(network_module_container_list_add(NATIVE, "natgood", name), what);
         }
         free(what);
         /* exist answers "no" (0), or refuses (-1) what it cannot decode; never "yes" */
-        what = xasprintf("exist %s", label);
+        what = tl_asprintf("exist %s", label);
         if (strcmp(name, INVALID_UTF8) == 0) {
             REFUSED(network_module_exist(NATIVE, name), what);
         } else {
@@ -577,21 +563,21 @@ static void bad_types(void)
     const char *types[] = { "", "Native", "cri ", "native\n", INVALID_UTF8, g_big };
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         const char *type = types[i];
-        char *label = type == g_big ? strdup("1 MiB") : xasprintf("\"%s\"", type);
+        char *label = type == g_big ? strdup("1 MiB") : tl_asprintf("\"%s\"", type);
         char *what = NULL;
         network_api_conf *conf = valid_conf(NATIVE);
-        what = xasprintf("attach type %s", label);
+        what = tl_asprintf("attach type %s", label);
         run_op(OP_ATTACH, conf, type, what, __LINE__);
         free(what);
-        what = xasprintf("check type %s", label);
+        what = tl_asprintf("check type %s", label);
         run_op(OP_CHECK, conf, type, what, __LINE__);
         free(what);
-        what = xasprintf("detach type %s", label);
+        what = tl_asprintf("detach type %s", label);
         run_op(OP_DETACH, conf, type, what, __LINE__);
         free(what);
         free_network_api_conf(conf);
 
-        what = xasprintf("type %s", label);
+        what = tl_asprintf("type %s", label);
         create_refused(type, "okname", NULL, "10.252.1.0/24", NULL, what, __LINE__);
         char *out = NULL;
         REFUSED(network_module_conf_inspect(type, "natgood", &out), what);
@@ -646,20 +632,6 @@ static void annotation_inserts(void)
     }
 }
 
-static struct network_api_result *api_result(const char *name, const char *ifname, const char *ip, const char *mac)
-{
-    struct network_api_result *r = calloc(1, sizeof(*r));
-    r->name = strdup(name);
-    r->interface = strdup(ifname);
-    r->mac = strdup(mac);
-    r->ips = calloc(1, sizeof(char *));
-    r->gateway = calloc(1, sizeof(char *));
-    r->ips[0] = strdup(ip);
-    r->gateway[0] = strdup("10.1.0.1");
-    r->ips_len = 1;
-    return r;
-}
-
 static void networks_info(void)
 {
     const struct {
@@ -680,12 +652,12 @@ static void networks_info(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         network_api_result_list list = { 0 };
         struct network_api_result *item =
-            api_result(cases[i].name, cases[i].ifname, cases[i].ip, cases[i].mac);
+            tl_api_result(cases[i].name, cases[i].ifname, cases[i].ip, "10.1.0.1", cases[i].mac);
         list.items = &item;
         list.len = list.cap = 1;
         container_network_settings *settings = calloc(1, sizeof(*settings));
         settings->networks = calloc(1, sizeof(*settings->networks));
-        char *what = xasprintf("cni_update_container_networks_info: %s", cases[i].label);
+        char *what = tl_asprintf("cni_update_container_networks_info: %s", cases[i].label);
         REFUSED(cni_update_container_networks_info(&list, cases[i].id, cases[i].netns, settings), what);
         CHECKF(settings->networks->len == 0 && settings->sandbox_key == NULL, "%s: settings changed", what);
         free(what);
@@ -704,10 +676,10 @@ static void init_args(void)
     REFUSED_FALSE(network_module_init("cni", g_env.cache, INVALID_UTF8, g_env.bin), "init: conf dir invalid UTF-8");
     REFUSED_FALSE(network_module_init("cni", g_env.cache, g_env.conf, INVALID_UTF8), "init: bin path invalid UTF-8");
     REFUSED_FALSE(network_module_init(INVALID_UTF8, g_env.cache, g_env.conf, g_env.bin), "init: plugin invalid UTF-8");
-    char *long_dir = xasprintf("%s/%s", g_env.root, g_big);
+    char *long_dir = tl_asprintf("%s/%s", g_env.root, g_big);
     REFUSED_FALSE(network_module_init("cni", g_env.cache, long_dir, g_env.bin), "init: conf dir 1 MiB");
     free(long_dir);
-    char *file_dir = xasprintf("%s/conf/10-good.conflist", g_env.root);
+    char *file_dir = tl_asprintf("%s/conf/10-good.conflist", g_env.root);
     REFUSED_FALSE(network_module_init("cni", g_env.cache, file_dir, g_env.bin), "init: conf dir is a file");
     free(file_dir);
     /* the module set up before is still the one in use */
@@ -720,7 +692,7 @@ static void init_args(void)
 /* CNI_ARGS of the last ADD the recorder installed as `plugin` got, or NULL. */
 static char *last_add_cni_args(const char *plugin)
 {
-    char *path = xasprintf("%s/%s.calls.jsonl", g_env.bin, plugin);
+    char *path = tl_asprintf("%s/%s.calls.jsonl", g_env.bin, plugin);
     char *text = tl_read_file(path);
     free(path);
     if (text == NULL) {
@@ -799,7 +771,7 @@ static int collect(const char *path, const struct stat *st, int flag, struct FTW
         l->cap = l->cap ? l->cap * 2 : 256;
         l->items = realloc(l->items, l->cap * sizeof(*l->items));
     }
-    l->items[l->len++] = xasprintf("%c %s", kind, path);
+    l->items[l->len++] = tl_asprintf("%c %s", kind, path);
     return FTW_CONTINUE;
 }
 
@@ -851,7 +823,7 @@ static void check_same(const struct listing *before, const struct listing *after
 
 static bool write_conf(const char *file, const char *json)
 {
-    char *path = xasprintf("%s/%s", g_env.conf, file);
+    char *path = tl_asprintf("%s/%s", g_env.conf, file);
     bool ok = CHECK_EQ_INT(tl_write_file(path, json), 0);
     free(path);
     return ok;
@@ -865,15 +837,15 @@ static bool setup(void)
     if (g_env.root == NULL) {
         return false;
     }
-    g_env.conf = xasprintf("%s/conf", g_env.root);
-    g_env.cache = xasprintf("%s/cache", g_env.root);
-    g_env.bin = xasprintf("%s/bin", g_env.root);
+    g_env.conf = tl_asprintf("%s/conf", g_env.root);
+    g_env.cache = tl_asprintf("%s/cache", g_env.root);
+    g_env.bin = tl_asprintf("%s/bin", g_env.root);
     bool ok = CHECK_EQ_INT(tl_run(NULL, "mkdir -p '%s' '%s' '%s'", g_env.conf, g_env.cache, g_env.bin), 0);
     /* the plugins that may run; their call logs exist from the start, so the snapshot sees no new file */
     const char *plugins[] = { "loopback", "rec" };
     for (size_t i = 0; i < 2; i++) {
         ok = CHECK_EQ_INT(tl_install_recorder(g_env.bin, plugins[i]), 0) && ok;
-        char *log = xasprintf("%s/%s.calls.jsonl", g_env.bin, plugins[i]);
+        char *log = tl_asprintf("%s/%s.calls.jsonl", g_env.bin, plugins[i]);
         ok = CHECK_EQ_INT(tl_write_file(log, ""), 0) && ok;
         free(log);
     }

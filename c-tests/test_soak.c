@@ -51,27 +51,6 @@ struct env {
 };
 static struct env g_env;
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    return s;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static bool under_valgrind(void)
 {
     const char *preload = getenv("LD_PRELOAD");
@@ -135,17 +114,17 @@ static enum op pick_op(struct worker *w)
 
 static char *pod_id(int thread, int pod)
 {
-    return xasprintf("soakpod-%d-%d", thread, pod);
+    return tl_asprintf("soakpod-%d-%d", thread, pod);
 }
 
 static char *container_id(int thread)
 {
-    return xasprintf("soaknat-%d", thread);
+    return tl_asprintf("soaknat-%d", thread);
 }
 
 static char *network_name(int n)
 {
-    return xasprintf("soak%d", n);
+    return tl_asprintf("soak%d", n);
 }
 
 /* --- checking a call's outcome -------------------------------------------------------------- */
@@ -219,18 +198,18 @@ static void cri_pod_op(struct worker *w)
     char *what = NULL;
     tl_clear_errmsg();
     if (!w->pod_attached[pod]) {
-        what = xasprintf("attach %s", id);
+        what = tl_asprintf("attach %s", id);
         int rc = network_module_attach(conf, CRI, &result);
         outcome(rc, what, NONE);
         check_result(rc, result, 2, what);
         w->pod_attached[pod] = rc == 0;
     } else if (next_random(w) % 2 == 0) {
-        what = xasprintf("check %s", id);
+        what = tl_asprintf("check %s", id);
         int rc = network_module_check(conf, CRI, &result);
         outcome(rc, what, NONE);
         check_result(rc, result, 2, what);
     } else {
-        what = xasprintf("detach %s", id);
+        what = tl_asprintf("detach %s", id);
         int rc = network_module_detach(conf, CRI);
         outcome(rc, what, NONE);
         w->pod_attached[pod] = rc != 0;
@@ -249,7 +228,7 @@ static void native_container_op(struct worker *w)
     if (w->native_net < 0) {
         int net = (int)(next_random(w) % NETWORKS);
         network_api_conf *conf = native_conf(id, net);
-        what = xasprintf("attach %s to soak%d", id, net);
+        what = tl_asprintf("attach %s to soak%d", id, net);
         int rc = network_module_attach(conf, NATIVE, &result);
         outcome(rc, what, ATTACH_NATIVE_ERRORS);
         check_result(rc, result, 1, what);
@@ -258,12 +237,12 @@ static void native_container_op(struct worker *w)
     } else {
         network_api_conf *conf = native_conf(id, w->native_net);
         if (next_random(w) % 2 == 0) {
-            what = xasprintf("check %s on soak%d", id, w->native_net);
+            what = tl_asprintf("check %s on soak%d", id, w->native_net);
             int rc = network_module_check(conf, NATIVE, &result);
             outcome(rc, what, NONE);
             check_result(rc, result, 1, what);
         } else {
-            what = xasprintf("detach %s from soak%d", id, w->native_net);
+            what = tl_asprintf("detach %s from soak%d", id, w->native_net);
             int rc = network_module_detach(conf, NATIVE);
             outcome(rc, what, NONE);
             if (rc == 0) {
@@ -279,11 +258,11 @@ static void native_container_op(struct worker *w)
 static void create_op(int net)
 {
     char *name = network_name(net);
-    char *subnet = xasprintf("10.251.%d.0/24", net);
+    char *subnet = tl_asprintf("10.251.%d.0/24", net);
     network_create_request request = { .name = name, .driver = "bridge", .subnet = subnet };
     char *created = NULL;
     uint32_t cc = 0;
-    char *what = xasprintf("create %s", name);
+    char *what = tl_asprintf("create %s", name);
     tl_clear_errmsg();
     int rc = network_module_conf_create(NATIVE, &request, &created, &cc);
     outcome(rc, what, CREATE_ERRORS);
@@ -300,7 +279,7 @@ static void rm_op(int net)
 {
     char *name = network_name(net);
     char *removed = NULL;
-    char *what = xasprintf("rm %s", name);
+    char *what = tl_asprintf("rm %s", name);
     tl_clear_errmsg();
     int rc = network_module_conf_rm(NATIVE, name, &removed);
     outcome(rc, what, RM_ERRORS);
@@ -337,12 +316,12 @@ static void inspect_op(int net)
 {
     char *name = network_name(net);
     char *text = NULL;
-    char *what = xasprintf("inspect %s", name);
+    char *what = tl_asprintf("inspect %s", name);
     tl_clear_errmsg();
     int rc = network_module_conf_inspect(NATIVE, name, &text);
     outcome(rc, what, INSPECT_ERRORS);
     if (rc == 0) {
-        char *expected = xasprintf("\"name\": \"%s\"", name);
+        char *expected = tl_asprintf("\"name\": \"%s\"", name);
         CHECKF(text != NULL && strstr(text, expected) != NULL, "%s: text without %s", what, expected);
         free(expected);
     }
@@ -468,7 +447,7 @@ static void *watchdog_main(void *arg)
 /* The value of "KEY":"..." in a recorder line (plain values only), malloc'd, or NULL. */
 static char *json_field(const char *line, const char *key)
 {
-    char *needle = xasprintf("\"%s\":\"", key);
+    char *needle = tl_asprintf("\"%s\":\"", key);
     const char *start = strstr(line, needle);
     char *value = NULL;
     if (start != NULL) {
@@ -489,7 +468,7 @@ struct attachment_log {
 /* Every ADD of a (container, interface) is followed by a DEL before the next ADD and at the end. */
 static unsigned check_plugin_log(const char *plugin)
 {
-    char *path = xasprintf("%s/%s.calls.jsonl", g_env.bin, plugin);
+    char *path = tl_asprintf("%s/%s.calls.jsonl", g_env.bin, plugin);
     char *text = tl_read_file(path);
     unsigned adds = 0;
     if (!CHECKF(text != NULL, "no call log %s", path)) {
@@ -509,7 +488,7 @@ static unsigned check_plugin_log(const char *plugin)
         }
         char *id = json_field(line, "CNI_CONTAINERID");
         char *ifname = json_field(line, "CNI_IFNAME");
-        char *key = xasprintf("%s/%s", id ? id : "?", ifname ? ifname : "?");
+        char *key = tl_asprintf("%s/%s", id ? id : "?", ifname ? ifname : "?");
         free(id);
         free(ifname);
         size_t i = 0;
@@ -587,7 +566,7 @@ static void clean_up_and_check(struct worker *workers)
 
 static bool write_conf(const char *file, const char *json)
 {
-    char *path = xasprintf("%s/%s", g_env.conf, file);
+    char *path = tl_asprintf("%s/%s", g_env.conf, file);
     bool ok = CHECK_EQ_INT(tl_write_file(path, json), 0);
     free(path);
     return ok;
@@ -599,9 +578,9 @@ static bool setup(void)
     if (g_env.root == NULL) {
         return false;
     }
-    g_env.conf = xasprintf("%s/conf", g_env.root);
-    g_env.cache = xasprintf("%s/cache", g_env.root);
-    g_env.bin = xasprintf("%s/bin", g_env.root);
+    g_env.conf = tl_asprintf("%s/conf", g_env.root);
+    g_env.cache = tl_asprintf("%s/cache", g_env.root);
+    g_env.bin = tl_asprintf("%s/bin", g_env.root);
     bool ok = CHECK_EQ_INT(tl_run(NULL, "mkdir -p '%s' '%s' '%s'", g_env.conf, g_env.cache, g_env.bin), 0);
     const char *plugins[] = { "loopback", "bridge", "portmap", "firewall" };
     for (size_t i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
@@ -642,7 +621,7 @@ int main(void)
     CHECK(pthread_create(&watchdog, NULL, watchdog_main, NULL) == 0);
     serial_baseline();
 
-    double start = now();
+    double start = tl_now();
     struct worker workers[THREADS];
     pthread_t threads[THREADS];
     for (int t = 0; t < THREADS; t++) {
@@ -653,7 +632,7 @@ int main(void)
     for (int t = 0; t < THREADS; t++) {
         pthread_join(threads[t], NULL);
     }
-    double elapsed = now() - start;
+    double elapsed = tl_now() - start;
     clean_up_and_check(workers);
 
     pthread_mutex_lock(&g_done_lock);

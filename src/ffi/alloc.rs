@@ -36,10 +36,20 @@ pub fn c_calloc<T>(n: usize) -> Result<*mut T, String> {
 
 /// A calloc'd array of strdup'd strings; on failure nothing stays allocated.
 pub fn c_string_array(items: &[String]) -> Result<*mut *mut c_char, String> {
-    let array = c_calloc::<*mut c_char>(items.len())?;
+    strings_with_spare(items, 0)
+}
+
+/// The same, with a terminating NULL entry (as `char **` lists in clibcni's API end).
+pub fn c_null_terminated_array(items: &[String]) -> Result<*mut *mut c_char, String> {
+    strings_with_spare(items, 1)
+}
+
+/// The strings followed by `spare` NULL entries.
+fn strings_with_spare(items: &[String], spare: usize) -> Result<*mut *mut c_char, String> {
+    let array = c_calloc::<*mut c_char>(items.len() + spare)?;
     for (i, item) in items.iter().enumerate() {
         match c_strdup(item) {
-            // SAFETY: i < items.len() = the array's length.
+            // SAFETY: i < items.len() <= the array's length.
             Ok(s) => unsafe { *array.add(i) = s },
             Err(e) => {
                 // SAFETY: the first i entries were set by this loop, the rest are NULL.

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use crate::cni::conf::{NetworkConfigList, PluginConf, MAX_CONF_FILE_SIZE, MAX_NETWORK_NAME_LEN};
 use crate::cni::error::Error;
 use crate::cni::runtime::{CniConfig, RuntimeConf};
-use crate::ffi::alloc::{c_calloc, c_strdup, free, free_string_array, opt_str, req_str};
+use crate::ffi::alloc::{c_null_terminated_array, c_strdup, free, opt_str, req_str};
 use crate::ffi::clibcni::types::{build, c_opt_strdup, c_result, result};
 use crate::ffi::clibcni::version::{c_plugin_info, plugin_info};
 use crate::ffi::clibcni::with_err;
@@ -445,23 +445,6 @@ fn list_conf_files(dir: &str, extensions: &[&str]) -> Result<Vec<String>, String
     Ok(files)
 }
 
-/// A calloc'd NULL-terminated array of strdup'd strings; nothing stays allocated on failure.
-fn c_null_terminated(items: &[String]) -> Result<*mut *mut c_char, String> {
-    let array = c_calloc::<*mut c_char>(items.len() + 1)?;
-    for (i, item) in items.iter().enumerate() {
-        match c_strdup(item) {
-            // SAFETY: i < items.len() < the array's length.
-            Ok(s) => unsafe { *array.add(i) = s },
-            Err(e) => {
-                // SAFETY: the first i entries were set here.
-                unsafe { free_string_array(array, i) };
-                return Err(e);
-            }
-        }
-    }
-    Ok(array)
-}
-
 /// `*result` = a NULL-terminated array of the matching files of `dir` (each "dir/name"), or
 /// NULL when none match. `extensions` are compared with the dot (".conf"); NULL entries are
 /// ignored.
@@ -490,7 +473,7 @@ pub extern "C" fn cni_conf_files(
             if files.is_empty() {
                 return Ok(ptr::null_mut());
             }
-            c_null_terminated(&files)
+            c_null_terminated_array(&files)
         })
     })
 }

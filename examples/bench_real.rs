@@ -28,7 +28,11 @@ struct Options {
 
 fn options() -> Result<Options, String> {
     let usage = "usage: bench_real --work <dir> [--iterations N] [--plugins <dir>]";
-    let mut opts = Options { work: PathBuf::new(), iterations: 30, plugins: PathBuf::from("/usr/lib/cni") };
+    let mut opts = Options {
+        work: PathBuf::new(),
+        iterations: 30,
+        plugins: PathBuf::from("/usr/lib/cni"),
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next().ok_or(usage)?;
@@ -66,9 +70,16 @@ impl Drop for Netns {
 }
 
 fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip").args(args).output().map_err(|e| format!("ip: {e}"))?;
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip: {e}"))?;
     if !out.status.success() {
-        return Err(format!("`ip {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "`ip {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(())
 }
@@ -101,7 +112,10 @@ fn percentile(values: &[f64], p: f64) -> f64 {
 /// "p50 X ms, p95 Y ms; library A µs = B % (p5–p95 C–D %)".
 fn describe(samples: &[Sample]) -> String {
     let ms: Vec<f64> = samples.iter().map(|s| s.op.as_secs_f64() * 1e3).collect();
-    let lib_us: Vec<f64> = samples.iter().map(|s| s.library().as_secs_f64() * 1e6).collect();
+    let lib_us: Vec<f64> = samples
+        .iter()
+        .map(|s| s.library().as_secs_f64() * 1e6)
+        .collect();
     let share: Vec<f64> = samples.iter().map(|s| s.share() * 100.0).collect();
     format!(
         "p50 {:.1} ms, p95 {:.1} ms; library {:.0} µs = **{:.2} %** (p5–p95 {:.2}–{:.2} %)",
@@ -115,7 +129,10 @@ fn describe(samples: &[Sample]) -> String {
 }
 
 /// Times `op`, with `plugin_time` reset before and read after it.
-fn measure(plugin_time: &Mutex<Duration>, op: impl FnOnce() -> Result<(), String>) -> Result<Sample, String> {
+fn measure(
+    plugin_time: &Mutex<Duration>,
+    op: impl FnOnce() -> Result<(), String>,
+) -> Result<Sample, String> {
     *plugin_time.lock().map_err(|_| "poisoned")? = Duration::ZERO;
     let started = Instant::now();
     op()?;
@@ -126,25 +143,34 @@ fn measure(plugin_time: &Mutex<Duration>, op: impl FnOnce() -> Result<(), String
 
 /// The native network's conflist, as `network create` writes it (bridge name and subnet allocated by the module).
 fn native_conflist(module: &NetworkModule, name: &str) -> Result<NetworkConfigList, String> {
-    let request = CreateRequest { name: Some(name.to_string()), ..CreateRequest::default() };
-    let created = module.create(NetworkType::Native, &request).map_err(|e| e.msg)?;
+    let request = CreateRequest {
+        name: Some(name.to_string()),
+        ..CreateRequest::default()
+    };
+    let created = module
+        .create(NetworkType::Native, &request)
+        .map_err(|e| e.msg)?;
     if let Some(warning) = created.warning {
         return Err(format!("the native chain is incomplete: {warning}"));
     }
-    let text = module.inspect(NetworkType::Native, name).map_err(|e| e.msg)?;
+    let text = module
+        .inspect(NetworkType::Native, name)
+        .map_err(|e| e.msg)?;
     NetworkConfigList::from_bytes(text.as_bytes()).map_err(|e| e.to_string())
 }
 
-fn run_iterations(opts: &Options, list: &NetworkConfigList) -> Result<(Vec<Sample>, Vec<Sample>), String> {
+fn run_iterations(
+    opts: &Options,
+    list: &NetworkConfigList,
+) -> Result<(Vec<Sample>, Vec<Sample>), String> {
     let plugin_time = Arc::new(Mutex::new(Duration::ZERO));
     let observed = plugin_time.clone();
-    let cni = CniConfig::new(vec![opts.plugins.clone()], opts.work.join("cache")).with_call_observer(Arc::new(
-        move |call| {
+    let cni = CniConfig::new(vec![opts.plugins.clone()], opts.work.join("cache"))
+        .with_call_observer(Arc::new(move |call| {
             if let Ok(mut total) = observed.lock() {
                 *total += call.elapsed;
             }
-        },
-    ));
+        }));
     let (mut adds, mut dels) = (Vec::new(), Vec::new());
     let pid = std::process::id();
     for i in 0..WARM_UP + opts.iterations {
@@ -156,8 +182,14 @@ fn run_iterations(opts: &Options, list: &NetworkConfigList) -> Result<(Vec<Sampl
             args: vec![("IgnoreUnknown".into(), "1".into())],
             ..RuntimeConf::default()
         };
-        let add = measure(&plugin_time, || cni.add_network_list(list, &rt).map(drop).map_err(|e| e.to_string()))?;
-        let del = measure(&plugin_time, || cni.del_network_list(list, &rt).map_err(|e| e.to_string()))?;
+        let add = measure(&plugin_time, || {
+            cni.add_network_list(list, &rt)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })?;
+        let del = measure(&plugin_time, || {
+            cni.del_network_list(list, &rt).map_err(|e| e.to_string())
+        })?;
         if i >= WARM_UP {
             adds.push(add);
             dels.push(del);
@@ -180,9 +212,15 @@ fn bench(opts: &Options) -> Result<(), String> {
     let removed = module.remove(NetworkType::Native, &name).map_err(|e| e.msg);
     let (adds, dels) = measured?;
     removed?;
-    let median_share = |samples: &[Sample]| percentile(&samples.iter().map(Sample::share).collect::<Vec<_>>(), 50.0);
+    let median_share = |samples: &[Sample]| {
+        percentile(&samples.iter().map(Sample::share).collect::<Vec<_>>(), 50.0)
+    };
     let met = median_share(&adds) <= 0.03 && median_share(&dels) <= 0.03;
-    let plugins: Vec<&str> = list.plugins.iter().map(|p| p.plugin_type.as_str()).collect();
+    let plugins: Vec<&str> = list
+        .plugins
+        .iter()
+        .map(|p| p.plugin_type.as_str())
+        .collect();
     println!(
         "| 7 | real chain {} (the native network's conflist, cniVersion {}), Rust API, {} iterations | ADD {}; DEL {} \
          | share ≤ 3 % | {} |",
@@ -206,10 +244,14 @@ fn main() -> ExitCode {
     };
     if !Path::new(&opts.plugins).join("bridge").exists() {
         let dir = opts.plugins.display();
-        eprintln!("bench_real: no CNI plugins in {dir} (apt-get install containernetworking-plugins)");
+        eprintln!(
+            "bench_real: no CNI plugins in {dir} (apt-get install containernetworking-plugins)"
+        );
         return ExitCode::FAILURE;
     }
-    let outcome = std::fs::create_dir_all(&opts.work).map_err(|e| e.to_string()).and_then(|()| bench(&opts));
+    let outcome = std::fs::create_dir_all(&opts.work)
+        .map_err(|e| e.to_string())
+        .and_then(|()| bench(&opts));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -37,7 +37,9 @@ fn main() -> ExitCode {
         ["cycle", bin, conf, cache, prefix] => cycle(bin, conf, cache, prefix),
         ["hygiene", mask, bin, conf, cache, name] => hygiene(mask, bin, conf, cache, name),
         ["fds", bin, cache, conflist, leak] => fds(bin, cache, conflist, leak),
-        _ => Err(format!("usage: crash_victim add|create|cycle|hygiene|fds ARGS… (got {args:?})")),
+        _ => Err(format!(
+            "usage: crash_victim add|create|cycle|hygiene|fds ARGS… (got {args:?})"
+        )),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,7 +53,9 @@ fn main() -> ExitCode {
 /// Tells the test how far the victim got; flushed at once, since the victim dies by SIGKILL.
 fn say(line: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}").and_then(|()| out.flush()).map_err(|e| format!("cannot write stdout: {e}"))
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write stdout: {e}"))
 }
 
 /// An attachment of `container` on the victim's interface.
@@ -68,7 +72,8 @@ fn add(bin: &str, cache: &str, conflist: &str, container: &str) -> Result<(), St
     let list = NetworkConfigList::from_file(Path::new(conflist)).map_err(|e| e.to_string())?;
     let cni = CniConfig::new(vec![PathBuf::from(bin)], cache);
     say("started")?;
-    cni.add_network_list(&list, &attachment(container)).map_err(|e| format!("ADD: {e}"))?;
+    cni.add_network_list(&list, &attachment(container))
+        .map_err(|e| format!("ADD: {e}"))?;
     say("added")
 }
 
@@ -84,9 +89,17 @@ fn module(bin: &str, conf: &str, cache: &str) -> Result<NetworkModule, String> {
 
 /// Creates native network `name` and returns its configuration as loaded by the module.
 fn create_network(module: &NetworkModule, name: &str) -> Result<NetworkConfigList, String> {
-    let request = CreateRequest { name: Some(name.into()), driver: Some("bridge".into()), ..CreateRequest::default() };
-    module.create(NetworkType::Native, &request).map_err(|e| format!("create {name}: {e}"))?;
-    let text = module.inspect(NetworkType::Native, name).map_err(|e| format!("inspect {name}: {e}"))?;
+    let request = CreateRequest {
+        name: Some(name.into()),
+        driver: Some("bridge".into()),
+        ..CreateRequest::default()
+    };
+    module
+        .create(NetworkType::Native, &request)
+        .map_err(|e| format!("create {name}: {e}"))?;
+    let text = module
+        .inspect(NetworkType::Native, name)
+        .map_err(|e| format!("inspect {name}: {e}"))?;
     NetworkConfigList::from_bytes(text.as_bytes()).map_err(|e| format!("parse {name}: {e}"))
 }
 
@@ -106,9 +119,17 @@ fn cycle(bin: &str, conf: &str, cache: &str, prefix: &str) -> Result<(), String>
         let name = format!("{prefix}-{n}");
         let list = create_network(&module, &name)?;
         let rt = attachment(&name);
-        module.cni().add_network_list(&list, &rt).map_err(|e| format!("ADD {name}: {e}"))?;
-        module.cni().del_network_list(&list, &rt).map_err(|e| format!("DEL {name}: {e}"))?;
-        let warnings = module.remove(NetworkType::Native, &name).map_err(|e| format!("rm {name}: {e}"))?;
+        module
+            .cni()
+            .add_network_list(&list, &rt)
+            .map_err(|e| format!("ADD {name}: {e}"))?;
+        module
+            .cni()
+            .del_network_list(&list, &rt)
+            .map_err(|e| format!("DEL {name}: {e}"))?;
+        let warnings = module
+            .remove(NetworkType::Native, &name)
+            .map_err(|e| format!("rm {name}: {e}"))?;
         if !warnings.is_empty() {
             return Err(format!("rm {name} warned: {warnings:?}"));
         }
@@ -125,7 +146,10 @@ fn hygiene(mask: &str, bin: &str, conf: &str, cache: &str, name: &str) -> Result
     let module = module(bin, conf, cache)?;
     say("started")?;
     let list = create_network(&module, name)?;
-    module.cni().add_network_list(&list, &attachment(name)).map_err(|e| format!("ADD: {e}"))?;
+    module
+        .cni()
+        .add_network_list(&list, &attachment(name))
+        .map_err(|e| format!("ADD: {e}"))?;
     say("done")
 }
 
@@ -134,13 +158,19 @@ fn hygiene(mask: &str, bin: &str, conf: &str, cache: &str, name: &str) -> Result
 /// way (std::process::Command), which does inherit them.
 fn fds(bin: &str, cache: &str, conflist: &str, leak: &str) -> Result<(), String> {
     let flags = OFlag::O_RDWR | OFlag::O_CREAT;
-    let _file = open(leak, flags, Mode::from_bits_truncate(0o600)).map_err(|e| format!("open {leak}: {e}"))?;
+    let _file = open(leak, flags, Mode::from_bits_truncate(0o600))
+        .map_err(|e| format!("open {leak}: {e}"))?;
     let _pipe = nix::unistd::pipe().map_err(|e| format!("pipe: {e}"))?;
-    let control = Command::new("ls").args(["-l", "/proc/self/fd"]).output().map_err(|e| format!("run ls: {e}"))?;
-    std::fs::write(format!("{leak}.control"), control.stdout).map_err(|e| format!("write control listing: {e}"))?;
+    let control = Command::new("ls")
+        .args(["-l", "/proc/self/fd"])
+        .output()
+        .map_err(|e| format!("run ls: {e}"))?;
+    std::fs::write(format!("{leak}.control"), control.stdout)
+        .map_err(|e| format!("write control listing: {e}"))?;
     let list = NetworkConfigList::from_file(Path::new(conflist)).map_err(|e| e.to_string())?;
     let cni = CniConfig::new(vec![PathBuf::from(bin)], cache);
     say("started")?;
-    cni.add_network_list(&list, &attachment("fds")).map_err(|e| format!("ADD: {e}"))?;
+    cni.add_network_list(&list, &attachment("fds"))
+        .map_err(|e| format!("ADD: {e}"))?;
     say("added")
 }

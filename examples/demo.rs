@@ -33,9 +33,16 @@ impl Drop for Netns {
 }
 
 fn run(args: &[&str]) -> Result<String, String> {
-    let out = Command::new(args[0]).args(&args[1..]).output().map_err(|e| format!("{}: {e}", args[0]))?;
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map_err(|e| format!("{}: {e}", args[0]))?;
     if !out.status.success() {
-        return Err(format!("`{}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "`{}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -45,8 +52,14 @@ fn attach_request(id: &str, netns: &Netns, network: &str) -> AttachRequest {
         name: id.to_string(),
         pod_id: id.to_string(),
         netns_path: netns.path(),
-        extra_nets: vec![ExtraNet { name: network.to_string(), interface: "eth0".into() }],
-        args: vec![("IgnoreUnknown".into(), "1".into()), ("K8S_POD_NAME".into(), id.into())],
+        extra_nets: vec![ExtraNet {
+            name: network.to_string(),
+            interface: "eth0".into(),
+        }],
+        args: vec![
+            ("IgnoreUnknown".into(), "1".into()),
+            ("K8S_POD_NAME".into(), id.into()),
+        ],
         ..AttachRequest::default()
     }
 }
@@ -62,28 +75,74 @@ fn demo(work: &Path) -> Result<(), String> {
     let native = NetworkType::Native;
     let name = format!("demo{}", std::process::id());
     let created = module
-        .create(native, &CreateRequest { name: Some(name.clone()), ..CreateRequest::default() })
+        .create(
+            native,
+            &CreateRequest {
+                name: Some(name.clone()),
+                ..CreateRequest::default()
+            },
+        )
         .map_err(|e| e.msg)?;
     if let Some(warning) = &created.warning {
         println!("note: {warning}");
     }
-    println!("== created network {name}:\n{}", module.inspect(native, &name).map_err(|e| e.msg)?);
+    println!(
+        "== created network {name}:\n{}",
+        module.inspect(native, &name).map_err(|e| e.msg)?
+    );
 
-    let ids = [format!("{:064x}", u128::from(std::process::id()) << 8 | 1), format!("{:064x}", u128::from(std::process::id()) << 8 | 2)];
-    let namespaces = [Netns::create(&format!("clibcni-demo-a{}", std::process::id()))?, Netns::create(&format!("clibcni-demo-b{}", std::process::id()))?];
+    let ids = [
+        format!("{:064x}", u128::from(std::process::id()) << 8 | 1),
+        format!("{:064x}", u128::from(std::process::id()) << 8 | 2),
+    ];
+    let namespaces = [
+        Netns::create(&format!("clibcni-demo-a{}", std::process::id()))?,
+        Netns::create(&format!("clibcni-demo-b{}", std::process::id()))?,
+    ];
     let mut addresses = Vec::new();
     let result = (|| -> Result<(), String> {
         for (id, ns) in ids.iter().zip(&namespaces) {
-            let results = module.attach(native, &attach_request(id, ns, &name)).map_err(|e| e.msg)?;
+            let results = module
+                .attach(native, &attach_request(id, ns, &name))
+                .map_err(|e| e.msg)?;
             for r in &results {
-                println!("== {} attached: network {} on {}: ips {:?} gateways {:?} mac {}", ns.0, r.name, r.interface, r.ips, r.gateways, r.mac.as_deref().unwrap_or("-"));
-                addresses.extend(r.ips.iter().map(|ip| ip.split('/').next().unwrap_or_default().to_string()));
+                println!(
+                    "== {} attached: network {} on {}: ips {:?} gateways {:?} mac {}",
+                    ns.0,
+                    r.name,
+                    r.interface,
+                    r.ips,
+                    r.gateways,
+                    r.mac.as_deref().unwrap_or("-")
+                );
+                addresses.extend(
+                    r.ips
+                        .iter()
+                        .map(|ip| ip.split('/').next().unwrap_or_default().to_string()),
+                );
             }
-            print!("{}", run(&["ip", "netns", "exec", &ns.0, "ip", "-brief", "address", "show", "eth0"])?);
+            print!(
+                "{}",
+                run(&["ip", "netns", "exec", &ns.0, "ip", "-brief", "address", "show", "eth0"])?
+            );
         }
         let target = addresses.get(1).ok_or("second namespace got no address")?;
         println!("== ping {} -> {target}", namespaces[0].0);
-        print!("{}", run(&["ip", "netns", "exec", &namespaces[0].0, "ping", "-c", "2", "-W", "2", target])?);
+        print!(
+            "{}",
+            run(&[
+                "ip",
+                "netns",
+                "exec",
+                &namespaces[0].0,
+                "ping",
+                "-c",
+                "2",
+                "-W",
+                "2",
+                target
+            ])?
+        );
         Ok(())
     })();
     for (id, ns) in ids.iter().zip(&namespaces) {

@@ -6,5 +6,5 @@
 //! - [`cni`]: the CNI runtime itself (versions, configuration, plugin execution, results, cache).
 
 pub mod cni;
-pub mod network;
 pub mod ffi;
+pub mod network;

@@ -11,10 +11,17 @@ use std::path::{Path, PathBuf};
 
 /// Files of `fuzz/<dir>/<target>/` (a missing directory has none), sorted.
 fn inputs(dir: &str, target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(dir).join(target);
-    let Ok(entries) = fs::read_dir(&dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> =
-        entries.map(|e| e.expect("read corpus directory").path()).filter(|p| p.is_file()).collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz")
+        .join(dir)
+        .join(target);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.expect("read corpus directory").path())
+        .filter(|p| p.is_file())
+        .collect();
     files.sort();
     files
 }
@@ -28,12 +35,21 @@ fn replay(target: &str, dirs: &[&str]) -> usize {
         for file in inputs(dir, target) {
             let data = fs::read(&file).expect("read corpus file");
             count += 1;
-            if catch_unwind(AssertUnwindSafe(|| checks::check(target, &data, scratch.path()))).is_err() {
+            if catch_unwind(AssertUnwindSafe(|| {
+                checks::check(target, &data, scratch.path())
+            }))
+            .is_err()
+            {
                 failures.push(file.display().to_string());
             }
         }
     }
-    assert!(failures.is_empty(), "{target}: {} input(s) fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{target}: {} input(s) fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     count
 }
 
@@ -41,7 +57,10 @@ fn replay(target: &str, dirs: &[&str]) -> usize {
 fn corpora_replay_without_panics() {
     for target in checks::TARGETS {
         let seeds = replay(target, &["corpus"]);
-        assert!(seeds > 0, "{target}: no seed corpus in fuzz/corpus/{target}/");
+        assert!(
+            seeds > 0,
+            "{target}: no seed corpus in fuzz/corpus/{target}/"
+        );
     }
 }
 

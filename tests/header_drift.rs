@@ -21,7 +21,8 @@ fn generated(config: &str) -> String {
 /// Fails with the command that refreshes `header` when it differs from what `config` generates.
 fn assert_up_to_date(config: &str, header: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let checked_in = std::fs::read_to_string(root.join(header)).unwrap_or_else(|e| panic!("{header}: {e}"));
+    let checked_in =
+        std::fs::read_to_string(root.join(header)).unwrap_or_else(|e| panic!("{header}: {e}"));
     assert!(
         generated(config) == checked_in,
         "{header} is stale: run `cbindgen --config {config} -o {header}`"

@@ -47,22 +47,37 @@ fn victim_binary() -> PathBuf {
 fn build_victim() -> PathBuf {
     let exe = std::env::current_exe().expect("current test binary");
     // …/target/<profile>/deps/<test>
-    let profile_dir = exe.parent().and_then(Path::parent).expect("test binary in <target>/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <target>/<profile>/deps");
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") => "dev",
         Some(name) => name,
         None => panic!("unexpected profile directory {}", profile_dir.display()),
     };
-    let target_dir = profile_dir.parent().expect("profile directory has a parent");
+    let target_dir = profile_dir
+        .parent()
+        .expect("profile directory has a parent");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "--example", "crash_victim", "--profile", profile])
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            "crash_victim",
+            "--profile",
+            profile,
+        ])
         .arg("--target-dir")
         .arg(target_dir)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .expect("run cargo to build the crash_victim example");
-    assert!(status.success(), "building the crash_victim example failed: {status}");
+    assert!(
+        status.success(),
+        "building the crash_victim example failed: {status}"
+    );
     profile_dir.join("examples").join("crash_victim")
 }
 
@@ -128,7 +143,11 @@ impl Victim {
         self.assert_running();
         self.child.kill().expect("SIGKILL the victim");
         let status = self.child.wait().expect("reap the victim");
-        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "victim ended by {status}");
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "victim ended by {status}"
+        );
     }
 }
 
@@ -155,7 +174,10 @@ impl Site {
         for name in PLUGINS {
             plugins.install(name);
         }
-        let root = tempfile::Builder::new().prefix("clibcni-crash-").tempdir().expect("site tempdir");
+        let root = tempfile::Builder::new()
+            .prefix("clibcni-crash-")
+            .tempdir()
+            .expect("site tempdir");
         std::fs::create_dir(root.path().join("net.d")).expect("create conf dir");
         Site { plugins, root }
     }
@@ -202,7 +224,12 @@ impl Site {
     fn await_call(&self, victim: &mut Victim, plugin: &str, command: &str) -> i32 {
         let deadline = Instant::now() + REACH;
         loop {
-            if let Some(call) = self.plugins.calls(plugin).into_iter().find(|c| c.command == command) {
+            if let Some(call) = self
+                .plugins
+                .calls(plugin)
+                .into_iter()
+                .find(|c| c.command == command)
+            {
                 assert_eq!(call.pid, call.pgid, "a plugin leads its own process group");
                 return call.pid;
             }
@@ -217,7 +244,14 @@ impl Site {
     /// The names in a directory: (visible, hidden); a missing directory has none.
     fn names(dir: &Path) -> (Vec<String>, Vec<String>) {
         let mut names: Vec<String> = match std::fs::read_dir(dir) {
-            Ok(entries) => entries.map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned()).collect(),
+            Ok(entries) => entries
+                .map(|e| {
+                    e.expect("dir entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => panic!("cannot list {}: {e}", dir.display()),
         };
@@ -235,37 +269,76 @@ impl Site {
         for name in &conf_files {
             let bytes = complete_json(&self.conf_dir().join(name));
             if name.starts_with("isulacni-") {
-                let list =
-                    NetworkConfigList::from_bytes(&bytes).unwrap_or_else(|e| panic!("{name}: invalid list: {e}"));
+                let list = NetworkConfigList::from_bytes(&bytes)
+                    .unwrap_or_else(|e| panic!("{name}: invalid list: {e}"));
                 assert_eq!(*name, format!("isulacni-{}.conflist", list.name));
                 networks.insert(list.name.clone());
             }
         }
         for name in &cache_files {
-            let entry: Value = serde_json::from_slice(&complete_json(&self.results_dir().join(name))).expect("json");
+            let entry: Value =
+                serde_json::from_slice(&complete_json(&self.results_dir().join(name)))
+                    .expect("json");
             assert_eq!(entry["kind"], "cniCacheV1", "cache file {name}: {entry}");
-            assert!(entry["result"].is_object(), "cache file {name} without result: {entry}");
+            assert!(
+                entry["result"].is_object(),
+                "cache file {name} without result: {entry}"
+            );
         }
         for temp in &conf_temps {
-            assert!(temp.starts_with(".isulacni-") && temp.contains(".conflist.tmp-"), "unexpected file {temp}");
+            assert!(
+                temp.starts_with(".isulacni-") && temp.contains(".conflist.tmp-"),
+                "unexpected file {temp}"
+            );
         }
         for temp in &cache_temps {
-            assert!(temp.starts_with(".cnicache-") && temp.ends_with(".tmp"), "unexpected cache file {temp}");
+            assert!(
+                temp.starts_with(".cnicache-") && temp.ends_with(".tmp"),
+                "unexpected cache file {temp}"
+            );
         }
         let module = self.module();
-        assert_eq!(module.warnings(), Vec::<String>::new(), "loading the conf dir after a kill");
-        let listed: BTreeSet<String> =
-            module.list(NetworkType::Native, &|_, _| true).expect("list").into_iter().map(|n| n.name).collect();
+        assert_eq!(
+            module.warnings(),
+            Vec::<String>::new(),
+            "loading the conf dir after a kill"
+        );
+        let listed: BTreeSet<String> = module
+            .list(NetworkType::Native, &|_, _| true)
+            .expect("list")
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
         assert_eq!(listed, networks, "native networks listed vs conflist files");
-        let attachments = module.cni().cached_attachments(None).expect("cached attachments");
-        assert_eq!(attachments.len(), cache_files.len(), "cached attachments vs cache files {cache_files:?}");
-        State { module, networks, attachments: attachments.len(), temps: conf_temps.len() + cache_temps.len() }
+        let attachments = module
+            .cni()
+            .cached_attachments(None)
+            .expect("cached attachments");
+        assert_eq!(
+            attachments.len(),
+            cache_files.len(),
+            "cached attachments vs cache files {cache_files:?}"
+        );
+        State {
+            module,
+            networks,
+            attachments: attachments.len(),
+            temps: conf_temps.len() + cache_temps.len(),
+        }
     }
 
     /// Nothing visible is left in the conf dir or the cache.
     fn assert_clean(&self) {
-        assert_eq!(Site::names(&self.conf_dir()).0, Vec::<String>::new(), "conf dir not clean");
-        assert_eq!(Site::names(&self.results_dir()).0, Vec::<String>::new(), "cache not clean");
+        assert_eq!(
+            Site::names(&self.conf_dir()).0,
+            Vec::<String>::new(),
+            "conf dir not clean"
+        );
+        assert_eq!(
+            Site::names(&self.results_dir()).0,
+            Vec::<String>::new(),
+            "cache not clean"
+        );
     }
 }
 
@@ -279,12 +352,17 @@ struct State {
 
 /// The file's bytes, which must be a non-empty, complete JSON object.
 fn complete_json(path: &Path) -> Vec<u8> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     assert!(!bytes.is_empty(), "{} is empty", path.display());
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(_)) => bytes,
         Ok(other) => panic!("{} is not a JSON object: {other}", path.display()),
-        Err(e) => panic!("{} is torn: {e}: {:?}", path.display(), String::from_utf8_lossy(&bytes)),
+        Err(e) => panic!(
+            "{} is torn: {e}: {:?}",
+            path.display(),
+            String::from_utf8_lossy(&bytes)
+        ),
     }
 }
 
@@ -301,23 +379,39 @@ fn attachment(container: &str) -> RuntimeConf {
 /// SIGKILL to the process group of a plugin the killed victim left running (it sleeps for 30 s), once it is
 /// confirmed to be that plugin: alive, leading its group, named `plugin`.
 fn kill_orphaned_plugin(pid: i32, plugin: &str) {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return };
-    let comm = stat.find('(').zip(stat.rfind(')')).map(|(a, b)| &stat[a + 1..b]);
-    let pgrp = stat.rfind(')').and_then(|at| stat[at + 1..].split_whitespace().nth(2)).and_then(|g| g.parse().ok());
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return;
+    };
+    let comm = stat
+        .find('(')
+        .zip(stat.rfind(')'))
+        .map(|(a, b)| &stat[a + 1..b]);
+    let pgrp = stat
+        .rfind(')')
+        .and_then(|at| stat[at + 1..].split_whitespace().nth(2))
+        .and_then(|g| g.parse().ok());
     if comm == Some(plugin) && pgrp == Some(pid) {
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
     }
 }
 
 fn create(module: &NetworkModule, name: &str) {
-    let request = CreateRequest { name: Some(name.into()), driver: Some("bridge".into()), ..CreateRequest::default() };
-    let created = module.create(NetworkType::Native, &request).unwrap_or_else(|e| panic!("create {name}: {e}"));
+    let request = CreateRequest {
+        name: Some(name.into()),
+        driver: Some("bridge".into()),
+        ..CreateRequest::default()
+    };
+    let created = module
+        .create(NetworkType::Native, &request)
+        .unwrap_or_else(|e| panic!("create {name}: {e}"));
     assert_eq!(created.name, name);
     assert_eq!(created.warning, None);
 }
 
 fn remove(module: &NetworkModule, name: &str) {
-    let warnings = module.remove(NetworkType::Native, name).unwrap_or_else(|e| panic!("rm {name}: {e}"));
+    let warnings = module
+        .remove(NetworkType::Native, name)
+        .unwrap_or_else(|e| panic!("rm {name}: {e}"));
     assert_eq!(warnings, Vec::<String>::new(), "rm {name}");
 }
 
@@ -328,16 +422,27 @@ fn remove(module: &NetworkModule, name: &str) {
 #[test]
 fn add_killed_while_the_second_plugin_runs_leaves_no_cache_and_del_recovers() {
     let site = Site::new();
-    site.plugins.behave("portmap", json!({"ADD": {"sleep": 30}}));
+    site.plugins
+        .behave("portmap", json!({"ADD": {"sleep": 30}}));
     let name = format!("rel-add-{}", unique_suffix());
     let conflist = site.conf_dir().join("10-rel-add.conflist");
     let text = json!({"cniVersion": "1.0.0", "name": name, "plugins": [{"type": "bridge"}, {"type": "portmap"}]});
     std::fs::write(&conflist, text.to_string()).expect("write conflist");
     let container = "victim-add";
 
-    let mut victim = Victim::spawn(&["add", &site.bin(), &site.cache(), &conflist.display().to_string(), container]);
+    let mut victim = Victim::spawn(&[
+        "add",
+        &site.bin(),
+        &site.cache(),
+        &conflist.display().to_string(),
+        container,
+    ]);
     let sleeper = site.await_call(&mut victim, "portmap", "ADD");
-    assert_eq!(site.plugins.calls("bridge").len(), 1, "the first plugin ran before the second");
+    assert_eq!(
+        site.plugins.calls("bridge").len(),
+        1,
+        "the first plugin ran before the second"
+    );
     victim.kill();
     kill_orphaned_plugin(sleeper, "portmap");
 
@@ -346,18 +451,34 @@ fn add_killed_while_the_second_plugin_runs_leaves_no_cache_and_del_recovers() {
     // DEL recovers: every plugin, in reverse order, without a cached result.
     let cni = site.cni();
     let list = NetworkConfigList::from_file(&conflist).expect("list");
-    cni.del_network_list(&list, &attachment(container)).expect("DEL after the killed ADD");
+    cni.del_network_list(&list, &attachment(container))
+        .expect("DEL after the killed ADD");
     let dels: Vec<(String, Option<Value>)> = ["portmap", "bridge"]
         .iter()
-        .flat_map(|p| site.plugins.calls(p).into_iter().filter(|c| c.command == "DEL"))
-        .map(|c| (c.env["CNI_CONTAINERID"].clone(), c.stdin.get("prevResult").cloned()))
+        .flat_map(|p| {
+            site.plugins
+                .calls(p)
+                .into_iter()
+                .filter(|c| c.command == "DEL")
+        })
+        .map(|c| {
+            (
+                c.env["CNI_CONTAINERID"].clone(),
+                c.stdin.get("prevResult").cloned(),
+            )
+        })
         .collect();
-    assert_eq!(dels, [(container.to_string(), None), (container.to_string(), None)]);
+    assert_eq!(
+        dels,
+        [(container.to_string(), None), (container.to_string(), None)]
+    );
     // And the attachment works again.
     site.plugins.behave("portmap", json!({}));
-    cni.add_network_list(&list, &attachment(container)).expect("ADD after recovery");
+    cni.add_network_list(&list, &attachment(container))
+        .expect("ADD after recovery");
     assert_eq!(site.assert_consistent().attachments, 1);
-    cni.del_network_list(&list, &attachment(container)).expect("DEL");
+    cni.del_network_list(&list, &attachment(container))
+        .expect("DEL");
     site.assert_consistent();
     assert_eq!(Site::names(&site.results_dir()).0, Vec::<String>::new());
 }
@@ -366,7 +487,8 @@ fn add_killed_while_the_second_plugin_runs_leaves_no_cache_and_del_recovers() {
 fn create_killed_before_the_file_is_written_leaves_nothing_and_create_recovers() {
     let site = Site::new();
     // create asks every installed plugin for its versions before it writes the file.
-    site.plugins.behave("bridge", json!({"VERSION": {"sleep": 30}}));
+    site.plugins
+        .behave("bridge", json!({"VERSION": {"sleep": 30}}));
     let name = format!("rel-create-{}", unique_suffix());
 
     let mut victim = Victim::spawn(&["create", &site.bin(), &site.conf(), &site.cache(), &name]);
@@ -376,14 +498,20 @@ fn create_killed_before_the_file_is_written_leaves_nothing_and_create_recovers()
     kill_orphaned_plugin(sleeper, "bridge");
 
     let state = site.assert_consistent();
-    assert!(state.networks.is_empty(), "a killed create left {:?}", state.networks);
+    assert!(
+        state.networks.is_empty(),
+        "a killed create left {:?}",
+        state.networks
+    );
     site.assert_clean();
     site.plugins.behave("bridge", json!({}));
     create(&state.module, &name);
     let after = site.assert_consistent();
     assert_eq!(after.networks, BTreeSet::from([name.clone()]));
     let file = site.conf_dir().join(format!("isulacni-{name}.conflist"));
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).expect("conflist").permissions());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&file).expect("conflist").permissions(),
+    );
     assert_eq!(mode & 0o7777, 0o640);
     remove(&after.module, &name);
     site.assert_clean();
@@ -394,8 +522,16 @@ fn loaders_ignore_temp_files_of_interrupted_writes() {
     let site = Site::new();
     let ghost = json!({"cniVersion": "1.0.0", "name": "ghost", "plugins": [{"type": "bridge", "bridge": "isula-br7"}]});
     let conf = site.conf_dir();
-    std::fs::write(conf.join(".isulacni-ghost.conflist.tmp-4242"), ghost.to_string()).expect("plant");
-    std::fs::write(conf.join(".isulacni-torn.conflist.tmp-4243"), &ghost.to_string()[..20]).expect("plant");
+    std::fs::write(
+        conf.join(".isulacni-ghost.conflist.tmp-4242"),
+        ghost.to_string(),
+    )
+    .expect("plant");
+    std::fs::write(
+        conf.join(".isulacni-torn.conflist.tmp-4243"),
+        &ghost.to_string()[..20],
+    )
+    .expect("plant");
     let results = site.results_dir();
     std::fs::create_dir_all(&results).expect("mkdir results");
     let entry = json!({
@@ -408,7 +544,14 @@ fn loaders_ignore_temp_files_of_interrupted_writes() {
     let state = site.assert_consistent();
     assert!(state.networks.is_empty());
     assert_eq!(state.temps, 4);
-    assert_eq!(state.module.cni().cached_attachments(Some("ghost")).expect("attachments"), Vec::new());
+    assert_eq!(
+        state
+            .module
+            .cni()
+            .cached_attachments(Some("ghost"))
+            .expect("attachments"),
+        Vec::new()
+    );
     assert_eq!(
         state
             .module
@@ -431,12 +574,18 @@ fn loaders_ignore_temp_files_of_interrupted_writes() {
 fn a_temp_file_left_by_a_killed_create_of_the_same_pid_does_not_block_create() {
     let site = Site::new();
     let name = format!("rel-stale-{}", unique_suffix());
-    let stale = site.conf_dir().join(format!(".isulacni-{name}.conflist.tmp-{}", std::process::id()));
+    let stale = site.conf_dir().join(format!(
+        ".isulacni-{name}.conflist.tmp-{}",
+        std::process::id()
+    ));
     std::fs::write(&stale, "{\"cniVersion\": \"1.0.0\", \"na").expect("plant the torn temp file");
     let state = site.assert_consistent();
     assert!(state.networks.is_empty());
     create(&state.module, &name);
-    assert_eq!(site.assert_consistent().networks, BTreeSet::from([name.clone()]));
+    assert_eq!(
+        site.assert_consistent().networks,
+        BTreeSet::from([name.clone()])
+    );
     remove(&state.module, &name);
     site.assert_clean();
 }
@@ -456,13 +605,17 @@ impl Rng {
 #[test]
 fn create_add_del_rm_cycles_killed_at_random_times_stay_consistent_and_recover() {
     let site = Site::new();
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
     let mut rng = Rng(seed);
     eprintln!("kill times from seed {seed}");
     let (mut with_network, mut with_cache, mut with_temp, mut temps) = (0, 0, 0, 0);
     for round in 0..RANDOM_KILLS {
         let prefix = format!("rel-cyc-{round}-{}", std::process::id());
-        let mut victim = Victim::spawn(&["cycle", &site.bin(), &site.conf(), &site.cache(), &prefix]);
+        let mut victim =
+            Victim::spawn(&["cycle", &site.bin(), &site.conf(), &site.cache(), &prefix]);
         victim.expect_line("started");
         std::thread::sleep(Duration::from_micros(rng.below(40_000)));
         victim.kill();
@@ -481,13 +634,20 @@ fn create_add_del_rm_cycles_killed_at_random_times_stay_consistent_and_recover()
         "{RANDOM_KILLS} kills (seed {seed}): {with_network} left a network, {with_cache} a cached attachment, \
          {with_temp} a new temp file"
     );
-    assert!(with_network > 0, "no kill landed while a network existed (seed {seed}): the kill times miss the cycle");
+    assert!(
+        with_network > 0,
+        "no kill landed while a network existed (seed {seed}): the kill times miss the cycle"
+    );
 }
 
 /// DEL of every cached attachment (from its cached config) and of every network's container (an ADD killed before
 /// its cache write left none), rm of every network, then a fresh create and rm.
 fn recover(site: &Site, module: &NetworkModule, networks: &BTreeSet<String>, context: &str) {
-    for att in module.cni().cached_attachments(None).expect("cached attachments") {
+    for att in module
+        .cni()
+        .cached_attachments(None)
+        .expect("cached attachments")
+    {
         let list = NetworkConfigList::from_bytes(att.config.as_bytes()).expect("cached config");
         let rt = RuntimeConf {
             container_id: att.container_id.clone(),

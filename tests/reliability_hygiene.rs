@@ -32,7 +32,10 @@ fn victim_binary() -> PathBuf {
     BINARY
         .get_or_init(|| {
             let exe = std::env::current_exe().expect("current test binary");
-            let profile_dir = exe.parent().and_then(Path::parent).expect("test binary in <target>/<profile>/deps");
+            let profile_dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("test binary in <target>/<profile>/deps");
             let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
                 Some("debug") => "dev",
                 Some(name) => name,
@@ -40,12 +43,27 @@ fn victim_binary() -> PathBuf {
             };
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
             let status = Command::new(cargo)
-                .args(["build", "--quiet", "--example", "crash_victim", "--profile", profile, "--target-dir"])
-                .arg(profile_dir.parent().expect("profile directory has a parent"))
+                .args([
+                    "build",
+                    "--quiet",
+                    "--example",
+                    "crash_victim",
+                    "--profile",
+                    profile,
+                    "--target-dir",
+                ])
+                .arg(
+                    profile_dir
+                        .parent()
+                        .expect("profile directory has a parent"),
+                )
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
                 .expect("run cargo to build the crash_victim example");
-            assert!(status.success(), "building the crash_victim example failed: {status}");
+            assert!(
+                status.success(),
+                "building the crash_victim example failed: {status}"
+            );
             profile_dir.join("examples").join("crash_victim")
         })
         .clone()
@@ -53,7 +71,10 @@ fn victim_binary() -> PathBuf {
 
 /// Runs the victim to completion; panics with its stderr unless it succeeds.
 fn run_victim(args: &[&str]) {
-    let output = Command::new(victim_binary()).args(args).output().expect("run crash_victim");
+    let output = Command::new(victim_binary())
+        .args(args)
+        .output()
+        .expect("run crash_victim");
     assert!(
         output.status.success(),
         "crash_victim {args:?} failed ({}): {}",
@@ -71,7 +92,10 @@ fn installed_plugins() -> PluginDir {
 }
 
 fn mode(path: &Path) -> u32 {
-    std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("stat {}: {e}", path.display())).permissions().mode()
+    std::fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+        .permissions()
+        .mode()
         & 0o7777
 }
 
@@ -91,12 +115,22 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 /// the library's whatever the umask. Returns (conf dir, conflist, cache dir, results dir, cache file) modes.
 fn modes_under_umask(umask: &str) -> [(String, u32); 5] {
     let plugins = installed_plugins();
-    let root = tempfile::Builder::new().prefix("clibcni-hygiene-").tempdir().expect("tempdir");
+    let root = tempfile::Builder::new()
+        .prefix("clibcni-hygiene-")
+        .tempdir()
+        .expect("tempdir");
     let conf = root.path().join("etc/cni/net.d");
     let cache = root.path().join("var/lib/cni");
     let name = format!("rel-umask-{}", unique_suffix());
     let bin = plugins.path().display().to_string();
-    run_victim(&["hygiene", umask, &bin, &conf.display().to_string(), &cache.display().to_string(), &name]);
+    run_victim(&[
+        "hygiene",
+        umask,
+        &bin,
+        &conf.display().to_string(),
+        &cache.display().to_string(),
+        &name,
+    ]);
     let files = [
         conf.clone(),
         conf.join(format!("isulacni-{name}.conflist")),
@@ -104,14 +138,30 @@ fn modes_under_umask(umask: &str) -> [(String, u32); 5] {
         cache.join("results"),
         cache.join("results").join(format!("{name}-{name}-eth0")),
     ];
-    files.map(|path| (path.strip_prefix(root.path()).expect("under root").display().to_string(), mode(&path)))
+    files.map(|path| {
+        (
+            path.strip_prefix(root.path())
+                .expect("under root")
+                .display()
+                .to_string(),
+            mode(&path),
+        )
+    })
 }
 
 fn assert_library_modes(umask: &str) {
     let modes = modes_under_umask(umask);
     let expected = [0o750, 0o640, 0o700, 0o700, 0o600];
-    let wanted: Vec<(String, u32)> = modes.iter().zip(expected).map(|((path, _), mode)| (path.clone(), mode)).collect();
-    let shown = |list: &[(String, u32)]| list.iter().map(|(p, m)| format!("{p} {m:o}")).collect::<Vec<_>>();
+    let wanted: Vec<(String, u32)> = modes
+        .iter()
+        .zip(expected)
+        .map(|((path, _), mode)| (path.clone(), mode))
+        .collect();
+    let shown = |list: &[(String, u32)]| {
+        list.iter()
+            .map(|(p, m)| format!("{p} {m:o}"))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(shown(&modes), shown(&wanted), "modes under umask {umask}");
 }
 
@@ -155,7 +205,10 @@ fn listed_fds(listing: &str) -> BTreeMap<u32, String> {
 #[test]
 fn plugins_inherit_no_fd_of_the_host() {
     let plugins = PluginDir::new();
-    let root = tempfile::Builder::new().prefix("clibcni-fds-").tempdir().expect("tempdir");
+    let root = tempfile::Builder::new()
+        .prefix("clibcni-fds-")
+        .tempdir()
+        .expect("tempdir");
     script(
         plugins.path(),
         "fdlist",
@@ -168,20 +221,39 @@ fn plugins_inherit_no_fd_of_the_host() {
     let leak = root.path().join("leak-me");
     let cache = root.path().join("cache");
     let show = |p: &Path| p.display().to_string();
-    run_victim(&["fds", &show(plugins.path()), &show(&cache), &show(&conflist), &show(&leak)]);
+    run_victim(&[
+        "fds",
+        &show(plugins.path()),
+        &show(&cache),
+        &show(&conflist),
+        &show(&leak),
+    ]);
 
     let leak_target = show(&leak);
     // Control: a process started the usual way inherits the file opened without O_CLOEXEC.
-    let control = listed_fds(&std::fs::read_to_string(root.path().join("leak-me.control")).expect("control listing"));
-    assert!(control.values().any(|t| *t == leak_target), "the victim's file is not inheritable: {control:?}");
+    let control = listed_fds(
+        &std::fs::read_to_string(root.path().join("leak-me.control")).expect("control listing"),
+    );
+    assert!(
+        control.values().any(|t| *t == leak_target),
+        "the victim's file is not inheritable: {control:?}"
+    );
 
-    let listing = std::fs::read_to_string(plugins.path().join("fdlist.fds")).expect("the plugin's fd listing");
+    let listing = std::fs::read_to_string(plugins.path().join("fdlist.fds"))
+        .expect("the plugin's fd listing");
     let mut fds = listed_fds(&listing);
     // ls's own directory fd.
     fds.retain(|_, target| !(target.starts_with("/proc/") && target.ends_with("/fd")));
-    let kinds: Vec<(u32, bool)> = fds.iter().map(|(fd, t)| (*fd, t.starts_with("pipe:"))).collect();
+    let kinds: Vec<(u32, bool)> = fds
+        .iter()
+        .map(|(fd, t)| (*fd, t.starts_with("pipe:")))
+        .collect();
     // stdin and stderr are the library's pipes; stdout is the listing file (the script's redirection).
-    assert_eq!(kinds, [(0, true), (1, false), (2, true)], "plugin fds:\n{listing}");
+    assert_eq!(
+        kinds,
+        [(0, true), (1, false), (2, true)],
+        "plugin fds:\n{listing}"
+    );
     assert_eq!(fds[&1], show(&plugins.path().join("fdlist.fds")));
 }
 
@@ -220,7 +292,10 @@ impl Snapshot {
         Snapshot {
             env,
             cwd: std::env::current_dir().expect("cwd"),
-            process: status_lines("/proc/self/status", &["SigIgn", "SigCgt", "ShdPnd", "Umask"]),
+            process: status_lines(
+                "/proc/self/status",
+                &["SigIgn", "SigCgt", "ShdPnd", "Umask"],
+            ),
             thread: status_lines("/proc/thread-self/status", &["SigBlk", "SigPnd"]),
         }
     }
@@ -231,11 +306,15 @@ fn calls_change_no_environment_signal_state_umask_or_cwd() {
     let plugins = installed_plugins();
     // Exits at once without reading its (1 MiB) stdin: the library's write fails with EPIPE and raises SIGPIPE.
     script(plugins.path(), "early", "exit 0");
-    let cache = tempfile::Builder::new().prefix("clibcni-hygiene-cache-").tempdir().expect("tempdir");
+    let cache = tempfile::Builder::new()
+        .prefix("clibcni-hygiene-cache-")
+        .tempdir()
+        .expect("tempdir");
     let cni = CniConfig::new(vec![plugins.path().to_path_buf()], cache.path());
     cni.set_timeout(Some(Duration::from_millis(300)));
     let list = |plugins: serde_json::Value| {
-        let text = json!({"cniVersion": "1.0.0", "name": "rel-hygiene", "plugins": plugins}).to_string();
+        let text =
+            json!({"cniVersion": "1.0.0", "name": "rel-hygiene", "plugins": plugins}).to_string();
         NetworkConfigList::from_bytes(text.as_bytes()).expect("list")
     };
     let good = list(json!([{"type": "bridge"}, {"type": "portmap"}]));
@@ -254,8 +333,10 @@ fn calls_change_no_environment_signal_state_umask_or_cwd() {
     cni.check_network_list(&good, &rt).expect("CHECK");
     cni.del_network_list(&good, &rt).expect("DEL");
     for _ in 0..3 {
-        cni.add_network_list(&early, &rt).expect_err("ADD with empty output");
-        cni.del_network_list(&early, &rt).expect("DEL of a plugin not reading stdin");
+        cni.add_network_list(&early, &rt)
+            .expect_err("ADD with empty output");
+        cni.del_network_list(&early, &rt)
+            .expect("DEL of a plugin not reading stdin");
         cni.add_network_list(&hang, &rt).expect_err("ADD timeout");
         cni.del_network_list(&hang, &rt).expect_err("DEL timeout");
     }

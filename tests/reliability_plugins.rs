@@ -61,10 +61,17 @@ impl Fixture {
     fn new() -> Fixture {
         let plugins = PluginDir::new();
         plugins.install(REC);
-        let cache = tempfile::Builder::new().prefix("clibcni-rel-cache-").tempdir().expect("cache tempdir");
+        let cache = tempfile::Builder::new()
+            .prefix("clibcni-rel-cache-")
+            .tempdir()
+            .expect("cache tempdir");
         let cni = CniConfig::new(vec![plugins.path().to_path_buf()], cache.path());
         cni.set_timeout(Some(TIMEOUT));
-        Fixture { plugins, cache, cni }
+        Fixture {
+            plugins,
+            cache,
+            cni,
+        }
     }
 
     fn plugin_path(&self, name: &str) -> PathBuf {
@@ -74,23 +81,37 @@ impl Fixture {
     /// A `#!/bin/sh` plugin that appends its pid to `<name>.pids`, then runs `body`.
     fn script(&self, name: &str, body: &str) -> PathBuf {
         let path = self.plugin_path(name);
-        std::fs::write(&path, format!("#!/bin/sh\necho $$ >> \"$0.pids\"\n{body}\n")).expect("write script plugin");
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho $$ >> \"$0.pids\"\n{body}\n"),
+        )
+        .expect("write script plugin");
         set_mode(&path, 0o755);
         path
     }
 
     /// (pid, process group) of every call of plugin `name` so far, from the recorder or a script's pid file.
     fn processes_of(&self, name: &str) -> Vec<(i32, i32)> {
-        let recorded: Vec<(i32, i32)> = self.plugins.calls(name).iter().map(|c| (c.pid, c.pgid)).collect();
-        let pids = std::fs::read_to_string(self.plugin_path(&format!("{name}.pids"))).unwrap_or_default();
+        let recorded: Vec<(i32, i32)> = self
+            .plugins
+            .calls(name)
+            .iter()
+            .map(|c| (c.pid, c.pgid))
+            .collect();
+        let pids =
+            std::fs::read_to_string(self.plugin_path(&format!("{name}.pids"))).unwrap_or_default();
         // A script plugin leads its own process group, as every plugin the library starts.
-        let scripted = pids.lines().map(|l| l.trim().parse::<i32>().expect("pid line")).map(|pid| (pid, pid));
+        let scripted = pids
+            .lines()
+            .map(|l| l.trim().parse::<i32>().expect("pid line"))
+            .map(|pid| (pid, pid));
         recorded.into_iter().chain(scripted).collect()
     }
 
     /// A 1.0.0 list of the one plugin `name`.
     fn list(&self, name: &str) -> NetworkConfigList {
-        let text = json!({"cniVersion": "1.0.0", "name": "rel-net", "plugins": [{"type": name}]}).to_string();
+        let text = json!({"cniVersion": "1.0.0", "name": "rel-net", "plugins": [{"type": name}]})
+            .to_string();
         NetworkConfigList::from_bytes(text.as_bytes()).expect("valid list")
     }
 
@@ -116,8 +137,15 @@ impl Fixture {
             Ok(()) => panic!("{op:?} with plugin {name} succeeded; expected {expected:?}"),
         };
         assert_eq!(error.to_string(), expected, "{op:?} with plugin {name}");
-        assert!(elapsed <= BOUND, "{op:?} with plugin {name} took {elapsed:?} (timeout {TIMEOUT:?})");
-        assert_eq!(self.cache_entries(), Vec::<String>::new(), "{op:?} with plugin {name} left cache files");
+        assert!(
+            elapsed <= BOUND,
+            "{op:?} with plugin {name} took {elapsed:?} (timeout {TIMEOUT:?})"
+        );
+        assert_eq!(
+            self.cache_entries(),
+            Vec::<String>::new(),
+            "{op:?} with plugin {name} left cache files"
+        );
         self.assert_no_leftovers(name);
         error
     }
@@ -134,13 +162,23 @@ impl Fixture {
         let error = self.expect_failure(op, name, &expected);
         assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
         assert_eq!(error.code(), codes::TRY_AGAIN_LATER);
-        assert!(started.elapsed() >= TIMEOUT, "{op:?} gave up before the timeout");
+        assert!(
+            started.elapsed() >= TIMEOUT,
+            "{op:?} gave up before the timeout"
+        );
     }
 
     /// Every name in the cache's `results/` directory.
     fn cache_entries(&self) -> Vec<String> {
         match std::fs::read_dir(self.cache.path().join("results")) {
-            Ok(dir) => dir.map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned()).collect(),
+            Ok(dir) => dir
+                .map(|e| {
+                    e.expect("dir entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => panic!("cannot list the cache: {e}"),
         }
@@ -188,12 +226,25 @@ fn processes() -> Vec<Proc> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("read /proc") {
         let Ok(entry) = entry else { continue };
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
         // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
-        let Some(close) = stat.rfind(')') else { continue };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
         let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        let (Some(state), Some(ppid), Some(pgrp)) = (fields.first(), fields.get(1), fields.get(2)) else { continue };
+        let (Some(state), Some(ppid), Some(pgrp)) = (fields.first(), fields.get(1), fields.get(2))
+        else {
+            continue;
+        };
         out.push(Proc {
             pid,
             state: state.chars().next().unwrap_or('?'),
@@ -231,13 +282,21 @@ fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
 /// (concurrent tests make short-lived ones).
 fn assert_no_leftover_processes(calls: &[(i32, i32)]) {
     let me = std::process::id() as i32;
-    let unreaped: Vec<Proc> =
-        processes().into_iter().filter(|p| p.ppid == me && calls.iter().any(|(pid, _)| *pid == p.pid)).collect();
-    assert!(unreaped.is_empty(), "plugin processes not reaped after the call returned: {}", show(&unreaped));
+    let unreaped: Vec<Proc> = processes()
+        .into_iter()
+        .filter(|p| p.ppid == me && calls.iter().any(|(pid, _)| *pid == p.pid))
+        .collect();
+    assert!(
+        unreaped.is_empty(),
+        "plugin processes not reaped after the call returned: {}",
+        show(&unreaped)
+    );
     eventually("plugin process groups still have live members", || {
         // Killed orphans may stay zombies when pid 1 does not reap; zombies are dead.
-        let live: Vec<Proc> =
-            processes().into_iter().filter(|p| !is_dead(p) && calls.iter().any(|(_, g)| *g == p.pgrp)).collect();
+        let live: Vec<Proc> = processes()
+            .into_iter()
+            .filter(|p| !is_dead(p) && calls.iter().any(|(_, g)| *g == p.pgrp))
+            .collect();
         if live.is_empty() {
             Ok(())
         } else {
@@ -245,7 +304,10 @@ fn assert_no_leftover_processes(calls: &[(i32, i32)]) {
         }
     });
     eventually("this process keeps zombie children", || {
-        let zombies: Vec<Proc> = processes().into_iter().filter(|p| p.ppid == me && p.state == 'Z').collect();
+        let zombies: Vec<Proc> = processes()
+            .into_iter()
+            .filter(|p| p.ppid == me && p.state == 'Z')
+            .collect();
         if zombies.is_empty() {
             Ok(())
         } else {
@@ -271,14 +333,18 @@ fn a_hanging_plugin_times_out_and_its_group_is_killed() {
 #[test]
 fn garbage_or_truncated_add_output_is_not_a_result() {
     let fx = Fixture::new();
-    fx.plugins.behave(REC, json!({"ADD": {"stdout": "<html>not JSON</html>"}}));
+    fx.plugins
+        .behave(REC, json!({"ADD": {"stdout": "<html>not JSON</html>"}}));
     let error = fx.expect_failure(
         Op::Add,
         REC,
         "plugin type=\"rec\" failed (add): failed to unmarshal raw result: expected value at line 1 column 1",
     );
     assert_eq!(error.code(), codes::DECODING_FAILURE);
-    fx.plugins.behave(REC, json!({"ADD": {"stdout": "{\"cniVersion\": \"1.0.0\", \"ips\": ["}}));
+    fx.plugins.behave(
+        REC,
+        json!({"ADD": {"stdout": "{\"cniVersion\": \"1.0.0\", \"ips\": ["}}),
+    );
     fx.expect_failure(
         Op::Add,
         REC,
@@ -306,8 +372,12 @@ fn empty_add_output_is_an_error_but_empty_check_and_del_output_is_success() {
 #[test]
 fn output_beyond_the_cap_is_refused_and_the_writer_killed() {
     let fx = Fixture::new();
-    fx.plugins.behave(REC, json!({"*": {"outputBytes": HUGE_OUTPUT}}));
-    let expected = format!("exec of plugin {:?} failed: plugin output exceeds 16777216 bytes", fx.plugin_path(REC));
+    fx.plugins
+        .behave(REC, json!({"*": {"outputBytes": HUGE_OUTPUT}}));
+    let expected = format!(
+        "exec of plugin {:?} failed: plugin output exceeds 16777216 bytes",
+        fx.plugin_path(REC)
+    );
     for op in ALL_OPS {
         let error = fx.expect_failure(op, REC, &expected);
         assert!(matches!(error, Error::Exec { .. }), "{error:?}");
@@ -319,20 +389,27 @@ fn a_non_zero_exit_without_json_reports_the_exit_status() {
     let fx = Fixture::new();
     for op in ALL_OPS {
         let label = op.label();
-        fx.plugins.behave(REC, json!({"*": {"stdout": "", "stderr": "boom\n", "exitCode": 3}}));
+        fx.plugins.behave(
+            REC,
+            json!({"*": {"stdout": "", "stderr": "boom\n", "exitCode": 3}}),
+        );
         let error = fx.expect_failure(
             op,
             REC,
-            &format!("plugin type=\"rec\" failed ({label}): netplugin failed: \"boom\": exit status 3"),
+            &format!(
+                "plugin type=\"rec\" failed ({label}): netplugin failed: \"boom\": exit status 3"
+            ),
         );
         assert_eq!(error.code(), codes::INTERNAL);
-        fx.plugins.behave(REC, json!({"*": {"stdout": "", "exitCode": 3}}));
+        fx.plugins
+            .behave(REC, json!({"*": {"stdout": "", "exitCode": 3}}));
         fx.expect_failure(
             op,
             REC,
             &format!("plugin type=\"rec\" failed ({label}): netplugin failed with no error message: exit status 3"),
         );
-        fx.plugins.behave(REC, json!({"*": {"stdout": "not json", "exitCode": 2}}));
+        fx.plugins
+            .behave(REC, json!({"*": {"stdout": "not json", "exitCode": 2}}));
         fx.expect_failure(
             op,
             REC,
@@ -366,7 +443,8 @@ fn death_by_a_signal_is_reported_with_the_signal() {
 #[test]
 fn closing_stdout_early_and_staying_alive_times_out_and_is_killed() {
     let fx = Fixture::new();
-    fx.plugins.behave(REC, json!({"*": {"closeStdoutAndSleep": 30}}));
+    fx.plugins
+        .behave(REC, json!({"*": {"closeStdoutAndSleep": 30}}));
     for op in ALL_OPS {
         fx.expect_timeout(op, REC);
     }
@@ -379,7 +457,10 @@ fn a_forked_daemon_holding_the_pipes_is_killed_and_the_call_succeeds_promptly() 
     for op in ALL_OPS {
         let (outcome, elapsed) = fx.run(op, REC);
         outcome.unwrap_or_else(|e| panic!("{op:?} failed: {e}"));
-        assert!(elapsed < TIMEOUT, "{op:?} waited {elapsed:?} for the daemon holding the pipes");
+        assert!(
+            elapsed < TIMEOUT,
+            "{op:?} waited {elapsed:?} for the daemon holding the pipes"
+        );
         // The grandchild is in the plugin's process group: it must be gone too.
         fx.assert_no_leftovers(REC);
     }
@@ -390,7 +471,10 @@ fn a_forked_daemon_holding_the_pipes_is_killed_and_the_call_succeeds_promptly() 
 #[test]
 fn a_plugin_that_forks_a_daemon_and_keeps_running_times_out_with_the_daemon_killed() {
     let fx = Fixture::new();
-    fx.plugins.behave(REC, json!({"*": {"forkSleeper": 30, "closeStdoutAndSleep": 30}}));
+    fx.plugins.behave(
+        REC,
+        json!({"*": {"forkSleeper": 30, "closeStdoutAndSleep": 30}}),
+    );
     for op in ALL_OPS {
         fx.expect_timeout(op, REC);
     }
@@ -407,16 +491,26 @@ fn unusable_plugin_files_give_clear_errors() {
     for op in ALL_OPS {
         let (outcome, elapsed) = fx.run(op, "noexec");
         let error = outcome.expect_err("a plugin without execute permission ran");
-        assert_eq!(error.to_string(), format!("exec of plugin {plain:?} failed: EACCES: Permission denied"));
+        assert_eq!(
+            error.to_string(),
+            format!("exec of plugin {plain:?} failed: EACCES: Permission denied")
+        );
         assert!(elapsed < TIMEOUT, "{elapsed:?}");
         for name in ["adir", "dangling"] {
             let (outcome, _) = fx.run(op, name);
             let error = outcome.expect_err("a plugin that is not a file ran");
-            assert_eq!(error.to_string(), format!("failed to find plugin {name:?} in path [{}]", dir.display()));
+            assert_eq!(
+                error.to_string(),
+                format!("failed to find plugin {name:?} in path [{}]", dir.display())
+            );
             assert!(matches!(error, Error::PluginNotFound { .. }), "{error:?}");
         }
     }
-    assert_eq!(fx.processes_of("noexec"), Vec::new(), "the non-executable plugin ran");
+    assert_eq!(
+        fx.processes_of("noexec"),
+        Vec::new(),
+        "the non-executable plugin ran"
+    );
     assert_eq!(fx.cache_entries(), Vec::<String>::new());
 }
 
@@ -429,12 +523,24 @@ fn unusable_plugin_files_give_clear_errors() {
 fn bad_calls() -> Vec<(&'static str, Value, &'static [Op])> {
     vec![
         (REC, json!({"*": {"sleep": 60}}), &ALL_OPS),
-        (REC, json!({"*": {"stdout": "<html>not JSON</html>"}}), &[Op::Add]),
+        (
+            REC,
+            json!({"*": {"stdout": "<html>not JSON</html>"}}),
+            &[Op::Add],
+        ),
         (REC, json!({"*": {"stdout": "", "exitCode": 3}}), &ALL_OPS),
         (REC, json!({"*": {"outputBytes": HUGE_OUTPUT}}), &ALL_OPS),
         (REC, json!({"*": {"closeStdoutAndSleep": 30}}), &ALL_OPS),
-        (REC, json!({"*": {"forkSleeper": 30, "stdout": "<html>not JSON</html>"}}), &[Op::Add]),
-        (REC, json!({"*": {"stdout": "", "stderr": "boom", "exitCode": 1}}), &ALL_OPS),
+        (
+            REC,
+            json!({"*": {"forkSleeper": 30, "stdout": "<html>not JSON</html>"}}),
+            &[Op::Add],
+        ),
+        (
+            REC,
+            json!({"*": {"stdout": "", "stderr": "boom", "exitCode": 1}}),
+            &ALL_OPS,
+        ),
         ("segv", Value::Null, &ALL_OPS),
         ("noexec", Value::Null, &ALL_OPS),
         ("missing", Value::Null, &ALL_OPS),
@@ -442,7 +548,9 @@ fn bad_calls() -> Vec<(&'static str, Value, &'static [Op])> {
 }
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("read /proc/self/fd").count()
+    std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .count()
 }
 
 fn threads() -> usize {
@@ -460,7 +568,13 @@ fn threads() -> usize {
 fn twenty_bad_calls_leak_no_fd_thread_or_process() {
     let exe = std::env::current_exe().expect("current test binary");
     let output = Command::new(exe)
-        .args(["--exact", "isolated_fd_and_thread_counts", "--ignored", "--test-threads=1", "--nocapture"])
+        .args([
+            "--exact",
+            "isolated_fd_and_thread_counts",
+            "--ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
         .env(ISOLATED_ENV, "1")
         .output()
         .expect("run the isolated child test");
@@ -491,7 +605,10 @@ fn isolated_fd_and_thread_counts() {
         }
         let op = ops[(i / calls.len()) % ops.len()];
         let (outcome, elapsed) = fx.run(op, name);
-        assert!(elapsed <= Duration::from_millis(1300), "{op:?} {name} {behavior} took {elapsed:?}");
+        assert!(
+            elapsed <= Duration::from_millis(1300),
+            "{op:?} {name} {behavior} took {elapsed:?}"
+        );
         outcome.expect_err(&format!("{op:?} {name} {behavior} succeeded"));
     };
     // One round first: lazily initialised state of the process (not of the calls) is in place before counting.
@@ -499,7 +616,11 @@ fn isolated_fd_and_thread_counts() {
     let (fds_before, threads_before) = (open_fds(), threads());
     (0..20).for_each(run);
     assert_eq!(open_fds(), fds_before, "open fds changed over 20 bad calls");
-    assert_eq!(threads(), threads_before, "thread count changed over 20 bad calls");
+    assert_eq!(
+        threads(),
+        threads_before,
+        "thread count changed over 20 bad calls"
+    );
     let mut all = fx.processes_of(REC);
     all.extend(fx.processes_of("segv"));
     assert_no_leftover_processes(&all);

@@ -25,7 +25,14 @@ const IFNAME: &str = "some-eth0";
 const LIST: &str = "some-list";
 
 /// The six variables libcni sets on every call.
-const CNI_VARS: [&str; 6] = ["CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_ARGS", "CNI_IFNAME", "CNI_PATH"];
+const CNI_VARS: [&str; 6] = [
+    "CNI_COMMAND",
+    "CNI_CONTAINERID",
+    "CNI_NETNS",
+    "CNI_ARGS",
+    "CNI_IFNAME",
+    "CNI_PATH",
+];
 
 /// A plugin directory of recorders, a private cache directory and a runtime using both; warnings
 /// of the runtime are collected.
@@ -42,12 +49,22 @@ impl Fixture {
         for name in recorders {
             plugins.install(name);
         }
-        let cache = tempfile::Builder::new().prefix("clibcni-cache-").tempdir().expect("cache tempdir");
+        let cache = tempfile::Builder::new()
+            .prefix("clibcni-cache-")
+            .tempdir()
+            .expect("cache tempdir");
         let warnings = Arc::new(Mutex::new(Vec::new()));
         let collected = Arc::clone(&warnings);
-        let sink: WarningSink = Arc::new(move |msg: &str| collected.lock().expect("warnings").push(msg.to_string()));
-        let cni = CniConfig::new(vec![plugins.path().to_path_buf()], cache.path()).with_warning_sink(sink);
-        Fixture { plugins, cache, cni, warnings }
+        let sink: WarningSink =
+            Arc::new(move |msg: &str| collected.lock().expect("warnings").push(msg.to_string()));
+        let cni = CniConfig::new(vec![plugins.path().to_path_buf()], cache.path())
+            .with_warning_sink(sink);
+        Fixture {
+            plugins,
+            cache,
+            cni,
+            warnings,
+        }
     }
 
     fn behave(&self, name: &str, behavior: Value) {
@@ -60,7 +77,10 @@ impl Fixture {
 
     /// The calls of recorder `name` for one command.
     fn calls_of(&self, name: &str, command: &str) -> Vec<Call> {
-        self.calls(name).into_iter().filter(|c| c.command == command).collect()
+        self.calls(name)
+            .into_iter()
+            .filter(|c| c.command == command)
+            .collect()
     }
 
     fn commands(&self, name: &str) -> Vec<String> {
@@ -72,13 +92,21 @@ impl Fixture {
     }
 
     fn cache_file(&self, network: &str, container_id: &str, ifname: &str) -> PathBuf {
-        self.results_dir().join(format!("{network}-{container_id}-{ifname}"))
+        self.results_dir()
+            .join(format!("{network}-{container_id}-{ifname}"))
     }
 
     /// Every name in `results/` (temp files included), sorted.
     fn cache_names(&self) -> Vec<String> {
         let mut names: Vec<String> = match std::fs::read_dir(self.results_dir()) {
-            Ok(dir) => dir.map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned()).collect(),
+            Ok(dir) => dir
+                .map(|e| {
+                    e.expect("dir entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => panic!("cannot list the cache: {e}"),
         };
@@ -87,7 +115,13 @@ impl Fixture {
     }
 
     /// Plants a cache file with arbitrary content.
-    fn plant_cache(&self, network: &str, container_id: &str, ifname: &str, content: &[u8]) -> PathBuf {
+    fn plant_cache(
+        &self,
+        network: &str,
+        container_id: &str,
+        ifname: &str,
+        content: &[u8],
+    ) -> PathBuf {
         std::fs::create_dir_all(self.results_dir()).expect("create results dir");
         let path = self.cache_file(network, container_id, ifname);
         std::fs::write(&path, content).expect("write cache file");
@@ -96,7 +130,8 @@ impl Fixture {
 
     fn read_cache(&self, network: &str, container_id: &str, ifname: &str) -> Value {
         let path = self.cache_file(network, container_id, ifname);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad cache file {text}: {e}"))
     }
 
@@ -132,7 +167,10 @@ fn rt() -> RuntimeConf {
 }
 
 fn rt_for(container_id: &str) -> RuntimeConf {
-    RuntimeConf { container_id: container_id.into(), ..rt() }
+    RuntimeConf {
+        container_id: container_id.into(),
+        ..rt()
+    }
 }
 
 /// `plugin` with extra keys set (existing keys keep their place), as the runtime builds requests.
@@ -146,20 +184,36 @@ fn request(plugin: &Value, extra: &[(&str, Value)]) -> Value {
 
 fn only_call(fx: &Fixture, name: &str) -> Call {
     let mut calls = fx.calls(name);
-    assert_eq!(calls.len(), 1, "expected exactly one call of {name}: {calls:?}");
+    assert_eq!(
+        calls.len(),
+        1,
+        "expected exactly one call of {name}: {calls:?}"
+    );
     calls.remove(0)
 }
 
 fn cni_env(call: &Call) -> BTreeMap<String, String> {
-    call.env.iter().filter(|(k, _)| k.starts_with("CNI_")).map(|(k, v)| (k.clone(), v.clone())).collect()
+    call.env
+        .iter()
+        .filter(|(k, _)| k.starts_with("CNI_"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn expected_env(pairs: [(&str, &str); 6]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The six variables of an attachment call (ADD/CHECK/DEL).
-fn attachment_env(command: &str, container_id: &str, cni_args: &str, cni_path: &str) -> BTreeMap<String, String> {
+fn attachment_env(
+    command: &str,
+    container_id: &str,
+    cni_args: &str,
+    cni_path: &str,
+) -> BTreeMap<String, String> {
     expected_env([
         ("CNI_COMMAND", command),
         ("CNI_CONTAINERID", container_id),
@@ -172,7 +226,15 @@ fn attachment_env(command: &str, container_id: &str, cni_args: &str, cni_path: &
 
 /// (command, idx) of every call of a recorder listed several times in one list with an `idx` key.
 fn sequence(calls: &[Call]) -> Vec<(String, i64)> {
-    calls.iter().map(|c| (c.command.clone(), c.stdin["idx"].as_i64().expect("idx in request"))).collect()
+    calls
+        .iter()
+        .map(|c| {
+            (
+                c.command.clone(),
+                c.stdin["idx"].as_i64().expect("idx in request"),
+            )
+        })
+        .collect()
 }
 
 fn seq(items: &[(&str, i64)]) -> Vec<(String, i64)> {
@@ -181,7 +243,11 @@ fn seq(items: &[(&str, i64)]) -> Vec<(String, i64)> {
 
 fn plugin_error(result: Result<impl std::fmt::Debug, Error>) -> (String, String, CniError) {
     match result {
-        Err(Error::Plugin { plugin, command, error }) => (plugin, command, error),
+        Err(Error::Plugin {
+            plugin,
+            command,
+            error,
+        }) => (plugin, command, error),
         other => panic!("expected a plugin error, got {other:?}"),
     }
 }
@@ -234,11 +300,19 @@ fn add_passes_only_declared_and_supplied_capabilities() {
         capability_args: obj(json!({"noCapability": true, "notAdded": [1]})),
         ..rt()
     };
-    fx.cni.add_network_list(&net, &other).expect("ADD without overlap");
+    fx.cni
+        .add_network_list(&net, &other)
+        .expect("ADD without overlap");
     let call = fx.calls("noop").pop().expect("second call");
-    assert_eq!(call.stdin, json!({"type": "noop", "some-key": "some-value", "name": "apitest", "cniVersion": "1.1.0"}));
+    assert_eq!(
+        call.stdin,
+        json!({"type": "noop", "some-key": "some-value", "name": "apitest", "cniVersion": "1.1.0"})
+    );
 
-    assert_eq!(fx.cni.validate_network_list(&net).expect("valid"), ["portMappings", "somethingElse"]);
+    assert_eq!(
+        fx.cni.validate_network_list(&net).expect("valid"),
+        ["portMappings", "somethingElse"]
+    );
 }
 
 /// A plugin object whose `name` and `cniVersion` the runtime overwrites in place, with number text
@@ -258,8 +332,13 @@ fn keyed_list(version: &str, name: &str) -> NetworkConfigList {
 #[test]
 fn request_bytes_of_a_0_x_list_keep_plugin_keys_order_numbers_and_capabilities() {
     let fx = Fixture::new(&["noop"]);
-    let conf = RuntimeConf { capability_args: obj(json!({"portMappings": []})), ..rt() };
-    fx.cni.add_network_list(&keyed_list("0.4.0", "net04"), &conf).expect("ADD 0.4.0");
+    let conf = RuntimeConf {
+        capability_args: obj(json!({"portMappings": []})),
+        ..rt()
+    };
+    fx.cni
+        .add_network_list(&keyed_list("0.4.0", "net04"), &conf)
+        .expect("ADD 0.4.0");
     assert_eq!(
         only_call(&fx, "noop").stdin_raw,
         concat!(
@@ -273,8 +352,13 @@ fn request_bytes_of_a_0_x_list_keep_plugin_keys_order_numbers_and_capabilities()
 #[test]
 fn request_bytes_of_a_1_x_list_drop_capabilities_and_keep_the_order() {
     let fx = Fixture::new(&["noop"]);
-    let conf = RuntimeConf { capability_args: obj(json!({"portMappings": []})), ..rt() };
-    fx.cni.add_network_list(&keyed_list("1.0.0", "net10"), &conf).expect("ADD 1.0.0");
+    let conf = RuntimeConf {
+        capability_args: obj(json!({"portMappings": []})),
+        ..rt()
+    };
+    fx.cni
+        .add_network_list(&keyed_list("1.0.0", "net10"), &conf)
+        .expect("ADD 1.0.0");
     assert_eq!(
         only_call(&fx, "noop").stdin_raw,
         concat!(
@@ -331,14 +415,26 @@ fn three_plugins(version: &str) -> ThreePlugins {
     fx.behave("p1", json!({"ADD": {"result": "PASSTHROUGH"}}));
     fx.behave("p2", json!({"ADD": {"result": final_result()}}));
     let net = list(json!({"cniVersion": version, "name": LIST, "plugins": plugins}));
-    let conf = RuntimeConf { capability_args: obj(json!({"portMappings": mappings(), "otherCapability": 33})), ..rt() };
-    ThreePlugins { fx, plugins, net, conf }
+    let conf = RuntimeConf {
+        capability_args: obj(json!({"portMappings": mappings(), "otherCapability": 33})),
+        ..rt()
+    };
+    ThreePlugins {
+        fx,
+        plugins,
+        net,
+        conf,
+    }
 }
 
 #[test]
 fn add_list_chains_prev_results_and_caches_the_final_result() {
     let t = three_plugins("1.1.0");
-    let result = t.fx.cni.add_network_list(&t.net, &t.conf).expect("ADD").expect("a result");
+    let result =
+        t.fx.cni
+            .add_network_list(&t.net, &t.conf)
+            .expect("ADD")
+            .expect("a result");
     assert_eq!(result.to_value(), final_result());
     assert_eq!(result.cni_version, Version::V1_1_0);
 
@@ -350,22 +446,40 @@ fn add_list_chains_prev_results_and_caches_the_final_result() {
     };
     let p0 = only_call(&t.fx, "p0");
     let mut extra = base.to_vec();
-    extra.push(("runtimeConfig", json!({"portMappings": mappings(), "otherCapability": 33})));
-    assert_eq!(p0.stdin, request(&without_caps(&t.plugins[0]), &extra), "first plugin: no prevResult");
+    extra.push((
+        "runtimeConfig",
+        json!({"portMappings": mappings(), "otherCapability": 33}),
+    ));
+    assert_eq!(
+        p0.stdin,
+        request(&without_caps(&t.plugins[0]), &extra),
+        "first plugin: no prevResult"
+    );
 
     let p1 = only_call(&t.fx, "p1");
     let mut extra = base.to_vec();
     extra.push(("prevResult", p0_result()));
     extra.push(("runtimeConfig", json!({"otherCapability": 33})));
-    assert_eq!(p1.stdin, request(&without_caps(&t.plugins[1]), &extra), "p0's result replaces the static one");
+    assert_eq!(
+        p1.stdin,
+        request(&without_caps(&t.plugins[1]), &extra),
+        "p0's result replaces the static one"
+    );
 
     let p2 = only_call(&t.fx, "p2");
     let mut extra = base.to_vec();
     extra.push(("prevResult", p0_result()));
-    assert_eq!(p2.stdin, request(&t.plugins[2], &extra), "p1 passed p0's result through; no capabilities");
+    assert_eq!(
+        p2.stdin,
+        request(&t.plugins[2], &extra),
+        "p1 passed p0's result through; no capabilities"
+    );
 
     for call in [&p0, &p1, &p2] {
-        assert_eq!(cni_env(call), attachment_env("ADD", CID, "FOO=BAR", &t.fx.bin_dir()));
+        assert_eq!(
+            cni_env(call),
+            attachment_env("ADD", CID, "FOO=BAR", &t.fx.bin_dir())
+        );
     }
 
     // The cache file: iSulad's layout plus libcni's keys, the list bytes verbatim.
@@ -387,14 +501,28 @@ fn add_list_chains_prev_results_and_caches_the_final_result() {
         })
     );
     let raw = std::fs::read_to_string(t.fx.cache_file(LIST, CID, IFNAME)).expect("cache text");
-    assert!(raw.starts_with("{\n    \"kind\": \"cniCacheV1\",\n"), "4-space beautified layout: {raw}");
+    assert!(
+        raw.starts_with("{\n    \"kind\": \"cniCacheV1\",\n"),
+        "4-space beautified layout: {raw}"
+    );
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(t.fx.cache_file(LIST, CID, IFNAME)).expect("stat").permissions(),
+        &std::fs::metadata(t.fx.cache_file(LIST, CID, IFNAME))
+            .expect("stat")
+            .permissions(),
     );
     assert_eq!(mode & 0o777, 0o600);
 
-    assert_eq!(t.fx.cni.cached_result(&t.net, &t.conf).expect("cached result"), Some(result));
-    let attachment = t.fx.cni.cached_attachment(LIST, &t.conf).expect("read").expect("cached");
+    assert_eq!(
+        t.fx.cni
+            .cached_result(&t.net, &t.conf)
+            .expect("cached result"),
+        Some(result)
+    );
+    let attachment =
+        t.fx.cni
+            .cached_attachment(LIST, &t.conf)
+            .expect("read")
+            .expect("cached");
     assert_eq!(attachment.container_id, CID);
     assert_eq!(attachment.network_name, LIST);
     assert_eq!(attachment.if_name, IFNAME);
@@ -403,9 +531,20 @@ fn add_list_chains_prev_results_and_caches_the_final_result() {
     assert_eq!(attachment.cni_args, t.conf.args);
     assert_eq!(attachment.capability_args, t.conf.capability_args);
     assert_eq!(attachment.result, Some(final_result()));
-    assert_eq!(t.fx.cni.cached_attachments(None).expect("all"), std::slice::from_ref(&attachment));
-    assert_eq!(t.fx.cni.cached_attachments(Some(CID)).expect("of CID"), [attachment]);
-    assert!(t.fx.cni.cached_attachments(Some("other-id")).expect("of other").is_empty());
+    assert_eq!(
+        t.fx.cni.cached_attachments(None).expect("all"),
+        std::slice::from_ref(&attachment)
+    );
+    assert_eq!(
+        t.fx.cni.cached_attachments(Some(CID)).expect("of CID"),
+        [attachment]
+    );
+    assert!(t
+        .fx
+        .cni
+        .cached_attachments(Some("other-id"))
+        .expect("of other")
+        .is_empty());
 }
 
 #[test]
@@ -414,7 +553,11 @@ fn static_prev_result_survives_for_the_first_plugin() {
     fx.behave("p0", json!({"ADD": {"result": "PASSTHROUGH"}}));
     let plugin = json!({"type": "p0", "prevResult": static_prev()});
     let net = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [plugin]}));
-    let result = fx.cni.add_network_list(&net, &rt()).expect("ADD").expect("result");
+    let result = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect("ADD")
+        .expect("result");
     assert_eq!(only_call(&fx, "p0").stdin["prevResult"], static_prev());
     assert_eq!(result.to_value(), static_prev());
 }
@@ -422,26 +565,49 @@ fn static_prev_result_survives_for_the_first_plugin() {
 #[test]
 fn add_error_of_the_second_plugin_stops_and_writes_no_cache() {
     let t = three_plugins("1.1.0");
-    t.fx.behave("p1", json!({"ADD": {"error": {"code": 999, "msg": "plugin error: banana"}}}));
-    let err = t.fx.cni.add_network_list(&t.net, &t.conf).expect_err("p1 fails");
-    assert_eq!(err.to_string(), r#"plugin type="p1" failed (add): plugin error: banana"#);
+    t.fx.behave(
+        "p1",
+        json!({"ADD": {"error": {"code": 999, "msg": "plugin error: banana"}}}),
+    );
+    let err =
+        t.fx.cni
+            .add_network_list(&t.net, &t.conf)
+            .expect_err("p1 fails");
+    assert_eq!(
+        err.to_string(),
+        r#"plugin type="p1" failed (add): plugin error: banana"#
+    );
     let (plugin, command, error) = plugin_error(Err::<(), _>(err));
     assert_eq!((plugin.as_str(), command.as_str()), ("p1", "add"));
     assert_eq!(error, CniError::new(999, "plugin error: banana", ""));
     assert_eq!(t.fx.commands("p0"), ["ADD"]);
     assert_eq!(t.fx.commands("p1"), ["ADD"]);
-    assert!(t.fx.calls("p2").is_empty(), "plugins after the failing one are not called");
-    assert!(t.fx.cache_names().is_empty(), "no cache entry (nor temp file) after a failed ADD");
+    assert!(
+        t.fx.calls("p2").is_empty(),
+        "plugins after the failing one are not called"
+    );
+    assert!(
+        t.fx.cache_names().is_empty(),
+        "no cache entry (nor temp file) after a failed ADD"
+    );
     assert_eq!(t.fx.cni.cached_result(&t.net, &t.conf).expect("read"), None);
 }
 
 #[test]
 fn add_with_a_missing_plugin_fails_with_its_name_and_path() {
     let fx = Fixture::new(&["p0"]);
-    let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}, {"type": "nope"}]}));
-    let err = fx.cni.add_network_list(&net, &rt()).expect_err("missing plugin");
+    let net = list(
+        json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}, {"type": "nope"}]}),
+    );
+    let err = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect_err("missing plugin");
     assert!(matches!(err, Error::PluginNotFound { .. }), "{err:?}");
-    assert_eq!(err.to_string(), format!(r#"failed to find plugin "nope" in path [{}]"#, fx.bin_dir()));
+    assert_eq!(
+        err.to_string(),
+        format!(r#"failed to find plugin "nope" in path [{}]"#, fx.bin_dir())
+    );
     assert_eq!(fx.commands("p0"), ["ADD"]);
     assert!(fx.cache_names().is_empty());
 }
@@ -450,39 +616,113 @@ fn add_with_a_missing_plugin_fails_with_its_name_and_path() {
 fn invalid_container_id_network_name_or_ifname_is_refused_before_any_plugin() {
     let fx = Fixture::new(&["p0"]);
     let good = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    let bad_name = list(json!({"cniVersion": "1.1.0", "name": "invalid-%%-name", "plugins": [{"type": "p0"}]}));
-    let with_ifname = |ifname: &str| RuntimeConf { ifname: ifname.into(), ..rt() };
+    let bad_name = list(
+        json!({"cniVersion": "1.1.0", "name": "invalid-%%-name", "plugins": [{"type": "p0"}]}),
+    );
+    let with_ifname = |ifname: &str| RuntimeConf {
+        ifname: ifname.into(),
+        ..rt()
+    };
     let iface = |msg: &str, details: &str| CniError::new(4, msg, details);
     let cases: Vec<(&NetworkConfigList, RuntimeConf, CniError)> = vec![
         (
             &good,
             rt_for("some-%%container-id"),
-            CniError::new(4, "invalid characters in containerID", "some-%%container-id"),
+            CniError::new(
+                4,
+                "invalid characters in containerID",
+                "some-%%container-id",
+            ),
         ),
-        (&good, rt_for(""), CniError::new(3, "missing containerID", "")),
-        (&bad_name, rt(), CniError::new(7, "invalid characters found in network name", "invalid-%%-name")),
+        (
+            &good,
+            rt_for(""),
+            CniError::new(3, "missing containerID", ""),
+        ),
+        (
+            &bad_name,
+            rt(),
+            CniError::new(
+                7,
+                "invalid characters found in network name",
+                "invalid-%%-name",
+            ),
+        ),
         (&good, with_ifname(""), iface("interface name is empty", "")),
         (
             &good,
             with_ifname("1234567890123456"),
-            iface("interface name is too long", "interface name should be less than 16 characters"),
+            iface(
+                "interface name is too long",
+                "interface name should be less than 16 characters",
+            ),
         ),
-        (&good, with_ifname("."), iface("interface name is . or ..", "")),
-        (&good, with_ifname(".."), iface("interface name is . or ..", "")),
-        (&good, with_ifname("test/test"), iface("interface name contains / or : or whitespace characters", "")),
-        (&good, with_ifname("test:test"), iface("interface name contains / or : or whitespace characters", "")),
-        (&good, with_ifname("test test"), iface("interface name contains / or : or whitespace characters", "")),
+        (
+            &good,
+            with_ifname("."),
+            iface("interface name is . or ..", ""),
+        ),
+        (
+            &good,
+            with_ifname(".."),
+            iface("interface name is . or ..", ""),
+        ),
+        (
+            &good,
+            with_ifname("test/test"),
+            iface(
+                "interface name contains / or : or whitespace characters",
+                "",
+            ),
+        ),
+        (
+            &good,
+            with_ifname("test:test"),
+            iface(
+                "interface name contains / or : or whitespace characters",
+                "",
+            ),
+        ),
+        (
+            &good,
+            with_ifname("test test"),
+            iface(
+                "interface name contains / or : or whitespace characters",
+                "",
+            ),
+        ),
     ];
     for (net, conf, expected) in &cases {
         let what = format!("{}/{:?}/{:?}", net.name, conf.container_id, conf.ifname);
-        assert_eq!(&invalid_error(fx.cni.add_network_list(net, conf)), expected, "ADD {what}");
-        assert_eq!(&invalid_error(fx.cni.del_network_list(net, conf)), expected, "DEL {what}");
-        assert_eq!(&invalid_error(fx.cni.check_network_list(net, conf)), expected, "CHECK {what}");
+        assert_eq!(
+            &invalid_error(fx.cni.add_network_list(net, conf)),
+            expected,
+            "ADD {what}"
+        );
+        assert_eq!(
+            &invalid_error(fx.cni.del_network_list(net, conf)),
+            expected,
+            "DEL {what}"
+        );
+        assert_eq!(
+            &invalid_error(fx.cni.check_network_list(net, conf)),
+            expected,
+            "CHECK {what}"
+        );
     }
-    let err = fx.cni.add_network_list(&good, &rt_for("some-%%container-id")).expect_err("invalid");
-    assert_eq!(err.to_string(), "invalid characters in containerID; some-%%container-id");
+    let err = fx
+        .cni
+        .add_network_list(&good, &rt_for("some-%%container-id"))
+        .expect_err("invalid");
+    assert_eq!(
+        err.to_string(),
+        "invalid characters in containerID; some-%%container-id"
+    );
     assert_eq!(err.code(), codes::INVALID_ENVIRONMENT);
-    assert!(fx.calls("p0").is_empty(), "no plugin may run for an invalid attachment");
+    assert!(
+        fx.calls("p0").is_empty(),
+        "no plugin may run for an invalid attachment"
+    );
     assert!(fx.cache_names().is_empty());
 }
 
@@ -503,8 +743,14 @@ fn a_list_without_plugins_caches_an_entry_without_result() {
 fn an_unusable_list_version_is_refused_before_any_plugin() {
     let fx = Fixture::new(&["p0"]);
     let cases = [
-        ("1.2.3", r#"network "some-list": CNI version "1.2.3" is not supported (supported: 0.1.0 to 1.1.0)"#),
-        ("garbage", r#"failed to convert major version part "garbage" of "garbage""#),
+        (
+            "1.2.3",
+            r#"network "some-list": CNI version "1.2.3" is not supported (supported: 0.1.0 to 1.1.0)"#,
+        ),
+        (
+            "garbage",
+            r#"failed to convert major version part "garbage" of "garbage""#,
+        ),
     ];
     for (version, message) in cases {
         let net = list(json!({"cniVersion": version, "name": LIST, "plugins": [{"type": "p0"}]}));
@@ -514,7 +760,9 @@ fn an_unusable_list_version_is_refused_before_any_plugin() {
             ("DEL", fx.cni.del_network_list(&net, &rt())),
         ] {
             match result {
-                Err(err @ Error::Version(_)) => assert_eq!(err.to_string(), message, "{op} {version}"),
+                Err(err @ Error::Version(_)) => {
+                    assert_eq!(err.to_string(), message, "{op} {version}")
+                }
                 other => panic!("{op} {version}: expected a version error, got {other:?}"),
             }
         }
@@ -526,10 +774,23 @@ fn an_unusable_list_version_is_refused_before_any_plugin() {
 fn a_netns_path_with_nul_is_refused() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    let conf = RuntimeConf { netns: "/run/netns/a\0b".into(), ..rt() };
-    let expected = CniError::new(codes::INVALID_ENVIRONMENT, "invalid netns path", "contains NUL");
-    assert_eq!(invalid_error(fx.cni.add_network_list(&net, &conf)), expected);
-    assert_eq!(invalid_error(fx.cni.del_network_list(&net, &conf)), expected);
+    let conf = RuntimeConf {
+        netns: "/run/netns/a\0b".into(),
+        ..rt()
+    };
+    let expected = CniError::new(
+        codes::INVALID_ENVIRONMENT,
+        "invalid netns path",
+        "contains NUL",
+    );
+    assert_eq!(
+        invalid_error(fx.cni.add_network_list(&net, &conf)),
+        expected
+    );
+    assert_eq!(
+        invalid_error(fx.cni.del_network_list(&net, &conf)),
+        expected
+    );
     assert!(fx.calls("p0").is_empty());
 }
 
@@ -538,10 +799,21 @@ fn add_fails_when_the_cache_cannot_be_written_and_returns_no_result() {
     let fx = Fixture::new(&["p0"]);
     std::fs::write(fx.results_dir(), b"not a directory").expect("plant a file at results/");
     let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    let err = fx.cni.add_network_list(&net, &rt()).expect_err("cache write fails");
+    let err = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect_err("cache write fails");
     assert!(matches!(err, Error::Cache(_)), "{err:?}");
-    assert!(err.to_string().starts_with(r#"failed to set network "some-list" cached result: "#), "{err}");
-    assert_eq!(fx.commands("p0"), ["ADD"], "the plugins ran; only caching failed");
+    assert!(
+        err.to_string()
+            .starts_with(r#"failed to set network "some-list" cached result: "#),
+        "{err}"
+    );
+    assert_eq!(
+        fx.commands("p0"),
+        ["ADD"],
+        "the plugins ran; only caching failed"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -558,7 +830,11 @@ fn repeated_list(version: &str) -> NetworkConfigList {
 fn add_and_check_run_in_list_order_and_del_in_reverse() {
     let fx = Fixture::new(&["rec"]);
     let net = repeated_list("1.1.0");
-    let result = fx.cni.add_network_list(&net, &rt()).expect("ADD").expect("result");
+    let result = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect("ADD")
+        .expect("result");
     fx.cni.check_network_list(&net, &rt()).expect("CHECK");
     fx.cni.del_network_list(&net, &rt()).expect("DEL");
     let calls = fx.calls("rec");
@@ -577,7 +853,12 @@ fn add_and_check_run_in_list_order_and_del_in_reverse() {
         ])
     );
     for call in calls.iter().filter(|c| c.command != "ADD") {
-        assert_eq!(call.stdin["prevResult"], result.to_value(), "{} gets the cached result", call.command);
+        assert_eq!(
+            call.stdin["prevResult"],
+            result.to_value(),
+            "{} gets the cached result",
+            call.command
+        );
     }
 }
 
@@ -590,27 +871,45 @@ fn check_gives_every_plugin_the_cached_result() {
     let t = three_plugins("1.1.0");
     t.fx.cni.add_network_list(&t.net, &t.conf).expect("ADD");
     t.fx.cni.check_network_list(&t.net, &t.conf).expect("CHECK");
-    let caps = [json!({"portMappings": mappings(), "otherCapability": 33}), json!({"otherCapability": 33})];
+    let caps = [
+        json!({"portMappings": mappings(), "otherCapability": 33}),
+        json!({"otherCapability": 33}),
+    ];
     for (i, name) in ["p0", "p1", "p2"].iter().enumerate() {
         let checks = t.fx.calls_of(name, "CHECK");
         assert_eq!(checks.len(), 1, "{name}");
-        let mut extra = vec![("name", json!(LIST)), ("cniVersion", json!("1.1.0")), ("prevResult", final_result())];
+        let mut extra = vec![
+            ("name", json!(LIST)),
+            ("cniVersion", json!("1.1.0")),
+            ("prevResult", final_result()),
+        ];
         if let Some(rc) = caps.get(i) {
             extra.push(("runtimeConfig", rc.clone()));
         }
         let mut plugin = obj(t.plugins[i].clone());
         plugin.remove("capabilities");
-        assert_eq!(checks[0].stdin, request(&Value::Object(plugin), &extra), "{name}");
-        assert_eq!(cni_env(&checks[0]), attachment_env("CHECK", CID, "FOO=BAR", &t.fx.bin_dir()));
+        assert_eq!(
+            checks[0].stdin,
+            request(&Value::Object(plugin), &extra),
+            "{name}"
+        );
+        assert_eq!(
+            cni_env(&checks[0]),
+            attachment_env("CHECK", CID, "FOO=BAR", &t.fx.bin_dir())
+        );
     }
 }
 
 #[test]
 fn check_with_disable_check_calls_nothing() {
     let fx = Fixture::new(&["p0"]);
-    let net = list(json!({"cniVersion": "1.1.0", "name": LIST, "disableCheck": true, "plugins": [{"type": "p0"}]}));
+    let net = list(
+        json!({"cniVersion": "1.1.0", "name": LIST, "disableCheck": true, "plugins": [{"type": "p0"}]}),
+    );
     fx.cni.add_network_list(&net, &rt()).expect("ADD");
-    fx.cni.check_network_list(&net, &rt()).expect("CHECK is a no-op");
+    fx.cni
+        .check_network_list(&net, &rt())
+        .expect("CHECK is a no-op");
     assert_eq!(fx.commands("p0"), ["ADD"]);
 }
 
@@ -619,9 +918,15 @@ fn check_of_a_0_3_1_list_is_not_supported() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "0.3.1", "name": LIST, "plugins": [{"type": "p0"}]}));
     fx.cni.add_network_list(&net, &rt()).expect("ADD");
-    let err = fx.cni.check_network_list(&net, &rt()).expect_err("0.3.1 has no CHECK");
+    let err = fx
+        .cni
+        .check_network_list(&net, &rt())
+        .expect_err("0.3.1 has no CHECK");
     assert!(matches!(err, Error::NotSupported(_)), "{err:?}");
-    assert_eq!(err.to_string(), r#"configuration version "0.3.1" does not support the CHECK command"#);
+    assert_eq!(
+        err.to_string(),
+        r#"configuration version "0.3.1" does not support the CHECK command"#
+    );
     assert_eq!(err.code(), codes::INCOMPATIBLE_VERSION);
     assert_eq!(fx.commands("p0"), ["ADD"]);
 }
@@ -633,7 +938,10 @@ fn check_without_cache_sends_no_prev_result() {
     fx.cni.check_network_list(&net, &rt()).expect("CHECK");
     let call = only_call(&fx, "p0");
     assert_eq!(call.command, "CHECK");
-    assert_eq!(call.stdin, json!({"type": "p0", "name": LIST, "cniVersion": "1.0.0"}));
+    assert_eq!(
+        call.stdin,
+        json!({"type": "p0", "name": LIST, "cniVersion": "1.0.0"})
+    );
 }
 
 #[test]
@@ -657,11 +965,15 @@ fn check_of_a_0_4_0_list_gets_the_cached_0_4_0_result() {
 fn check_converts_a_legacy_cached_result_to_the_list_version() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    let legacy = json!({"cniVersion": "0.3.1", "ips": [{"version": "4", "address": "10.1.2.3/24"}]});
+    let legacy =
+        json!({"cniVersion": "0.3.1", "ips": [{"version": "4", "address": "10.1.2.3/24"}]});
     fx.plant_cache(LIST, CID, IFNAME, legacy.to_string().as_bytes());
     fx.cni.check_network_list(&net, &rt()).expect("CHECK");
     let call = only_call(&fx, "p0");
-    assert_eq!(call.stdin["prevResult"], json!({"cniVersion": "1.1.0", "ips": [{"address": "10.1.2.3/24"}]}));
+    assert_eq!(
+        call.stdin["prevResult"],
+        json!({"cniVersion": "1.1.0", "ips": [{"address": "10.1.2.3/24"}]})
+    );
     assert!(call.stdin.get("kind").is_none() && call.stdin.get("config").is_none());
 }
 
@@ -670,7 +982,10 @@ fn check_with_a_bad_cache_fails_without_calling_plugins() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [{"type": "p0"}]}));
     fx.plant_cache(LIST, CID, IFNAME, br#"{"cniVersion":"0.4567.0"}"#);
-    let err = fx.cni.check_network_list(&net, &rt()).expect_err("unknown cached version");
+    let err = fx
+        .cni
+        .check_network_list(&net, &rt())
+        .expect_err("unknown cached version");
     assert!(matches!(err, Error::Cache(_)), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -678,9 +993,14 @@ fn check_with_a_bad_cache_fails_without_calling_plugins() {
     );
 
     let path = fx.plant_cache(LIST, CID, IFNAME, b"asdf");
-    let err = fx.cni.check_network_list(&net, &rt()).expect_err("garbage cache");
+    let err = fx
+        .cni
+        .check_network_list(&net, &rt())
+        .expect_err("garbage cache");
     assert!(matches!(err, Error::Cache(_)), "{err:?}");
-    let prefix = format!(r#"failed to get network "some-list" cached result: cache file {path:?} is not valid JSON: "#);
+    let prefix = format!(
+        r#"failed to get network "some-list" cached result: cache file {path:?} is not valid JSON: "#
+    );
     assert!(err.to_string().starts_with(&prefix), "{err}");
     assert!(fx.calls("p0").is_empty());
     assert!(path.exists(), "CHECK must not remove the cache");
@@ -690,10 +1010,22 @@ fn check_with_a_bad_cache_fails_without_calling_plugins() {
 fn check_stops_at_the_first_plugin_error_and_returns_it_unwrapped() {
     let t = three_plugins("1.1.0");
     t.fx.cni.add_network_list(&t.net, &t.conf).expect("ADD");
-    t.fx.behave("p1", json!({"CHECK": {"error": {"code": 999, "msg": "plugin error: banana"}}}));
-    let err = t.fx.cni.check_network_list(&t.net, &t.conf).expect_err("p1 fails");
-    assert_eq!(err.to_string(), r#"plugin type="p1" failed (check): plugin error: banana"#);
-    assert_eq!(plugin_error(Err::<(), _>(err)).2, CniError::new(999, "plugin error: banana", ""));
+    t.fx.behave(
+        "p1",
+        json!({"CHECK": {"error": {"code": 999, "msg": "plugin error: banana"}}}),
+    );
+    let err =
+        t.fx.cni
+            .check_network_list(&t.net, &t.conf)
+            .expect_err("p1 fails");
+    assert_eq!(
+        err.to_string(),
+        r#"plugin type="p1" failed (check): plugin error: banana"#
+    );
+    assert_eq!(
+        plugin_error(Err::<(), _>(err)).2,
+        CniError::new(999, "plugin error: banana", "")
+    );
     assert_eq!(t.fx.commands("p0"), ["ADD", "CHECK"]);
     assert_eq!(t.fx.commands("p2"), ["ADD"]);
 }
@@ -711,16 +1043,25 @@ fn del_sends_the_cached_result_and_removes_the_cache() {
         let dels = t.fx.calls_of(name, "DEL");
         assert_eq!(dels.len(), 1, "{name}");
         assert_eq!(dels[0].stdin["prevResult"], final_result(), "{name}");
-        assert_eq!(cni_env(&dels[0]), attachment_env("DEL", CID, "FOO=BAR", &t.fx.bin_dir()));
+        assert_eq!(
+            cni_env(&dels[0]),
+            attachment_env("DEL", CID, "FOO=BAR", &t.fx.bin_dir())
+        );
     }
     assert!(t.fx.cache_names().is_empty(), "cache removed after DEL");
     assert_eq!(t.fx.cni.cached_result(&t.net, &t.conf).expect("read"), None);
     assert!(t.fx.cni.cached_attachments(None).expect("list").is_empty());
 
     // A second DEL is fine: no cache, so no prevResult.
-    t.fx.cni.del_network_list(&t.net, &t.conf).expect("second DEL");
+    t.fx.cni
+        .del_network_list(&t.net, &t.conf)
+        .expect("second DEL");
     // Only the plugins' own static prevResult remains.
-    for (name, prev) in [("p0", None), ("p1", Some(static_prev())), ("p2", Some(static_prev()))] {
+    for (name, prev) in [
+        ("p0", None),
+        ("p1", Some(static_prev())),
+        ("p2", Some(static_prev())),
+    ] {
         let dels = t.fx.calls_of(name, "DEL");
         assert_eq!(dels.len(), 2, "{name}");
         assert_eq!(dels[1].stdin.get("prevResult"), prev.as_ref(), "{name}");
@@ -733,10 +1074,16 @@ fn del_of_a_0_3_1_list_sends_no_prev_result_but_removes_the_cache() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "0.3.1", "name": LIST, "plugins": [{"type": "p0"}]}));
     fx.cni.add_network_list(&net, &rt()).expect("ADD");
-    assert!(fx.cache_file(LIST, CID, IFNAME).exists(), "ADD caches for every version");
+    assert!(
+        fx.cache_file(LIST, CID, IFNAME).exists(),
+        "ADD caches for every version"
+    );
     fx.cni.del_network_list(&net, &rt()).expect("DEL");
     let del = &fx.calls_of("p0", "DEL")[0];
-    assert_eq!(del.stdin, json!({"type": "p0", "name": LIST, "cniVersion": "0.3.1"}));
+    assert_eq!(
+        del.stdin,
+        json!({"type": "p0", "name": LIST, "cniVersion": "0.3.1"})
+    );
     assert!(fx.cache_names().is_empty());
 }
 
@@ -744,16 +1091,26 @@ fn del_of_a_0_3_1_list_sends_no_prev_result_but_removes_the_cache() {
 fn del_of_a_0_4_0_list_sends_the_cached_result() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "0.4.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    let result = fx.cni.add_network_list(&net, &rt()).expect("ADD").expect("result");
+    let result = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect("ADD")
+        .expect("result");
     fx.cni.del_network_list(&net, &rt()).expect("DEL");
-    assert_eq!(fx.calls_of("p0", "DEL")[0].stdin["prevResult"], result.to_value());
+    assert_eq!(
+        fx.calls_of("p0", "DEL")[0].stdin["prevResult"],
+        result.to_value()
+    );
     assert_eq!(result.cni_version, Version::V0_4_0);
 }
 
 #[test]
 fn del_with_a_corrupt_cache_succeeds_and_removes_it() {
-    let unreadable =
-        |detail: &str| format!(r#"ignoring unreadable cache of network "some-list": cache file {{path:?}} {detail}"#);
+    let unreadable = |detail: &str| {
+        format!(
+            r#"ignoring unreadable cache of network "some-list": cache file {{path:?}} {detail}"#
+        )
+    };
     let cases = [
         ("zero-byte", &b""[..], unreadable("is empty")),
         ("garbage", &b"asdf{"[..], unreadable("is not valid JSON: ")),
@@ -767,15 +1124,27 @@ fn del_with_a_corrupt_cache_succeeds_and_removes_it() {
         let fx = Fixture::new(&["p0"]);
         let net = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [{"type": "p0"}]}));
         let path = fx.plant_cache(LIST, CID, IFNAME, content);
-        fx.cni.del_network_list(&net, &rt()).unwrap_or_else(|e| panic!("{what}: DEL failed: {e}"));
+        fx.cni
+            .del_network_list(&net, &rt())
+            .unwrap_or_else(|e| panic!("{what}: DEL failed: {e}"));
         let del = only_call(&fx, "p0");
-        assert_eq!(del.stdin, json!({"type": "p0", "name": LIST, "cniVersion": "1.1.0"}), "{what}: no prevResult");
+        assert_eq!(
+            del.stdin,
+            json!({"type": "p0", "name": LIST, "cniVersion": "1.1.0"}),
+            "{what}: no prevResult"
+        );
         assert_eq!(cni_env(&del)["CNI_ARGS"], "FOO=BAR", "{what}");
-        assert!(!path.exists(), "{what}: the corrupt cache file must be removed");
+        assert!(
+            !path.exists(),
+            "{what}: the corrupt cache file must be removed"
+        );
         let warnings = fx.warnings();
         let expected = warning.replace("{path:?}", &format!("{path:?}"));
         assert_eq!(warnings.len(), 1, "{what}: {warnings:?}");
-        assert!(warnings[0].starts_with(&expected), "{what}: {warnings:?} should start with {expected}");
+        assert!(
+            warnings[0].starts_with(&expected),
+            "{what}: {warnings:?} should start with {expected}"
+        );
     }
 }
 
@@ -784,13 +1153,23 @@ fn del_error_keeps_the_cache_and_stops() {
     let t = three_plugins("1.1.0");
     t.fx.cni.add_network_list(&t.net, &t.conf).expect("ADD");
     t.fx.behave("p1", json!({"DEL": {"error": {"code": 11, "msg": "busy"}}}));
-    let err = t.fx.cni.del_network_list(&t.net, &t.conf).expect_err("p1 fails");
+    let err =
+        t.fx.cni
+            .del_network_list(&t.net, &t.conf)
+            .expect_err("p1 fails");
     assert_eq!(err.to_string(), r#"plugin type="p1" failed (delete): busy"#);
     assert_eq!(err.code(), codes::TRY_AGAIN_LATER);
     assert_eq!(t.fx.commands("p2"), ["ADD", "DEL"]);
     assert_eq!(t.fx.commands("p1"), ["ADD", "DEL"]);
-    assert_eq!(t.fx.commands("p0"), ["ADD"], "reverse order: p0 comes last and is not reached");
-    assert!(t.fx.cache_file(LIST, CID, IFNAME).exists(), "cache kept after a failed DEL");
+    assert_eq!(
+        t.fx.commands("p0"),
+        ["ADD"],
+        "reverse order: p0 comes last and is not reached"
+    );
+    assert!(
+        t.fx.cache_file(LIST, CID, IFNAME).exists(),
+        "cache kept after a failed DEL"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -803,19 +1182,30 @@ fn del_and_check_replay_cached_args_unless_the_caller_gives_its_own() {
     let plugin = json!({"type": "p0", "capabilities": {"portMappings": true}});
     let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [plugin]}));
     let add = RuntimeConf {
-        args: vec![("IgnoreUnknown".into(), "1".into()), ("K8S_POD_NAME".into(), "p".into())],
+        args: vec![
+            ("IgnoreUnknown".into(), "1".into()),
+            ("K8S_POD_NAME".into(), "p".into()),
+        ],
         capability_args: obj(json!({"portMappings": mappings()})),
         ..rt()
     };
     fx.cni.add_network_list(&net, &add).expect("ADD");
-    let bare = RuntimeConf { args: Vec::new(), capability_args: Map::new(), ..rt() };
+    let bare = RuntimeConf {
+        args: Vec::new(),
+        capability_args: Map::new(),
+        ..rt()
+    };
     fx.cni.check_network_list(&net, &bare).expect("CHECK");
     let own = RuntimeConf {
         args: vec![("X".into(), "y".into())],
-        capability_args: obj(json!({"portMappings": [{"hostPort": 1, "containerPort": 2, "protocol": "udp"}]})),
+        capability_args: obj(
+            json!({"portMappings": [{"hostPort": 1, "containerPort": 2, "protocol": "udp"}]}),
+        ),
         ..rt()
     };
-    fx.cni.check_network_list(&net, &own).expect("CHECK with own args");
+    fx.cni
+        .check_network_list(&net, &own)
+        .expect("CHECK with own args");
     fx.cni.del_network_list(&net, &bare).expect("DEL");
 
     let calls = fx.calls("p0");
@@ -824,7 +1214,12 @@ fn del_and_check_replay_cached_args_unless_the_caller_gives_its_own() {
     let replayed = "IgnoreUnknown=1;K8S_POD_NAME=p";
     for call in [&calls[0], &calls[1], &calls[3]] {
         assert_eq!(cni_env(call)["CNI_ARGS"], replayed, "{}", call.command);
-        assert_eq!(call.stdin["runtimeConfig"], json!({"portMappings": mappings()}), "{}", call.command);
+        assert_eq!(
+            call.stdin["runtimeConfig"],
+            json!({"portMappings": mappings()}),
+            "{}",
+            call.command
+        );
     }
     assert_eq!(cni_env(&calls[2])["CNI_ARGS"], "X=y");
     assert_eq!(
@@ -847,28 +1242,45 @@ struct GcSetup {
 
 fn gc_setup(version: &str, extra: Value) -> GcSetup {
     let fx = Fixture::new(&["p0", "p1"]);
-    let mut top =
-        obj(json!({"cniVersion": version, "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1", "k": 1}]}));
+    let mut top = obj(
+        json!({"cniVersion": version, "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1", "k": 1}]}),
+    );
     top.extend(obj(extra));
     let net = list(Value::Object(top));
-    let other = list(json!({"cniVersion": version, "name": "other-list", "plugins": [{"type": "p0"}, {"type": "p1"}]}));
+    let other = list(
+        json!({"cniVersion": version, "name": "other-list", "plugins": [{"type": "p0"}, {"type": "p1"}]}),
+    );
     let mut results = BTreeMap::new();
-    for (id, caps) in [("ctr-a", json!({})), ("ctr-b", json!({"portMappings": mappings()}))] {
+    for (id, caps) in [
+        ("ctr-a", json!({})),
+        ("ctr-b", json!({"portMappings": mappings()})),
+    ] {
         let conf = RuntimeConf {
             netns: format!("/run/netns/{id}"),
             args: vec![("ID".into(), id.into())],
             capability_args: obj(caps),
             ..rt_for(id)
         };
-        let result = fx.cni.add_network_list(&net, &conf).expect("ADD").expect("result");
+        let result = fx
+            .cni
+            .add_network_list(&net, &conf)
+            .expect("ADD")
+            .expect("result");
         results.insert(id.to_string(), result.to_value());
     }
-    fx.cni.add_network_list(&other, &rt_for("ctr-c")).expect("ADD other network");
+    fx.cni
+        .add_network_list(&other, &rt_for("ctr-c"))
+        .expect("ADD other network");
     GcSetup { fx, net, results }
 }
 
 fn valid(ids: &[&str]) -> Vec<GcAttachment> {
-    ids.iter().map(|id| GcAttachment { container_id: id.to_string(), ifname: IFNAME.into() }).collect()
+    ids.iter()
+        .map(|id| GcAttachment {
+            container_id: id.to_string(),
+            ifname: IFNAME.into(),
+        })
+        .collect()
 }
 
 fn gc_env(fx: &Fixture) -> BTreeMap<String, String> {
@@ -894,7 +1306,9 @@ fn gc_with_disable_gc_does_nothing() {
 #[test]
 fn gc_deletes_stale_attachments_then_gcs_every_plugin() {
     let s = gc_setup("1.1.0", json!({}));
-    s.fx.cni.gc_network_list(&s.net, Some(&valid(&["ctr-a"]))).expect("GC");
+    s.fx.cni
+        .gc_network_list(&s.net, Some(&valid(&["ctr-a"])))
+        .expect("GC");
 
     assert_eq!(s.fx.commands("p0"), ["ADD", "ADD", "ADD", "DEL", "GC"]);
     assert_eq!(s.fx.commands("p1"), ["ADD", "ADD", "ADD", "DEL", "GC"]);
@@ -902,14 +1316,22 @@ fn gc_deletes_stale_attachments_then_gcs_every_plugin() {
         let del = &s.fx.calls_of(name, "DEL")[0];
         let mut expected = attachment_env("DEL", "ctr-b", "ID=ctr-b", &s.fx.bin_dir());
         expected.insert("CNI_NETNS".into(), "/run/netns/ctr-b".into());
-        assert_eq!(cni_env(del), expected, "{name}: the stale attachment is deleted with its cached parameters");
+        assert_eq!(
+            cni_env(del),
+            expected,
+            "{name}: the stale attachment is deleted with its cached parameters"
+        );
         assert_eq!(del.stdin["prevResult"], s.results["ctr-b"], "{name}");
         assert_eq!(del.stdin["name"], LIST);
 
         let gc = &s.fx.calls_of(name, "GC")[0];
         assert_eq!(cni_env(gc), gc_env(&s.fx), "{name}");
         let attachments = json!([{"containerID": "ctr-a", "ifname": IFNAME}]);
-        let plugin = if name == "p0" { json!({"type": "p0"}) } else { json!({"type": "p1", "k": 1}) };
+        let plugin = if name == "p0" {
+            json!({"type": "p0"})
+        } else {
+            json!({"type": "p1", "k": 1})
+        };
         let expected = request(
             &plugin,
             &[
@@ -922,17 +1344,32 @@ fn gc_deletes_stale_attachments_then_gcs_every_plugin() {
         assert_eq!(gc.stdin, expected, "{name}");
     }
     let left: Vec<String> =
-        s.fx.cni.cached_attachments(None).expect("list").into_iter().map(|a| a.container_id).collect();
-    assert_eq!(left, ["ctr-c", "ctr-a"], "valid and other-network attachments are kept (sorted by file name)");
+        s.fx.cni
+            .cached_attachments(None)
+            .expect("list")
+            .into_iter()
+            .map(|a| a.container_id)
+            .collect();
+    assert_eq!(
+        left,
+        ["ctr-c", "ctr-a"],
+        "valid and other-network attachments are kept (sorted by file name)"
+    );
 }
 
 #[test]
 fn gc_without_valid_attachments_deletes_all_of_this_network() {
     let s = gc_setup("1.1.0", json!({}));
     s.fx.cni.gc_network_list(&s.net, None).expect("GC");
-    assert_eq!(s.fx.commands("p0"), ["ADD", "ADD", "ADD", "DEL", "DEL", "GC"]);
+    assert_eq!(
+        s.fx.commands("p0"),
+        ["ADD", "ADD", "ADD", "DEL", "DEL", "GC"]
+    );
     let deleted: Vec<String> =
-        s.fx.calls_of("p1", "DEL").iter().map(|c| cni_env(c)["CNI_CONTAINERID"].clone()).collect();
+        s.fx.calls_of("p1", "DEL")
+            .iter()
+            .map(|c| cni_env(c)["CNI_CONTAINERID"].clone())
+            .collect();
     assert_eq!(deleted, ["ctr-a", "ctr-b"]);
     let gc = &s.fx.calls_of("p0", "GC")[0];
     assert_eq!(gc.stdin["cni.dev/valid-attachments"], json!([]));
@@ -943,18 +1380,38 @@ fn gc_without_valid_attachments_deletes_all_of_this_network() {
 #[test]
 fn gc_of_a_1_0_0_list_only_deletes_stale_attachments() {
     let s = gc_setup("1.0.0", json!({}));
-    s.fx.cni.gc_network_list(&s.net, Some(&valid(&["ctr-b"]))).expect("GC");
+    s.fx.cni
+        .gc_network_list(&s.net, Some(&valid(&["ctr-b"])))
+        .expect("GC");
     assert_eq!(s.fx.commands("p0"), ["ADD", "ADD", "ADD", "DEL"]);
-    assert_eq!(cni_env(&s.fx.calls_of("p0", "DEL")[0])["CNI_CONTAINERID"], "ctr-a");
-    assert_eq!(s.fx.cache_names(), [format!("other-list-ctr-c-{IFNAME}"), format!("{LIST}-ctr-b-{IFNAME}")]);
+    assert_eq!(
+        cni_env(&s.fx.calls_of("p0", "DEL")[0])["CNI_CONTAINERID"],
+        "ctr-a"
+    );
+    assert_eq!(
+        s.fx.cache_names(),
+        [
+            format!("other-list-ctr-c-{IFNAME}"),
+            format!("{LIST}-ctr-b-{IFNAME}")
+        ]
+    );
 }
 
 #[test]
 fn gc_collects_every_error_and_goes_on() {
     let s = gc_setup("1.1.0", json!({}));
-    s.fx.behave("p1", json!({"DEL": {"error": {"code": 11, "msg": "del busy"}}}));
-    s.fx.behave("p0", json!({"GC": {"error": {"code": 999, "msg": "gc failed"}}}));
-    let err = s.fx.cni.gc_network_list(&s.net, Some(&valid(&["ctr-a"]))).expect_err("two failures");
+    s.fx.behave(
+        "p1",
+        json!({"DEL": {"error": {"code": 11, "msg": "del busy"}}}),
+    );
+    s.fx.behave(
+        "p0",
+        json!({"GC": {"error": {"code": 999, "msg": "gc failed"}}}),
+    );
+    let err =
+        s.fx.cni
+            .gc_network_list(&s.net, Some(&valid(&["ctr-a"])))
+            .expect_err("two failures");
     match &err {
         Error::Many(errors) => assert_eq!(errors.len(), 2, "{errors:?}"),
         other => panic!("expected Error::Many, got {other:?}"),
@@ -966,9 +1423,20 @@ fn gc_collects_every_error_and_goes_on() {
              plugin type=\"p0\" failed (gc): gc failed"
         )
     );
-    assert_eq!(s.fx.commands("p0"), ["ADD", "ADD", "ADD", "GC"], "p0's DEL is not reached; its GC still runs");
-    assert_eq!(s.fx.commands("p1"), ["ADD", "ADD", "ADD", "DEL", "GC"], "GC goes on after p0's GC error");
-    assert!(s.fx.cache_file(LIST, "ctr-b", IFNAME).exists(), "a failed stale DEL keeps its cache");
+    assert_eq!(
+        s.fx.commands("p0"),
+        ["ADD", "ADD", "ADD", "GC"],
+        "p0's DEL is not reached; its GC still runs"
+    );
+    assert_eq!(
+        s.fx.commands("p1"),
+        ["ADD", "ADD", "ADD", "DEL", "GC"],
+        "GC goes on after p0's GC error"
+    );
+    assert!(
+        s.fx.cache_file(LIST, "ctr-b", IFNAME).exists(),
+        "a failed stale DEL keeps its cache"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -984,12 +1452,18 @@ fn status_calls_plugins_in_order_and_keeps_the_error_code() {
     fx.cni.status_network_list(&net).expect("STATUS");
     let call = only_call(&fx, "p0");
     assert_eq!(call.command, "STATUS");
-    assert_eq!(call.stdin, json!({"type": "p0", "x": true, "name": LIST, "cniVersion": "1.1.0"}));
+    assert_eq!(
+        call.stdin,
+        json!({"type": "p0", "x": true, "name": LIST, "cniVersion": "1.1.0"})
+    );
     let mut env = gc_env(&fx);
     env.insert("CNI_COMMAND".into(), "STATUS".into());
     assert_eq!(cni_env(&call), env);
 
-    fx.behave("p1", json!({"STATUS": {"error": {"code": 50, "msg": "plugin not available"}}}));
+    fx.behave(
+        "p1",
+        json!({"STATUS": {"error": {"code": 50, "msg": "plugin not available"}}}),
+    );
     let err = fx.cni.status_network_list(&net).expect_err("p1 not ready");
     assert_eq!(err.code(), codes::NOT_AVAILABLE);
     let (plugin, command, error) = plugin_error(Err::<(), _>(err));
@@ -997,7 +1471,11 @@ fn status_calls_plugins_in_order_and_keeps_the_error_code() {
     assert_eq!(error, CniError::new(50, "plugin not available", ""));
     assert_eq!(fx.commands("p0"), ["STATUS", "STATUS"]);
     assert_eq!(fx.commands("p1"), ["STATUS", "STATUS"]);
-    assert_eq!(fx.commands("p2"), ["STATUS"], "plugins after the failing one are not asked");
+    assert_eq!(
+        fx.commands("p2"),
+        ["STATUS"],
+        "plugins after the failing one are not asked"
+    );
 }
 
 #[test]
@@ -1005,7 +1483,9 @@ fn status_before_1_1_0_calls_nothing() {
     let fx = Fixture::new(&["p0"]);
     for version in ["1.0.0", "0.4.0", "", "garbage"] {
         let net = list(json!({"cniVersion": version, "name": LIST, "plugins": [{"type": "p0"}]}));
-        fx.cni.status_network_list(&net).unwrap_or_else(|e| panic!("{version:?}: {e}"));
+        fx.cni
+            .status_network_list(&net)
+            .unwrap_or_else(|e| panic!("{version:?}: {e}"));
     }
     assert!(fx.calls("p0").is_empty());
 }
@@ -1017,7 +1497,10 @@ fn status_before_1_1_0_calls_nothing() {
 #[test]
 fn version_info_uses_the_dummy_environment_and_is_remembered() {
     let fx = Fixture::new(&["p0"]);
-    fx.behave("p0", json!({"VERSION": {"supportedVersions": ["0.3.1", "0.4.0", "1.0.0"]}}));
+    fx.behave(
+        "p0",
+        json!({"VERSION": {"supportedVersions": ["0.3.1", "0.4.0", "1.0.0"]}}),
+    );
     let info = fx.cni.get_version_info("p0").expect("VERSION");
     assert_eq!(
         info,
@@ -1041,7 +1524,11 @@ fn version_info_uses_the_dummy_environment_and_is_remembered() {
         ])
     );
     assert_eq!(fx.cni.get_version_info("p0").expect("again"), info);
-    assert_eq!(fx.calls("p0").len(), 1, "the answer is remembered while the binary is unchanged");
+    assert_eq!(
+        fx.calls("p0").len(),
+        1,
+        "the answer is remembered while the binary is unchanged"
+    );
 }
 
 #[test]
@@ -1051,37 +1538,80 @@ fn version_info_is_asked_again_when_the_binary_changes() {
     let plugin = fx.plugins.path().join("p0");
     std::fs::copy(support::recorder_binary(), &plugin).expect("copy the recorder");
     fx.behave("p0", json!({"VERSION": {"supportedVersions": ["1.0.0"]}}));
-    assert_eq!(fx.cni.get_version_info("p0").expect("VERSION").supported_versions, ["1.0.0"]);
+    assert_eq!(
+        fx.cni
+            .get_version_info("p0")
+            .expect("VERSION")
+            .supported_versions,
+        ["1.0.0"]
+    );
     fx.behave("p0", json!({"VERSION": {"supportedVersions": ["1.1.0"]}}));
-    assert_eq!(fx.cni.get_version_info("p0").expect("remembered").supported_versions, ["1.0.0"]);
+    assert_eq!(
+        fx.cni
+            .get_version_info("p0")
+            .expect("remembered")
+            .supported_versions,
+        ["1.0.0"]
+    );
     thread::sleep(Duration::from_millis(20));
     std::fs::copy(support::recorder_binary(), &plugin).expect("rewrite the plugin");
-    assert_eq!(fx.cni.get_version_info("p0").expect("asked again").supported_versions, ["1.1.0"]);
+    assert_eq!(
+        fx.cni
+            .get_version_info("p0")
+            .expect("asked again")
+            .supported_versions,
+        ["1.1.0"]
+    );
     assert_eq!(fx.commands("p0"), ["VERSION", "VERSION"]);
 }
 
 #[test]
 fn version_unknown_to_a_0_1_0_plugin_means_0_1_0() {
     let fx = Fixture::new(&["old"]);
-    fx.behave("old", json!({"VERSION": {"error": {"code": 4, "msg": "unknown CNI_COMMAND: VERSION"}}}));
+    fx.behave(
+        "old",
+        json!({"VERSION": {"error": {"code": 4, "msg": "unknown CNI_COMMAND: VERSION"}}}),
+    );
     assert_eq!(
         fx.cni.get_version_info("old").expect("VERSION"),
-        PluginInfo { cni_version: "0.1.0".into(), supported_versions: vec!["0.1.0".into()] }
+        PluginInfo {
+            cni_version: "0.1.0".into(),
+            supported_versions: vec!["0.1.0".into()]
+        }
     );
     let fx = Fixture::new(&["bad"]);
-    fx.behave("bad", json!({"VERSION": {"error": {"code": 4, "msg": "unknown CNI_COMMAND: VERSIONS"}}}));
-    assert!(matches!(fx.cni.get_version_info("bad"), Err(Error::Plugin { .. })));
-    assert!(matches!(fx.cni.get_version_info("missing"), Err(Error::PluginNotFound { .. })));
+    fx.behave(
+        "bad",
+        json!({"VERSION": {"error": {"code": 4, "msg": "unknown CNI_COMMAND: VERSIONS"}}}),
+    );
+    assert!(matches!(
+        fx.cni.get_version_info("bad"),
+        Err(Error::Plugin { .. })
+    ));
+    assert!(matches!(
+        fx.cni.get_version_info("missing"),
+        Err(Error::PluginNotFound { .. })
+    ));
 }
 
 #[test]
 fn supported_versions_is_the_intersection() {
     let fx = Fixture::new(&["p0", "p1", "p2"]);
-    fx.behave("p0", json!({"VERSION": {"supportedVersions": ["0.3.1", "0.4.0", "1.0.0", "0.-42.0"]}}));
-    fx.behave("p1", json!({"VERSION": {"supportedVersions": ["0.4.0", "1.0.0", "1.1.0", "0.-42.0"]}}));
-    let net =
-        list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1"}, {"type": "p2"}]}));
-    assert_eq!(fx.cni.supported_versions(&net).expect("versions"), [Version::V0_4_0, Version::V1_0_0]);
+    fx.behave(
+        "p0",
+        json!({"VERSION": {"supportedVersions": ["0.3.1", "0.4.0", "1.0.0", "0.-42.0"]}}),
+    );
+    fx.behave(
+        "p1",
+        json!({"VERSION": {"supportedVersions": ["0.4.0", "1.0.0", "1.1.0", "0.-42.0"]}}),
+    );
+    let net = list(
+        json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1"}, {"type": "p2"}]}),
+    );
+    assert_eq!(
+        fx.cni.supported_versions(&net).expect("versions"),
+        [Version::V0_4_0, Version::V1_0_0]
+    );
 }
 
 #[test]
@@ -1094,8 +1624,14 @@ fn validate_network_list_reports_every_problem_together() {
         {"type": "p2", "capabilities": {"otherCapability": true, "off": false}}
     ]);
     let net = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": plugins}));
-    let err = fx.cni.validate_network_list(&net).expect_err("two problems");
-    assert!(matches!(&err, Error::Many(errors) if errors.len() == 2), "{err:?}");
+    let err = fx
+        .cni
+        .validate_network_list(&net)
+        .expect_err("two problems");
+    assert!(
+        matches!(&err, Error::Many(errors) if errors.len() == 2),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         format!(
@@ -1107,15 +1643,32 @@ fn validate_network_list_reports_every_problem_together() {
     let broken = list(
         json!({"cniVersion": "broken", "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1"}, {"type": "p0"}]}),
     );
-    let err = fx.cni.validate_network_list(&broken).expect_err("broken version");
+    let err = fx
+        .cni
+        .validate_network_list(&broken)
+        .expect_err("broken version");
     let one = r#"plugin p0 does not support config version "broken""#;
-    assert_eq!(err.to_string(), format!(r#"{one}; plugin p1 does not support config version "broken"; {one}"#));
+    assert_eq!(
+        err.to_string(),
+        format!(r#"{one}; plugin p1 does not support config version "broken"; {one}"#)
+    );
 
-    let good = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [plugins[0].clone(), plugins[2].clone()]}));
+    let good = list(
+        json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [plugins[0].clone(), plugins[2].clone()]}),
+    );
     let fresh = Fixture::new(&["p0", "p2"]);
-    assert_eq!(fresh.cni.validate_network_list(&good).expect("valid"), ["portMappings", "otherCapability"]);
+    assert_eq!(
+        fresh.cni.validate_network_list(&good).expect("valid"),
+        ["portMappings", "otherCapability"]
+    );
     let unversioned = list(json!({"name": LIST, "plugins": [{"type": "p0"}]}));
-    assert_eq!(fresh.cni.validate_network_list(&unversioned).expect("\"\" is 0.1.0"), Vec::<String>::new());
+    assert_eq!(
+        fresh
+            .cni
+            .validate_network_list(&unversioned)
+            .expect("\"\" is 0.1.0"),
+        Vec::<String>::new()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1140,16 +1693,33 @@ fn plugin_environment_is_inherited_without_proxies_plus_the_six() {
     cni.add_network_list(&net, &conf).expect("ADD");
     let call = only_call(&fx, "p0");
     let cni_path = format!("{}:{}", empty.path().display(), fx.bin_dir());
-    assert_eq!(cni_env(&call), attachment_env("ADD", CID, "K8S_POD_NAME=p;IgnoreUnknown=1;A=b", &cni_path));
+    assert_eq!(
+        cni_env(&call),
+        attachment_env("ADD", CID, "K8S_POD_NAME=p;IgnoreUnknown=1;A=b", &cni_path)
+    );
     for inherited in ["PATH", "HOME"] {
         if let Ok(value) = std::env::var(inherited) {
-            assert_eq!(call.env.get(inherited), Some(&value), "{inherited} is inherited");
+            assert_eq!(
+                call.env.get(inherited),
+                Some(&value),
+                "{inherited} is inherited"
+            );
         }
     }
-    assert!(call.env.contains_key("PATH"), "plugins need PATH (the test process has none?)");
-    let proxies: Vec<&String> = call.env.keys().filter(|k| k.to_ascii_lowercase().ends_with("_proxy")).collect();
+    assert!(
+        call.env.contains_key("PATH"),
+        "plugins need PATH (the test process has none?)"
+    );
+    let proxies: Vec<&String> = call
+        .env
+        .keys()
+        .filter(|k| k.to_ascii_lowercase().ends_with("_proxy"))
+        .collect();
     assert!(proxies.is_empty(), "proxy variables leaked: {proxies:?}");
-    assert_eq!(call.argv, [fx.plugins.path().join("p0").display().to_string()]);
+    assert_eq!(
+        call.argv,
+        [fx.plugins.path().join("p0").display().to_string()]
+    );
 }
 
 /// Waits until recorder `name` has recorded `count` calls.
@@ -1160,7 +1730,10 @@ fn wait_for_calls(fx: &Fixture, name: &str, count: usize) -> Vec<Call> {
         if calls.len() >= count {
             return calls;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "{name} never recorded call {count}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{name} never recorded call {count}"
+        );
         thread::sleep(Duration::from_millis(5));
     }
 }
@@ -1174,19 +1747,26 @@ fn each_cni_variable_is_set_exactly_once() {
     thread::scope(|scope| {
         let add = scope.spawn(|| fx.cni.add_network_list(&net, &rt()));
         let call = wait_for_calls(&fx, "p0", 1).remove(0);
-        let environ = std::fs::read(format!("/proc/{}/environ", call.pid)).expect("read the plugin's environ");
+        let environ = std::fs::read(format!("/proc/{}/environ", call.pid))
+            .expect("read the plugin's environ");
         let entries: Vec<String> = environ
             .split(|b| *b == 0)
             .filter(|e| !e.is_empty())
             .map(|e| String::from_utf8_lossy(e).into_owned())
             .collect();
         for var in CNI_VARS {
-            let count = entries.iter().filter(|e| e.split('=').next() == Some(var)).count();
+            let count = entries
+                .iter()
+                .filter(|e| e.split('=').next() == Some(var))
+                .count();
             assert_eq!(count, 1, "{var} in {entries:?}");
         }
         let cni: Vec<&String> = entries.iter().filter(|e| e.starts_with("CNI_")).collect();
         assert_eq!(cni.len(), 6, "only the six CNI_* variables: {cni:?}");
-        let mut names: Vec<&str> = entries.iter().map(|e| e.split('=').next().unwrap_or_default()).collect();
+        let mut names: Vec<&str> = entries
+            .iter()
+            .map(|e| e.split('=').next().unwrap_or_default())
+            .collect();
         let total = names.len();
         names.sort_unstable();
         names.dedup();
@@ -1199,14 +1779,35 @@ fn each_cni_variable_is_set_exactly_once() {
 fn cni_args_that_would_change_meaning_are_refused_before_any_plugin() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    let bad_pairs = [("a;b", "1"), ("a=b", "1"), ("", "1"), ("K", "v;w"), ("K", "v=w")];
+    let bad_pairs = [
+        ("a;b", "1"),
+        ("a=b", "1"),
+        ("", "1"),
+        ("K", "v;w"),
+        ("K", "v=w"),
+    ];
     for (key, value) in bad_pairs {
-        let conf = RuntimeConf { args: vec![("OK".into(), "1".into()), (key.into(), value.into())], ..rt() };
+        let conf = RuntimeConf {
+            args: vec![("OK".into(), "1".into()), (key.into(), value.into())],
+            ..rt()
+        };
         let details = format!("{key:?}={value:?}");
         let expected = CniError::new(codes::INVALID_ENVIRONMENT, "invalid CNI_ARGS pair", details);
-        assert_eq!(invalid_error(fx.cni.add_network_list(&net, &conf)), expected, "ADD {key:?}");
-        assert_eq!(invalid_error(fx.cni.check_network_list(&net, &conf)), expected, "CHECK {key:?}");
-        assert_eq!(invalid_error(fx.cni.del_network_list(&net, &conf)), expected, "DEL {key:?}");
+        assert_eq!(
+            invalid_error(fx.cni.add_network_list(&net, &conf)),
+            expected,
+            "ADD {key:?}"
+        );
+        assert_eq!(
+            invalid_error(fx.cni.check_network_list(&net, &conf)),
+            expected,
+            "CHECK {key:?}"
+        );
+        assert_eq!(
+            invalid_error(fx.cni.del_network_list(&net, &conf)),
+            expected,
+            "DEL {key:?}"
+        );
     }
     assert!(fx.calls("p0").is_empty(), "no call may be recorded");
     assert!(fx.cache_names().is_empty());
@@ -1228,15 +1829,25 @@ fn an_older_result_is_converted_to_the_list_version() {
             "routes": [{"dst": "0.0.0.0/0"}]
         }}}),
     );
-    let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1"}]}));
-    let result = fx.cni.add_network_list(&net, &rt()).expect("ADD").expect("result");
+    let net = list(
+        json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1"}]}),
+    );
+    let result = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect("ADD")
+        .expect("result");
     let converted = json!({
         "cniVersion": "1.0.0",
         "interfaces": [{"name": "eth0", "mac": "0a:58:0a:01:02:03", "sandbox": NETNS}],
         "ips": [{"interface": 0, "address": "10.1.2.3/24", "gateway": "10.1.2.1"}],
         "routes": [{"dst": "0.0.0.0/0"}]
     });
-    assert_eq!(only_call(&fx, "p1").stdin["prevResult"], converted, "the next plugin gets the list's version");
+    assert_eq!(
+        only_call(&fx, "p1").stdin["prevResult"],
+        converted,
+        "the next plugin gets the list's version"
+    );
     assert_eq!(result.cni_version, Version::V1_0_0);
     assert_eq!(result.to_value(), converted);
     assert_eq!(fx.read_cache(LIST, CID, IFNAME)["result"], converted);
@@ -1246,26 +1857,55 @@ fn an_older_result_is_converted_to_the_list_version() {
 fn a_0_2_0_list_uses_ip4_results() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "0.2.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    let result = fx.cni.add_network_list(&net, &rt()).expect("ADD").expect("result");
-    let expected = json!({"cniVersion": "0.2.0", "ip4": {"ip": "10.123.0.2/24", "gateway": "10.123.0.1"}});
+    let result = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect("ADD")
+        .expect("result");
+    let expected =
+        json!({"cniVersion": "0.2.0", "ip4": {"ip": "10.123.0.2/24", "gateway": "10.123.0.1"}});
     assert_eq!(result.to_value(), expected);
-    assert_eq!(fx.cni.cached_result(&net, &rt()).expect("cached").map(|r| r.to_value()), Some(expected));
+    assert_eq!(
+        fx.cni
+            .cached_result(&net, &rt())
+            .expect("cached")
+            .map(|r| r.to_value()),
+        Some(expected)
+    );
     fx.cni.del_network_list(&net, &rt()).expect("DEL");
-    assert!(fx.calls_of("p0", "DEL")[0].stdin.get("prevResult").is_none(), "no prevResult before 0.4.0");
+    assert!(
+        fx.calls_of("p0", "DEL")[0]
+            .stdin
+            .get("prevResult")
+            .is_none(),
+        "no prevResult before 0.4.0"
+    );
 }
 
 #[test]
 fn a_result_without_cni_version_takes_the_configs() {
     let fx = Fixture::new(&["p0"]);
     let cases = [
-        ("1.0.0", json!({"ips": [{"address": "10.1.2.3/24"}]}), Version::V1_0_0),
-        ("0.4.0", json!({"cniVersion": "", "ips": [{"version": "4", "address": "10.1.2.3/24"}]}), Version::V0_4_0),
+        (
+            "1.0.0",
+            json!({"ips": [{"address": "10.1.2.3/24"}]}),
+            Version::V1_0_0,
+        ),
+        (
+            "0.4.0",
+            json!({"cniVersion": "", "ips": [{"version": "4", "address": "10.1.2.3/24"}]}),
+            Version::V0_4_0,
+        ),
     ];
     for (i, (version, answer, expected)) in cases.into_iter().enumerate() {
         fx.behave("p0", json!({"ADD": {"result": answer}}));
         let net = list(json!({"cniVersion": version, "name": LIST, "plugins": [{"type": "p0"}]}));
         let conf = rt_for(&format!("ctr-{i}"));
-        let result = fx.cni.add_network_list(&net, &conf).expect("ADD").expect("result");
+        let result = fx
+            .cni
+            .add_network_list(&net, &conf)
+            .expect("ADD")
+            .expect("result");
         assert_eq!(result.cni_version, expected, "{version}");
         assert_eq!(result.ips.len(), 1);
     }
@@ -1274,15 +1914,27 @@ fn a_result_without_cni_version_takes_the_configs() {
 #[test]
 fn an_unknown_result_version_is_an_error_naming_it() {
     let fx = Fixture::new(&["p0"]);
-    fx.behave("p0", json!({"ADD": {"result": {"cniVersion": "0.4567.0", "ips": []}}}));
+    fx.behave(
+        "p0",
+        json!({"ADD": {"result": {"cniVersion": "0.4567.0", "ips": []}}}),
+    );
     let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    let err = fx.cni.add_network_list(&net, &rt()).expect_err("unknown version");
+    let err = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect_err("unknown version");
     assert!(matches!(err, Error::Result(_)), "{err:?}");
-    assert_eq!(err.to_string(), r#"plugin type="p0" failed (add): unsupported CNI result version "0.4567.0""#);
+    assert_eq!(
+        err.to_string(),
+        r#"plugin type="p0" failed (add): unsupported CNI result version "0.4567.0""#
+    );
     assert!(fx.cache_names().is_empty());
 
     fx.behave("p0", json!({"ADD": {"stdout": ""}}));
-    let err = fx.cni.add_network_list(&net, &rt()).expect_err("empty output");
+    let err = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect_err("empty output");
     assert_eq!(
         err.to_string(),
         r#"plugin type="p0" failed (add): failed to unmarshal raw result: unexpected end of JSON input"#
@@ -1295,13 +1947,22 @@ fn an_unknown_result_version_is_an_error_naming_it() {
 
 /// Processes (not zombies) of a process group, from /proc.
 fn live_members(pgid: i32) -> Vec<i32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| {
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
             // "pid (comm) state ppid pgrp …": comm may hold anything, so split after its last ')'.
-            let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-            fields.first() != Some(&"Z") && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map_or("", |(_, rest)| rest)
+                .split_whitespace()
+                .collect();
+            fields.first() != Some(&"Z")
+                && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
         })
         .collect()
 }
@@ -1309,28 +1970,46 @@ fn live_members(pgid: i32) -> Vec<i32> {
 fn assert_group_gone(pgid: i32) {
     let start = Instant::now();
     while !live_members(pgid).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(2), "process group {pgid} survives: {:?}", live_members(pgid));
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "process group {pgid} survives: {:?}",
+            live_members(pgid)
+        );
         thread::sleep(Duration::from_millis(20));
     }
 }
 
 fn assert_timeout(fx: &Fixture, result: Result<impl std::fmt::Debug, Error>, elapsed: Duration) {
     match result {
-        Err(Error::Timeout { path, command, after }) => {
+        Err(Error::Timeout {
+            path,
+            command,
+            after,
+        }) => {
             assert_eq!(path, fx.plugins.path().join("p0"));
             assert_eq!(command, "add");
             assert_eq!(after, Duration::from_millis(300));
         }
         other => panic!("expected a timeout, got {other:?}"),
     }
-    assert!(elapsed >= Duration::from_millis(300), "returned before the timeout: {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1500), "timeout took {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(300),
+        "returned before the timeout: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "timeout took {elapsed:?}"
+    );
 }
 
 #[test]
 fn a_slow_plugin_times_out_and_is_killed() {
     let fx = Fixture::new(&["p0"]);
-    assert_eq!(fx.cni.timeout(), Some(Duration::from_secs(120)), "default timeout");
+    assert_eq!(
+        fx.cni.timeout(),
+        Some(Duration::from_secs(120)),
+        "default timeout"
+    );
     fx.cni.set_timeout(Some(Duration::from_millis(300)));
     assert_eq!(fx.cni.timeout(), Some(Duration::from_millis(300)));
     fx.behave("p0", json!({"ADD": {"sleep": 5}}));
@@ -1349,7 +2028,10 @@ fn a_plugin_with_a_grandchild_holding_its_pipes_times_out_and_the_group_dies() {
     let fx = Fixture::new(&["p0"]);
     fx.cni.set_timeout(Some(Duration::from_millis(300)));
     // The grandchild inherits stdout; the plugin answers, lets go of stdout and stays alive.
-    fx.behave("p0", json!({"ADD": {"forkSleeper": 5, "closeStdoutAndSleep": 5}}));
+    fx.behave(
+        "p0",
+        json!({"ADD": {"forkSleeper": 5, "closeStdoutAndSleep": 5}}),
+    );
     let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}]}));
     let start = Instant::now();
     let result = fx.cni.add_network_list(&net, &rt());
@@ -1364,8 +2046,16 @@ fn a_grandchild_holding_the_pipes_after_the_plugin_exits_does_not_hang_add() {
     fx.behave("p0", json!({"ADD": {"forkSleeper": 5}}));
     let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}]}));
     let start = Instant::now();
-    let result = fx.cni.add_network_list(&net, &rt()).expect("ADD").expect("result");
-    assert!(start.elapsed() < Duration::from_millis(1500), "ADD took {:?}", start.elapsed());
+    let result = fx
+        .cni
+        .add_network_list(&net, &rt())
+        .expect("ADD")
+        .expect("result");
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "ADD took {:?}",
+        start.elapsed()
+    );
     assert_eq!(result.ips.len(), 1);
     assert_group_gone(only_call(&fx, "p0").pgid);
 }
@@ -1388,9 +2078,16 @@ fn check_del_and_version_time_out_too() {
             Err(Error::Timeout { command, .. }) => assert_eq!(command, label),
             other => panic!("{label}: expected a timeout, got {other:?}"),
         }
-        assert!(start.elapsed() < Duration::from_millis(1500), "{label} took {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_millis(1500),
+            "{label} took {:?}",
+            start.elapsed()
+        );
     }
-    assert!(fx.cache_file(LIST, CID, IFNAME).exists(), "a timed-out DEL keeps the cache");
+    assert!(
+        fx.cache_file(LIST, CID, IFNAME).exists(),
+        "a timed-out DEL keeps the cache"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1400,33 +2097,50 @@ fn check_del_and_version_time_out_too() {
 #[test]
 fn parallel_add_del_on_distinct_containers() {
     let fx = Fixture::new(&["p0", "p1"]);
-    let net = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1"}]}));
+    let net = list(
+        json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [{"type": "p0"}, {"type": "p1"}]}),
+    );
     thread::scope(|scope| {
         let workers: Vec<_> = (0..16)
             .map(|i| {
                 let (fx, net) = (&fx, &net);
                 scope.spawn(move || {
                     let conf = rt_for(&format!("ctr-{i}"));
-                    let result = fx.cni.add_network_list(net, &conf).map_err(|e| format!("ADD {i}: {e}"))?;
+                    let result = fx
+                        .cni
+                        .add_network_list(net, &conf)
+                        .map_err(|e| format!("ADD {i}: {e}"))?;
                     if result.is_none() {
                         return Err(format!("ADD {i}: no result"));
                     }
-                    fx.cni.del_network_list(net, &conf).map_err(|e| format!("DEL {i}: {e}"))
+                    fx.cni
+                        .del_network_list(net, &conf)
+                        .map_err(|e| format!("DEL {i}: {e}"))
                 })
             })
             .collect();
         for worker in workers {
-            worker.join().expect("worker panicked").expect("operation failed");
+            worker
+                .join()
+                .expect("worker panicked")
+                .expect("operation failed");
         }
     });
-    assert!(fx.cache_names().is_empty(), "left in the cache: {:?}", fx.cache_names());
+    assert!(
+        fx.cache_names().is_empty(),
+        "left in the cache: {:?}",
+        fx.cache_names()
+    );
     for name in ["p0", "p1"] {
         let calls = fx.calls(name);
         assert_eq!(calls.len(), 32, "{name}");
         for i in 0..16 {
             let id = format!("ctr-{i}");
-            let commands: Vec<&str> =
-                calls.iter().filter(|c| cni_env(c)["CNI_CONTAINERID"] == id).map(|c| c.command.as_str()).collect();
+            let commands: Vec<&str> = calls
+                .iter()
+                .filter(|c| cni_env(c)["CNI_CONTAINERID"] == id)
+                .map(|c| c.command.as_str())
+                .collect();
             assert_eq!(commands, ["ADD", "DEL"], "{name} {id}");
         }
     }
@@ -1451,15 +2165,22 @@ fn operations_on_one_container_never_overlap() {
                 let (fx, net) = (&fx, &net);
                 scope.spawn(move || {
                     for _ in 0..ROUNDS {
-                        fx.cni.add_network_list(net, &rt()).map_err(|e| format!("ADD: {e}"))?;
-                        fx.cni.del_network_list(net, &rt()).map_err(|e| format!("DEL: {e}"))?;
+                        fx.cni
+                            .add_network_list(net, &rt())
+                            .map_err(|e| format!("ADD: {e}"))?;
+                        fx.cni
+                            .del_network_list(net, &rt())
+                            .map_err(|e| format!("DEL: {e}"))?;
                     }
                     Ok::<(), String>(())
                 })
             })
             .collect();
         for worker in workers {
-            worker.join().expect("worker panicked").expect("operation failed");
+            worker
+                .join()
+                .expect("worker panicked")
+                .expect("operation failed");
         }
     });
     let calls = sequence(&fx.calls("rec"));
@@ -1467,11 +2188,18 @@ fn operations_on_one_container_never_overlap() {
     let add = seq(&[("ADD", 0), ("ADD", 1)]);
     let del = seq(&[("DEL", 1), ("DEL", 0)]);
     for (n, block) in calls.chunks(2).enumerate() {
-        assert!(block == add.as_slice() || block == del.as_slice(), "operations interleaved at block {n}: {calls:?}");
+        assert!(
+            block == add.as_slice() || block == del.as_slice(),
+            "operations interleaved at block {n}: {calls:?}"
+        );
     }
     let adds = calls.chunks(2).filter(|b| *b == add.as_slice()).count();
     assert_eq!(adds, THREADS * ROUNDS);
-    assert!(fx.cache_names().is_empty(), "the last operation was a DEL: {:?}", fx.cache_names());
+    assert!(
+        fx.cache_names().is_empty(),
+        "the last operation was a DEL: {:?}",
+        fx.cache_names()
+    );
 }
 
 #[test]
@@ -1486,10 +2214,22 @@ fn gc_waits_for_a_running_add() {
         let add = scope.spawn(|| fx.cni.add_network_list(&net, &rt()));
         wait_for_calls(&fx, "rec", 1);
         fx.cni
-            .gc_network_list(&net, Some(&[GcAttachment { container_id: CID.into(), ifname: IFNAME.into() }]))
+            .gc_network_list(
+                &net,
+                Some(&[GcAttachment {
+                    container_id: CID.into(),
+                    ifname: IFNAME.into(),
+                }]),
+            )
             .expect("GC");
         add.join().expect("ADD thread").expect("ADD");
     });
-    assert_eq!(sequence(&fx.calls("rec")), seq(&[("ADD", 0), ("ADD", 1), ("GC", 0), ("GC", 1)]));
-    assert!(fx.cache_file(LIST, CID, IFNAME).exists(), "the valid attachment is kept");
+    assert_eq!(
+        sequence(&fx.calls("rec")),
+        seq(&[("ADD", 0), ("ADD", 1), ("GC", 0), ("GC", 1)])
+    );
+    assert!(
+        fx.cache_file(LIST, CID, IFNAME).exists(),
+        "the valid attachment is kept"
+    );
 }

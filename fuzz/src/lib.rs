@@ -12,7 +12,9 @@ use clibcni::cni::conf::{self, NetworkConfigList, PluginConf, MAX_NETWORK_NAME_L
 use clibcni::cni::result::CniResult;
 use clibcni::cni::validate;
 use clibcni::cni::version::{Family, Version};
-use clibcni::network::annotations::{capability_args, ALIASES, BANDWIDTH, IP_RANGES, PORT_MAPPINGS};
+use clibcni::network::annotations::{
+    capability_args, ALIASES, BANDWIDTH, IP_RANGES, PORT_MAPPINGS,
+};
 use clibcni::network::types::Annotations;
 use serde_json::Value;
 
@@ -34,14 +36,23 @@ pub fn check(target: &str, data: &[u8], scratch: &Path) {
 /// directory the files are written to).
 pub fn check_conf(data: &[u8], scratch: &Path) {
     if let Ok(list) = NetworkConfigList::from_bytes(data) {
-        assert_eq!(list.bytes.as_bytes(), data, "a list keeps its original text");
-        let again = NetworkConfigList::from_bytes(list.bytes.as_bytes()).expect("a list's own text re-parses");
+        assert_eq!(
+            list.bytes.as_bytes(),
+            data,
+            "a list keeps its original text"
+        );
+        let again = NetworkConfigList::from_bytes(list.bytes.as_bytes())
+            .expect("a list's own text re-parses");
         assert_eq!(again, list);
         let _ = list.version();
     }
     if let Ok(plugin) = PluginConf::from_bytes(data) {
-        assert!(!plugin.plugin_type.is_empty(), "a plugin conf always has a type");
-        let list = NetworkConfigList::from_conf(&plugin).expect("a valid plugin conf always makes a list");
+        assert!(
+            !plugin.plugin_type.is_empty(),
+            "a plugin conf always has a type"
+        );
+        let list =
+            NetworkConfigList::from_conf(&plugin).expect("a valid plugin conf always makes a list");
         assert_eq!(list.plugins, [plugin], "the list holds the conf unchanged");
     }
     check_conf_files(data, scratch);
@@ -53,23 +64,35 @@ fn check_conf_files(data: &[u8], scratch: &Path) {
         let path = scratch.join(name);
         fs::write(&path, data).expect("write to the scratch directory");
         if let Ok(list) = conf::load_network_file(&path) {
-            assert!(!list.name.is_empty(), "a loaded list is named (after the file if need be)");
+            assert!(
+                !list.name.is_empty(),
+                "a loaded list is named (after the file if need be)"
+            );
             assert!(!list.plugins.is_empty(), "a loaded list has plugins");
         }
     }
     let scan = conf::scan_dir(scratch, &|_| true, &[]).expect("scan of the scratch directory");
     for loaded in &scan.lists {
         let name = &loaded.list.name;
-        assert!(name.len() <= MAX_NETWORK_NAME_LEN && validate::network_name(name).is_ok(), "scan kept {name:?}");
+        assert!(
+            name.len() <= MAX_NETWORK_NAME_LEN && validate::network_name(name).is_ok(),
+            "scan kept {name:?}"
+        );
     }
-    assert_eq!(scan.lists.len() + scan.warnings.len(), 3, "every file is loaded or skipped with a warning");
+    assert_eq!(
+        scan.lists.len() + scan.warnings.len(),
+        3,
+        "every file is loaded or skipped with a warning"
+    );
 }
 
 /// Plugin output in every known version; what parses must convert to every version, and each JSON written
 /// must parse again in its version and give the same JSON. Conversions that lose nothing must be undone exactly.
 pub fn check_result(data: &[u8]) {
     for version in Version::ALL {
-        let Ok(result) = CniResult::from_plugin_output(data, version) else { continue };
+        let Ok(result) = CniResult::from_plugin_output(data, version) else {
+            continue;
+        };
         assert_reencodes(&result);
         assert_lossless_conversions(&result);
         for target in Version::ALL {
@@ -85,13 +108,24 @@ pub fn check_result(data: &[u8]) {
 /// 1.1.0 and back (1.1.0 -> 1.0.0 -> 1.1.0 keeps the 1.1.0 fields, as in Go).
 fn assert_lossless_conversions(result: &CniResult) {
     let own = result.convert_to(result.cni_version);
-    assert_eq!(own.as_ref().ok(), Some(result), "converting to its own version");
+    assert_eq!(
+        own.as_ref().ok(),
+        Some(result),
+        "converting to its own version"
+    );
     if result.cni_version.family() == Family::V020 {
         return;
     }
     for via in [Version::V1_0_0, Version::V1_1_0] {
-        let back = result.convert_to(via).and_then(|r| r.convert_to(result.cni_version));
-        assert_eq!(back.as_ref().ok(), Some(result), "{} -> {via} -> back", result.cni_version);
+        let back = result
+            .convert_to(via)
+            .and_then(|r| r.convert_to(result.cni_version));
+        assert_eq!(
+            back.as_ref().ok(),
+            Some(result),
+            "{} -> {via} -> back",
+            result.cni_version
+        );
     }
 }
 
@@ -115,7 +149,10 @@ pub fn check_cache(data: &[u8]) {
             }
         }
         Ok(CacheEntry::Legacy(result)) => {
-            assert!(result.get("cniVersion").is_some(), "a legacy entry is a result");
+            assert!(
+                result.get("cniVersion").is_some(),
+                "a legacy entry is a result"
+            );
             let _ = CniResult::from_value(&result, Version::V0_3_1);
         }
         Err(_) => {}
@@ -126,16 +163,32 @@ pub fn check_cache(data: &[u8]) {
 /// ipRanges and aliases are present; the rest (lossy UTF-8) holds their texts separated by NUL.
 pub fn check_annotations(data: &[u8]) {
     let annotations = annotations_from(data);
-    let Ok(caps) = capability_args(&annotations) else { return };
-    assert_eq!(capability_args(&annotations).ok(), Some(caps.clone()), "not deterministic");
+    let Ok(caps) = capability_args(&annotations) else {
+        return;
+    };
+    assert_eq!(
+        capability_args(&annotations).ok(),
+        Some(caps.clone()),
+        "not deterministic"
+    );
     for (key, value) in &caps {
         match key.as_str() {
-            PORT_MAPPINGS => value.as_array().expect("portMappings is an array").iter().for_each(assert_port_mapping),
+            PORT_MAPPINGS => value
+                .as_array()
+                .expect("portMappings is an array")
+                .iter()
+                .for_each(assert_port_mapping),
             BANDWIDTH => {
                 let rates = value.as_object().expect("bandwidth is an object");
-                assert!(!rates.is_empty() && rates.values().all(|v| v.as_i64().is_some_and(|n| n > 0)), "{value}");
+                assert!(
+                    !rates.is_empty() && rates.values().all(|v| v.as_i64().is_some_and(|n| n > 0)),
+                    "{value}"
+                );
             }
-            IP_RANGES => assert!(value.as_array().is_some_and(|sets| !sets.is_empty()), "{value}"),
+            IP_RANGES => assert!(
+                value.as_array().is_some_and(|sets| !sets.is_empty()),
+                "{value}"
+            ),
             ALIASES => assert!(value.is_array() || value.is_object(), "{value}"),
             other => panic!("unexpected capability arg {other}"),
         }
@@ -143,16 +196,37 @@ pub fn check_annotations(data: &[u8]) {
 }
 
 fn assert_port_mapping(mapping: &Value) {
-    let port = |key: &str| mapping.get(key).and_then(Value::as_i64).is_some_and(|p| (1..=65535).contains(&p));
+    let port = |key: &str| {
+        mapping
+            .get(key)
+            .and_then(Value::as_i64)
+            .is_some_and(|p| (1..=65535).contains(&p))
+    };
     assert!(port("hostPort") && port("containerPort"), "{mapping}");
     let protocol = mapping.get("protocol").and_then(Value::as_str);
-    assert!(matches!(protocol, Some("tcp" | "udp" | "sctp")), "{mapping}");
+    assert!(
+        matches!(protocol, Some("tcp" | "udp" | "sctp")),
+        "{mapping}"
+    );
 }
 
 fn annotations_from(data: &[u8]) -> Annotations {
-    let Some((&mask, rest)) = data.split_first() else { return Annotations::default() };
+    let Some((&mask, rest)) = data.split_first() else {
+        return Annotations::default();
+    };
     let text = String::from_utf8_lossy(rest);
     let mut texts = text.split('\0').map(str::to_owned);
-    let mut field = |bit: u8| if mask & bit != 0 { Some(texts.next().unwrap_or_default()) } else { None };
-    Annotations { port_mappings: field(1), bandwidth: field(2), ip_ranges: field(4), aliases: field(8) }
+    let mut field = |bit: u8| {
+        if mask & bit != 0 {
+            Some(texts.next().unwrap_or_default())
+        } else {
+            None
+        }
+    };
+    Annotations {
+        port_mappings: field(1),
+        bandwidth: field(2),
+        ip_ranges: field(4),
+        aliases: field(8),
+    }
 }

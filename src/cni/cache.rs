@@ -81,14 +81,20 @@ impl ResultCache {
                  and interface name ({if_name:?})"
             )));
         }
-        for (what, part) in [("network name", network), ("container ID", container_id), ("interface name", if_name)] {
+        for (what, part) in [
+            ("network name", network),
+            ("container ID", container_id),
+            ("interface name", if_name),
+        ] {
             if part == "." || part == ".." || part.contains(['/', '\0']) {
                 return Err(Error::cache(format!(
                     "invalid {what} {part:?} for a cache file name: must not contain '/' or NUL nor be \".\" or \"..\""
                 )));
             }
         }
-        Ok(self.results_dir().join(format!("{network}-{container_id}-{if_name}")))
+        Ok(self
+            .results_dir()
+            .join(format!("{network}-{container_id}-{if_name}")))
     }
 
     /// Writes the entry atomically (temp file, rename), so readers, concurrent writers and a killed process never
@@ -107,7 +113,12 @@ impl ResultCache {
         // The directory exists but for the very first write: create it only when the temp file cannot be created
         // for want of it (then a cache root that is not a directory is reported as such).
         let written = match write_atomically(&results, &path, &data) {
-            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
                 create_private_dir(&results)?;
                 write_atomically(&results, &path, &data)
             }
@@ -117,7 +128,12 @@ impl ResultCache {
     }
 
     /// `Ok(None)` when there is no file; any unreadable or malformed file is an `Error::Cache` (DEL may tolerate it).
-    pub fn read(&self, network: &str, container_id: &str, if_name: &str) -> Result<Option<CacheEntry>> {
+    pub fn read(
+        &self,
+        network: &str,
+        container_id: &str,
+        if_name: &str,
+    ) -> Result<Option<CacheEntry>> {
         let path = self.file_path(network, container_id, if_name)?;
         read_entry(&path)
     }
@@ -126,9 +142,9 @@ impl ResultCache {
     pub fn remove(&self, network: &str, container_id: &str, if_name: &str) -> Result<()> {
         let path = self.file_path(network, container_id, if_name)?;
         match fs::remove_file(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                Err(Error::cache(format!("failed to remove cache file {path:?}: {e}")))
-            }
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::cache(format!(
+                "failed to remove cache file {path:?}: {e}"
+            ))),
             _ => Ok(()),
         }
     }
@@ -160,7 +176,8 @@ impl ResultCache {
     /// Sorted names in `results/`, without temp files; a missing directory has none.
     fn entry_names(&self) -> Result<Vec<String>> {
         let results = self.results_dir();
-        let list_error = |e: io::Error| Error::cache(format!("failed to list cache directory {results:?}: {e}"));
+        let list_error =
+            |e: io::Error| Error::cache(format!("failed to list cache directory {results:?}: {e}"));
         let dir = match fs::read_dir(&results) {
             Ok(dir) => dir,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -185,7 +202,8 @@ impl ResultCache {
 /// and something after it.
 fn name_may_hold_container(name: &str, id: &str) -> bool {
     let needle = format!("-{id}-");
-    name.match_indices(&needle).any(|(at, _)| at > 0 && at + needle.len() < name.len())
+    name.match_indices(&needle)
+        .any(|(at, _)| at > 0 && at + needle.len() < name.len())
 }
 
 /// The JSON shape iSulad's generated C parser accepts for a key. A capability arg is also written under its iSulad
@@ -206,10 +224,14 @@ impl Shape {
             Shape::Str => value.is_string(),
             Shape::Int32 => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
             Shape::Int64 => value.as_i64().is_some(),
-            Shape::Array(item) => value.as_array().is_some_and(|items| items.iter().all(|v| item.fits(v))),
-            Shape::Object(fields) => value
-                .as_object()
-                .is_some_and(|object| fields.iter().all(|(key, shape)| object.get(*key).is_none_or(|v| shape.fits(v)))),
+            Shape::Array(item) => value
+                .as_array()
+                .is_some_and(|items| items.iter().all(|v| item.fits(v))),
+            Shape::Object(fields) => value.as_object().is_some_and(|object| {
+                fields
+                    .iter()
+                    .all(|(key, shape)| object.get(*key).is_none_or(|v| shape.fits(v)))
+            }),
         }
     }
 }
@@ -242,7 +264,10 @@ const ISULAD_CAPABILITY_KEYS: [(&str, Shape); 9] = [
             ("egressBurst", Shape::Int64),
         ]),
     ),
-    ("dns", Shape::Object(&[("searches", STRINGS), ("servers", STRINGS)])),
+    (
+        "dns",
+        Shape::Object(&[("searches", STRINGS), ("servers", STRINGS)]),
+    ),
     ("ips", STRINGS),
     ("mac", Shape::Str),
     ("infinibandGUID", Shape::Str),
@@ -263,8 +288,16 @@ fn encode(entry: &CachedAttachment) -> Result<Vec<u8>> {
     }
     if !entry.cni_args.is_empty() {
         // iSulad's map keeps one value per key; `cniArgs` keeps every pair in order.
-        let map: Map<String, Value> = entry.cni_args.iter().map(|(k, v)| (k.clone(), v.as_str().into())).collect();
-        let pairs = entry.cni_args.iter().map(|(k, v)| Value::from(vec![k.as_str(), v.as_str()])).collect();
+        let map: Map<String, Value> = entry
+            .cni_args
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().into()))
+            .collect();
+        let pairs = entry
+            .cni_args
+            .iter()
+            .map(|(k, v)| Value::from(vec![k.as_str(), v.as_str()]))
+            .collect();
         doc.insert("cni_args".into(), Value::Object(map));
         doc.insert("cniArgs".into(), Value::Array(pairs));
     }
@@ -274,13 +307,17 @@ fn encode(entry: &CachedAttachment) -> Result<Vec<u8>> {
         }
     }
     if !entry.capability_args.is_empty() {
-        doc.insert("capabilityArgs".into(), Value::Object(entry.capability_args.clone()));
+        doc.insert(
+            "capabilityArgs".into(),
+            Value::Object(entry.capability_args.clone()),
+        );
     }
     if let Some(result) = &entry.result {
         doc.insert("result".into(), result.clone());
     }
     let mut text = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut text, PrettyFormatter::with_indent(b"    "));
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut text, PrettyFormatter::with_indent(b"    "));
     Value::Object(doc)
         .serialize(&mut serializer)
         .map_err(|e| Error::cache(format!("failed to encode cache entry: {e}")))?;
@@ -294,15 +331,21 @@ fn create_private_dir(dir: &Path) -> Result<()> {
         return Ok(());
     }
     // Every directory created here gets 0700 whatever the umask: note them before creating.
-    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| Error::cache(format!("failed to create cache directory {dir:?}: {e}")))?;
     for created in missing {
-        fs::set_permissions(created, fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::cache(format!("failed to set the mode of cache directory {created:?}: {e}")))?;
+        fs::set_permissions(created, fs::Permissions::from_mode(0o700)).map_err(|e| {
+            Error::cache(format!(
+                "failed to set the mode of cache directory {created:?}: {e}"
+            ))
+        })?;
     }
     Ok(())
 }
@@ -323,7 +366,11 @@ fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> io::Result<()> {
 fn temp_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{TEMP_PREFIX}{}-{}-{n}{TEMP_SUFFIX}", std::process::id(), nix::unistd::gettid())
+    format!(
+        "{TEMP_PREFIX}{}-{}-{n}{TEMP_SUFFIX}",
+        std::process::id(),
+        nix::unistd::gettid()
+    )
 }
 
 fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
@@ -350,22 +397,34 @@ fn read_entry(path: &Path) -> Result<Option<CacheEntry>> {
 /// the caller; only regular files of at most `MAX_FILE_SIZE` bytes are read.
 fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
     let failed = |e: io::Error| Error::cache(format!("failed to read cache file {path:?}: {e}"));
-    let file = match OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path) {
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(failed(e)),
     };
     let metadata = file.metadata().map_err(failed)?;
     if !metadata.is_file() {
-        return Err(Error::cache(format!("cache file {path:?} is not a regular file")));
+        return Err(Error::cache(format!(
+            "cache file {path:?} is not a regular file"
+        )));
     }
-    let too_big = || Error::cache(format!("cache file {path:?} is larger than {MAX_FILE_SIZE} bytes"));
+    let too_big = || {
+        Error::cache(format!(
+            "cache file {path:?} is larger than {MAX_FILE_SIZE} bytes"
+        ))
+    };
     if metadata.len() > MAX_FILE_SIZE {
         return Err(too_big());
     }
     let mut bytes = Vec::new();
     // The limit also covers a file that grows after the size check.
-    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes).map_err(failed)?;
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(too_big());
     }
@@ -383,16 +442,20 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<CacheEntry> {
     if bytes.is_empty() {
         return Err(invalid("is empty".into()));
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| invalid(format!("is not valid UTF-8: {e}")))?;
-    let value: Value = serde_json::from_str(text).map_err(|e| invalid(format!("is not valid JSON: {e}")))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| invalid(format!("is not valid UTF-8: {e}")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| invalid(format!("is not valid JSON: {e}")))?;
     let Value::Object(object) = value else {
         return Err(invalid("is neither a cache entry nor a CNI result".into()));
     };
     match object.get("kind") {
-        Some(Value::String(kind)) if kind == CACHE_KIND_V1 => {
-            parse_v1(&object).map(CacheEntry::V1).map_err(|detail| invalid(format!("is invalid: {detail}")))
-        }
-        Some(kind) => Err(invalid(format!("has wrong kind {kind}, expected \"{CACHE_KIND_V1}\""))),
+        Some(Value::String(kind)) if kind == CACHE_KIND_V1 => parse_v1(&object)
+            .map(CacheEntry::V1)
+            .map_err(|detail| invalid(format!("is invalid: {detail}"))),
+        Some(kind) => Err(invalid(format!(
+            "has wrong kind {kind}, expected \"{CACHE_KIND_V1}\""
+        ))),
         None if object.contains_key("cniVersion") => Ok(CacheEntry::Legacy(Value::Object(object))),
         None => Err(invalid("is neither a cache entry nor a CNI result".into())),
     }
@@ -401,7 +464,11 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<CacheEntry> {
 /// A V1 entry in either layout; the error is the detail of what is wrong.
 fn parse_v1(object: &Map<String, Value>) -> std::result::Result<CachedAttachment, String> {
     // Go writes `containerId`; ocicni-era readers and writers use `containerID`.
-    let container_key = if object.contains_key("containerId") { "containerId" } else { "containerID" };
+    let container_key = if object.contains_key("containerId") {
+        "containerId"
+    } else {
+        "containerID"
+    };
     Ok(CachedAttachment {
         container_id: optional_string(object, container_key)?.unwrap_or_default(),
         network_name: optional_string(object, "networkName")?.unwrap_or_default(),
@@ -419,7 +486,10 @@ fn present<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     object.get(key).filter(|v| !v.is_null())
 }
 
-fn optional_string(object: &Map<String, Value>, key: &str) -> std::result::Result<Option<String>, String> {
+fn optional_string(
+    object: &Map<String, Value>,
+    key: &str,
+) -> std::result::Result<Option<String>, String> {
     match present(object, key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -436,15 +506,24 @@ fn parse_config(object: &Map<String, Value>) -> std::result::Result<String, Stri
     if text.trim_start().starts_with('{') {
         return Ok(text);
     }
-    let bytes = BASE64.decode(&text).map_err(|e| format!("key \"config\" is neither JSON text nor base64: {e}"))?;
+    let bytes = BASE64
+        .decode(&text)
+        .map_err(|e| format!("key \"config\" is neither JSON text nor base64: {e}"))?;
     String::from_utf8(bytes).map_err(|_| "key \"config\" does not decode to UTF-8 text".to_string())
 }
 
 /// Go's ordered `cniArgs` pairs win over iSulad's `cni_args` map.
-fn parse_cni_args(object: &Map<String, Value>) -> std::result::Result<Vec<(String, String)>, String> {
+fn parse_cni_args(
+    object: &Map<String, Value>,
+) -> std::result::Result<Vec<(String, String)>, String> {
     if let Some(pairs) = present(object, "cniArgs") {
         let bad = || "key \"cniArgs\" must be an array of [key, value] string pairs".to_string();
-        return pairs.as_array().ok_or_else(bad)?.iter().map(|pair| string_pair(pair).ok_or_else(bad)).collect();
+        return pairs
+            .as_array()
+            .ok_or_else(bad)?
+            .iter()
+            .map(|pair| string_pair(pair).ok_or_else(bad))
+            .collect();
     }
     let Some(map) = present(object, "cni_args") else {
         return Ok(Vec::new());
@@ -453,7 +532,12 @@ fn parse_cni_args(object: &Map<String, Value>) -> std::result::Result<Vec<(Strin
     map.as_object()
         .ok_or_else(bad)?
         .iter()
-        .map(|(key, value)| value.as_str().map(|v| (key.clone(), v.to_string())).ok_or_else(bad))
+        .map(|(key, value)| {
+            value
+                .as_str()
+                .map(|v| (key.clone(), v.to_string()))
+                .ok_or_else(bad)
+        })
         .collect()
 }
 
@@ -465,9 +549,14 @@ fn string_pair(pair: &Value) -> Option<(String, String)> {
 }
 
 /// Go's full `capabilityArgs` map, else whatever iSulad's per-capability keys hold.
-fn parse_capability_args(object: &Map<String, Value>) -> std::result::Result<Map<String, Value>, String> {
+fn parse_capability_args(
+    object: &Map<String, Value>,
+) -> std::result::Result<Map<String, Value>, String> {
     if let Some(args) = present(object, "capabilityArgs") {
-        return args.as_object().cloned().ok_or_else(|| "key \"capabilityArgs\" must be an object".to_string());
+        return args
+            .as_object()
+            .cloned()
+            .ok_or_else(|| "key \"capabilityArgs\" must be an object".to_string());
     }
     Ok(ISULAD_CAPABILITY_KEYS
         .iter()
@@ -507,7 +596,9 @@ mod tests {
             container_id: container.into(),
             network_name: network.into(),
             if_name: if_name.into(),
-            config: format!(r#"{{"cniVersion":"1.0.0","name":"{network}","plugins":[{{"type":"noop"}}]}}"#),
+            config: format!(
+                r#"{{"cniVersion":"1.0.0","name":"{network}","plugins":[{{"type":"noop"}}]}}"#
+            ),
             result: Some(json!({"cniVersion": "1.0.0"})),
             ..CachedAttachment::default()
         }
@@ -522,7 +613,10 @@ mod tests {
     }
 
     fn read_err(cache: &ResultCache, network: &str, container: &str, if_name: &str) -> String {
-        cache.read(network, container, if_name).unwrap_err().to_string()
+        cache
+            .read(network, container, if_name)
+            .unwrap_err()
+            .to_string()
     }
 
     fn mode(path: &Path) -> u32 {
@@ -530,8 +624,10 @@ mod tests {
     }
 
     fn dir_names(path: &Path) -> Vec<String> {
-        let mut names: Vec<String> =
-            fs::read_dir(path).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<String> = fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         names.sort();
         names
     }
@@ -566,11 +662,18 @@ mod tests {
             result: Some(json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}], "ips": []})),
         };
         cache.write(&entry).unwrap();
-        assert_eq!(cache.read("net-1", "abc-123", "eth0").unwrap(), Some(CacheEntry::V1(entry.clone())));
-        assert_eq!(cache.attachments(Some("abc-123")).unwrap(), vec![entry.clone()]);
+        assert_eq!(
+            cache.read("net-1", "abc-123", "eth0").unwrap(),
+            Some(CacheEntry::V1(entry.clone()))
+        );
+        assert_eq!(
+            cache.attachments(Some("abc-123")).unwrap(),
+            vec![entry.clone()]
+        );
 
         // Go-style aliases (an object) do not fit iSulad's string array and are only in capabilityArgs.
-        let text = fs::read_to_string(cache.file_path("net-1", "abc-123", "eth0").unwrap()).unwrap();
+        let text =
+            fs::read_to_string(cache.file_path("net-1", "abc-123", "eth0").unwrap()).unwrap();
         let on_disk = object(serde_json::from_str(&text).unwrap());
         let keys: Vec<&str> = on_disk.keys().map(String::as_str).collect();
         assert_eq!(
@@ -596,7 +699,10 @@ mod tests {
                 "result"
             ]
         );
-        assert_eq!(on_disk["cni_args"], json!({"IgnoreUnknown": "0", "K8S_POD_NAME": "p"}));
+        assert_eq!(
+            on_disk["cni_args"],
+            json!({"IgnoreUnknown": "0", "K8S_POD_NAME": "p"})
+        );
         assert_eq!(on_disk["config"], Value::String(entry.config.clone()));
     }
 
@@ -606,7 +712,8 @@ mod tests {
         let mut entry = attachment("mynet", "c1", "eth0");
         entry.config = r#"{"name":"mynet"}"#.into();
         entry.cni_args = vec![("K".into(), "V".into())];
-        entry.capability_args = object(json!({"portMappings": [{"hostPort": 80, "containerPort": 8080}]}));
+        entry.capability_args =
+            object(json!({"portMappings": [{"hostPort": 80, "containerPort": 8080}]}));
         cache.write(&entry).unwrap();
         let path = cache.file_path("mynet", "c1", "eth0").unwrap();
         let expected = r#"{
@@ -673,7 +780,10 @@ mod tests {
             "{\n    \"kind\": \"cniCacheV1\",\n    \"containerId\": \"c\",\n    \"config\": \"\",\n    \"ifName\": \"i\",\n    \
              \"networkName\": \"n\"\n}\n"
         );
-        assert_eq!(cache.read("n", "c", "i").unwrap(), Some(CacheEntry::V1(entry)));
+        assert_eq!(
+            cache.read("n", "c", "i").unwrap(),
+            Some(CacheEntry::V1(entry))
+        );
     }
 
     #[test]
@@ -690,9 +800,26 @@ mod tests {
         }));
         cache.write(&entry).unwrap();
         let text = fs::read_to_string(cache.file_path("n", "c", "eth0").unwrap()).unwrap();
-        let keys: Vec<String> = object(serde_json::from_str(&text).unwrap()).keys().cloned().collect();
-        assert_eq!(keys, ["kind", "containerId", "config", "ifName", "networkName", "capabilityArgs", "result"]);
-        assert_eq!(cache.read("n", "c", "eth0").unwrap(), Some(CacheEntry::V1(entry)));
+        let keys: Vec<String> = object(serde_json::from_str(&text).unwrap())
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "kind",
+                "containerId",
+                "config",
+                "ifName",
+                "networkName",
+                "capabilityArgs",
+                "result"
+            ]
+        );
+        assert_eq!(
+            cache.read("n", "c", "eth0").unwrap(),
+            Some(CacheEntry::V1(entry))
+        );
     }
 
     #[test]
@@ -723,17 +850,29 @@ mod tests {
                 ("IgnoreUnknown".into(), "2".into()),
             ],
             capability_args: object(json!({"portMappings": [], "custom": {"x": 1}})),
-            result: Some(json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}], "ips": []})),
+            result: Some(
+                json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}], "ips": []}),
+            ),
         };
-        assert_eq!(cache.read("orc", "ctr1", "eth0").unwrap(), Some(CacheEntry::V1(expected.clone())));
+        assert_eq!(
+            cache.read("orc", "ctr1", "eth0").unwrap(),
+            Some(CacheEntry::V1(expected.clone()))
+        );
 
         // ocicni spells it containerID; both cniArgs and cni_args present: cniArgs wins.
         let mut other = object(go_file);
         other.remove("containerId");
         other.insert("containerID".into(), "ctr1".into());
         other.insert("cni_args".into(), json!({"X": "y"}));
-        write_raw(&cache, "orc-ctr1-eth0", Value::Object(other).to_string().as_bytes());
-        assert_eq!(cache.read("orc", "ctr1", "eth0").unwrap(), Some(CacheEntry::V1(expected)));
+        write_raw(
+            &cache,
+            "orc-ctr1-eth0",
+            Value::Object(other).to_string().as_bytes(),
+        );
+        assert_eq!(
+            cache.read("orc", "ctr1", "eth0").unwrap(),
+            Some(CacheEntry::V1(expected))
+        );
     }
 
     #[test]
@@ -770,22 +909,32 @@ mod tests {
             if_name: "eth0".into(),
             netns: None,
             config: config.into(),
-            cni_args: vec![("IgnoreUnknown".into(), "1".into()), ("K8S_POD_NAMESPACE".into(), "default".into())],
+            cni_args: vec![
+                ("IgnoreUnknown".into(), "1".into()),
+                ("K8S_POD_NAMESPACE".into(), "default".into()),
+            ],
             capability_args: object(json!({
                 "portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}],
                 "aliases": ["web", "db"]
             })),
             result: Some(result),
         };
-        assert_eq!(cache.read("mynet1", id, "eth0").unwrap(), Some(CacheEntry::V1(expected)));
+        assert_eq!(
+            cache.read("mynet1", id, "eth0").unwrap(),
+            Some(CacheEntry::V1(expected))
+        );
     }
 
     #[test]
     fn reads_a_legacy_result_only_file() {
         let (_tmp, cache) = cache();
-        let legacy = json!({"cniVersion": "0.3.1", "ips": [{"version": "4", "address": "10.1.0.5/16"}]});
+        let legacy =
+            json!({"cniVersion": "0.3.1", "ips": [{"version": "4", "address": "10.1.0.5/16"}]});
         write_raw(&cache, "net-c-eth0", legacy.to_string().as_bytes());
-        assert_eq!(cache.read("net", "c", "eth0").unwrap(), Some(CacheEntry::Legacy(legacy)));
+        assert_eq!(
+            cache.read("net", "c", "eth0").unwrap(),
+            Some(CacheEntry::Legacy(legacy))
+        );
         assert!(cache.attachments(None).unwrap().is_empty());
     }
 
@@ -810,7 +959,10 @@ mod tests {
             r#"cache file path requires network name (""), container ID ("c1"), and interface name ("eth0")"#
         );
         assert_eq!(
-            cache.file_path("net", "..", "eth0").unwrap_err().to_string(),
+            cache
+                .file_path("net", "..", "eth0")
+                .unwrap_err()
+                .to_string(),
             r#"invalid container ID ".." for a cache file name: must not contain '/' or NUL nor be "." or "..""#
         );
         let bad = [
@@ -827,8 +979,13 @@ mod tests {
             ("n\0", "c", "i"),
         ];
         for (network, container, if_name) in bad {
-            assert!(matches!(cache.file_path(network, container, if_name), Err(Error::Cache(_))));
-            assert!(cache.write(&attachment(network, container, if_name)).is_err());
+            assert!(matches!(
+                cache.file_path(network, container, if_name),
+                Err(Error::Cache(_))
+            ));
+            assert!(cache
+                .write(&attachment(network, container, if_name))
+                .is_err());
             assert!(cache.read(network, container, if_name).is_err());
             assert!(cache.remove(network, container, if_name).is_err());
         }
@@ -847,10 +1004,19 @@ mod tests {
             cache.write(entry).unwrap();
         }
         assert_eq!(cache.attachments(Some("b-c")).unwrap(), vec![first.clone()]);
-        assert_eq!(cache.attachments(Some("c")).unwrap(), vec![second.clone(), third.clone()]);
+        assert_eq!(
+            cache.attachments(Some("c")).unwrap(),
+            vec![second.clone(), third.clone()]
+        );
         assert_eq!(cache.attachments(Some("zzz")).unwrap(), vec![]);
-        assert_eq!(cache.attachments(Some("")).unwrap(), cache.attachments(None).unwrap());
-        assert_eq!(cache.attachments(None).unwrap(), vec![first, second, other, third]);
+        assert_eq!(
+            cache.attachments(Some("")).unwrap(),
+            cache.attachments(None).unwrap()
+        );
+        assert_eq!(
+            cache.attachments(None).unwrap(),
+            vec![first, second, other, third]
+        );
         assert!(name_may_hold_container("n-c-i", "c"));
         assert!(!name_may_hold_container("-c-i", "c"));
         assert!(!name_may_hold_container("n-c-", "c"));
@@ -865,10 +1031,22 @@ mod tests {
         write_raw(&cache, "net-c1-eth1", b"");
         write_raw(&cache, "net-c1-eth2", &valid_text[..valid_text.len() / 2]);
         write_raw(&cache, "net-c1-eth3", b"\xff\xfe{}");
-        write_raw(&cache, "net-c1-eth4", br#"{"kind":"cniCacheV2","containerId":"c1"}"#);
+        write_raw(
+            &cache,
+            "net-c1-eth4",
+            br#"{"kind":"cniCacheV2","containerId":"c1"}"#,
+        );
         write_raw(&cache, "net-c1-eth5", br#"{"cniVersion":"0.4.0"}"#);
-        write_raw(&cache, "net-c1-eth6", br#"{"kind":"cniCacheV1","containerId":"c1","networkName":"net"}"#);
-        write_raw(&cache, "net-c1-eth7", br#"{"kind":"cniCacheV1","containerId":"c1","cniArgs":"x"}"#);
+        write_raw(
+            &cache,
+            "net-c1-eth6",
+            br#"{"kind":"cniCacheV1","containerId":"c1","networkName":"net"}"#,
+        );
+        write_raw(
+            &cache,
+            "net-c1-eth7",
+            br#"{"kind":"cniCacheV1","containerId":"c1","cniArgs":"x"}"#,
+        );
         write_raw(&cache, "net-c1-eth8", b"[1,2]");
         write_raw(&cache, ".cnicache-1-1-0.tmp", &valid_text);
         fs::create_dir(cache.dir().join("results/net-c1-eth9")).unwrap();
@@ -952,12 +1130,18 @@ mod tests {
         write_raw(&cache, "n-c-ec", br#"{"kind":"cniCacheV1","result":[]}"#);
         assert_eq!(
             read_err(&cache, "n", "c", "ec"),
-            format!("cache file {:?} is invalid: key \"result\" must be an object", path("ec"))
+            format!(
+                "cache file {:?} is invalid: key \"result\" must be an object",
+                path("ec")
+            )
         );
         write_raw(&cache, "n-c-ed", br#"{"kind":5}"#);
         assert_eq!(
             read_err(&cache, "n", "c", "ed"),
-            format!("cache file {:?} has wrong kind 5, expected \"cniCacheV1\"", path("ed"))
+            format!(
+                "cache file {:?} has wrong kind 5, expected \"cniCacheV1\"",
+                path("ed")
+            )
         );
     }
 
@@ -967,14 +1151,26 @@ mod tests {
         fs::create_dir_all(cache.file_path("n", "c", "dir").unwrap()).unwrap();
         assert_eq!(
             read_err(&cache, "n", "c", "dir"),
-            format!("cache file {:?} is not a regular file", cache.file_path("n", "c", "dir").unwrap())
+            format!(
+                "cache file {:?} is not a regular file",
+                cache.file_path("n", "c", "dir").unwrap()
+            )
         );
         let fifo = cache.file_path("n", "c", "fifo").unwrap();
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-        assert_eq!(read_err(&cache, "n", "c", "fifo"), format!("cache file {fifo:?} is not a regular file"));
+        assert_eq!(
+            read_err(&cache, "n", "c", "fifo"),
+            format!("cache file {fifo:?} is not a regular file")
+        );
         let huge = cache.file_path("n", "c", "huge").unwrap();
-        fs::File::create(&huge).unwrap().set_len(MAX_FILE_SIZE + 1).unwrap();
-        assert_eq!(read_err(&cache, "n", "c", "huge"), format!("cache file {huge:?} is larger than 16777216 bytes"));
+        fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_FILE_SIZE + 1)
+            .unwrap();
+        assert_eq!(
+            read_err(&cache, "n", "c", "huge"),
+            format!("cache file {huge:?} is larger than 16777216 bytes")
+        );
         let not_dir = ResultCache::new(huge.clone());
         assert!(read_err(&not_dir, "n", "c", "i").starts_with("failed to read cache file"));
         assert_eq!(cache.attachments(None).unwrap(), vec![]);
@@ -987,14 +1183,22 @@ mod tests {
         let path = cache.file_path("n", "c", "eth0").unwrap();
         fs::create_dir_all(path.join("x")).unwrap();
         let err = cache.write(&attachment("n", "c", "eth0")).unwrap_err();
-        assert!(err.to_string().starts_with(&format!("failed to write cache file {path:?}: ")), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("failed to write cache file {path:?}: ")),
+            "{err}"
+        );
         assert_eq!(dir_names(&cache.dir().join("results")), ["n-c-eth0"]);
         // The cache root is a regular file: the directory cannot be created.
         let file_root = ResultCache::new(path.join("x"));
         fs::remove_dir(path.join("x")).unwrap();
         fs::write(path.join("x"), b"").unwrap();
         let err = file_root.write(&attachment("n", "c", "eth0")).unwrap_err();
-        assert!(err.to_string().starts_with("failed to create cache directory"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("failed to create cache directory"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -65,12 +65,23 @@ impl PluginConf {
     pub fn from_map(raw: Map<String, Value>) -> Result<PluginConf> {
         check_fields("", &raw, PLUGIN_FIELDS).map_err(plugin_err)?;
         let text = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_owned);
-        let plugin_type = text("type").filter(|t| !t.is_empty()).ok_or_else(|| plugin_err("missing 'type'"))?;
+        let plugin_type = text("type")
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| plugin_err("missing 'type'"))?;
         let capabilities = match raw.get("capabilities") {
-            Some(Value::Object(caps)) => caps.iter().map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false))).collect(),
+            Some(Value::Object(caps)) => caps
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false)))
+                .collect(),
             _ => Vec::new(),
         };
-        Ok(PluginConf { plugin_type, name: text("name"), cni_version: text("cniVersion"), capabilities, raw })
+        Ok(PluginConf {
+            plugin_type,
+            name: text("name"),
+            cni_version: text("cniVersion"),
+            capabilities,
+            raw,
+        })
     }
 
     pub fn capability_enabled(&self, name: &str) -> bool {
@@ -79,7 +90,11 @@ impl PluginConf {
 
     /// Enabled capability names in file order (keys of a JSON object are already unique).
     pub fn enabled_capabilities(&self) -> Vec<&str> {
-        self.capabilities.iter().filter(|(_, on)| *on).map(|(cap, _)| cap.as_str()).collect()
+        self.capabilities
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(cap, _)| cap.as_str())
+            .collect()
     }
 }
 
@@ -111,7 +126,12 @@ impl NetworkConfigList {
         let cni_version = match top.get("cniVersion") {
             None => String::new(),
             Some(Value::String(v)) => v.clone(),
-            Some(other) => return Err(list_err(format!("invalid cniVersion type {}", go_type(other)))),
+            Some(other) => {
+                return Err(list_err(format!(
+                    "invalid cniVersion type {}",
+                    go_type(other)
+                )))
+            }
         };
         let cni_version = match top.get("cniVersions") {
             Some(versions) => select_version(versions, &cni_version)?,
@@ -122,12 +142,25 @@ impl NetworkConfigList {
         let load_only_inlined_plugins = read_flag(&top, "loadOnlyInlinedPlugins")?;
         let plugins = match top.remove("plugins") {
             None if load_only_inlined_plugins => {
-                return Err(list_err("`loadOnlyInlinedPlugins` is true, and no 'plugins' key"))
+                return Err(list_err(
+                    "`loadOnlyInlinedPlugins` is true, and no 'plugins' key",
+                ))
             }
             None => Vec::new(),
-            Some(Value::Array(items)) if items.is_empty() => return Err(list_err("no plugins in list")),
-            Some(Value::Array(items)) => items.into_iter().enumerate().map(list_plugin).collect::<Result<_>>()?,
-            Some(other) => return Err(list_err(format!("invalid 'plugins' type {}", go_type(&other)))),
+            Some(Value::Array(items)) if items.is_empty() => {
+                return Err(list_err("no plugins in list"))
+            }
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(list_plugin)
+                .collect::<Result<_>>()?,
+            Some(other) => {
+                return Err(list_err(format!(
+                    "invalid 'plugins' type {}",
+                    go_type(&other)
+                )))
+            }
         };
         Ok(NetworkConfigList {
             name,
@@ -150,9 +183,15 @@ impl NetworkConfigList {
     /// `name`/`cniVersion`). `bytes` is the compact JSON built here.
     pub fn from_conf(conf: &PluginConf) -> Result<NetworkConfigList> {
         let mut list = Map::new();
-        list.insert("cniVersion".into(), conf.cni_version.clone().unwrap_or_default().into());
+        list.insert(
+            "cniVersion".into(),
+            conf.cni_version.clone().unwrap_or_default().into(),
+        );
         list.insert("name".into(), conf.name.clone().unwrap_or_default().into());
-        list.insert("plugins".into(), Value::Array(vec![Value::Object(conf.raw.clone())]));
+        list.insert(
+            "plugins".into(),
+            Value::Array(vec![Value::Object(conf.raw.clone())]),
+        );
         let text = serde_json::to_string(&list)
             .map_err(|e| Error::config(format!("cannot encode configuration list: {e}")))?;
         NetworkConfigList::from_bytes(text.as_bytes())
@@ -188,23 +227,35 @@ fn list_plugin((index, item): (usize, Value)) -> Result<PluginConf> {
 /// when every entry is dropped the original `cniVersion` stays.
 fn select_version(versions: &Value, cni_version: &str) -> Result<String> {
     let Value::Array(items) = versions else {
-        return Err(list_err(format!("invalid type for cniVersions: {}", go_type(versions))));
+        return Err(list_err(format!(
+            "invalid type for cniVersions: {}",
+            go_type(versions)
+        )));
     };
     let mut candidates = Vec::with_capacity(items.len() + 1);
     for (index, item) in items.iter().enumerate() {
         let Value::String(text) = item else {
-            return Err(list_err(format!("invalid type for cniVersions index {index}: {}", go_type(item))));
+            return Err(list_err(format!(
+                "invalid type for cniVersions index {index}: {}",
+                go_type(item)
+            )));
         };
-        let version = Version::parse(text)
-            .map_err(|e| list_err(format!("invalid cniVersions entry {text} at index {index}: {e}")))?;
+        let version = Version::parse(text).map_err(|e| {
+            list_err(format!(
+                "invalid cniVersions entry {text} at index {index}: {e}"
+            ))
+        })?;
         candidates.push((version, text.as_str()));
     }
     if !cni_version.is_empty() {
-        let version =
-            Version::parse(cni_version).map_err(|e| list_err(format!("invalid cniVersion {cni_version}: {e}")))?;
+        let version = Version::parse(cni_version)
+            .map_err(|e| list_err(format!("invalid cniVersion {cni_version}: {e}")))?;
         candidates.push((version, cni_version));
     }
-    let selected = candidates.into_iter().filter(|(v, _)| *v <= Version::CURRENT).max_by_key(|(v, _)| *v);
+    let selected = candidates
+        .into_iter()
+        .filter(|(v, _)| *v <= Version::CURRENT)
+        .max_by_key(|(v, _)| *v);
     Ok(selected.map_or(cni_version, |(_, text)| text).to_owned())
 }
 
@@ -218,7 +269,10 @@ fn read_flag(top: &Map<String, Value>, key: &str) -> Result<bool> {
             "false" => Ok(false),
             other => Err(list_err(format!("invalid value {other:?} for {key}"))),
         },
-        Some(other) => Err(list_err(format!("invalid type {} for {key}", go_type(other)))),
+        Some(other) => Err(list_err(format!(
+            "invalid type {} for {key}",
+            go_type(other)
+        ))),
     }
 }
 
@@ -230,15 +284,23 @@ fn sibling_dir(list_file: &Path, name: &str) -> Option<PathBuf> {
 
 /// Go `NetworkPluginConfsFromFiles`: every `*.conf` of the directory, which may be missing.
 fn sibling_plugins(dir: &Path) -> Result<Vec<PluginConf>> {
-    let files = list_dir(dir, &["conf"])
-        .map_err(|e| Error::config(format!("failed to read plugin config files in {}: {e}", dir.display())))?;
-    files.iter().map(|file| PluginConf::from_bytes(&read_file(file)?)).collect()
+    let files = list_dir(dir, &["conf"]).map_err(|e| {
+        Error::config(format!(
+            "failed to read plugin config files in {}: {e}",
+            dir.display()
+        ))
+    })?;
+    files
+        .iter()
+        .map(|file| PluginConf::from_bytes(&read_file(file)?))
+        .collect()
 }
 
 /// Non-recursive; directories skipped; extension = text after the last '.', exact match (given
 /// with or without the leading dot); missing dir => Ok(empty); sorted by full path (byte order).
 pub fn conf_files(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
-    list_dir(dir, extensions).map_err(|e| Error::config(format!("error reading directory {}: {e}", dir.display())))
+    list_dir(dir, extensions)
+        .map_err(|e| Error::config(format!("error reading directory {}: {e}", dir.display())))
 }
 
 fn list_dir(dir: &Path, extensions: &[&str]) -> io::Result<Vec<PathBuf>> {
@@ -247,7 +309,10 @@ fn list_dir(dir: &Path, extensions: &[&str]) -> io::Result<Vec<PathBuf>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let wanted: Vec<&[u8]> = extensions.iter().map(|ext| ext.strip_prefix('.').unwrap_or(ext).as_bytes()).collect();
+    let wanted: Vec<&[u8]> = extensions
+        .iter()
+        .map(|ext| ext.strip_prefix('.').unwrap_or(ext).as_bytes())
+        .collect();
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry?;
@@ -271,7 +336,9 @@ fn extension(path: &Path) -> Option<&[u8]> {
 }
 
 fn base_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// One file as a list: ".conflist" => [`NetworkConfigList::from_file`]; anything else is a single
@@ -358,10 +425,17 @@ pub struct DirScan {
 /// without being read again (Arc clone), unless its list takes plugins from a sibling directory
 /// that exists (those files have no stamp here). Missing dir => empty scan. Only an unreadable
 /// directory (other than not-found) is an Err.
-pub fn scan_dir(dir: &Path, accept: &dyn Fn(&str) -> bool, previous: &[LoadedList]) -> Result<DirScan> {
+pub fn scan_dir(
+    dir: &Path,
+    accept: &dyn Fn(&str) -> bool,
+    previous: &[LoadedList],
+) -> Result<DirScan> {
     let mut files = conf_files(dir, &SCAN_EXTENSIONS)?;
     files.retain(|file| accept(&base_name(file)));
-    let previous: HashMap<&Path, &LoadedList> = previous.iter().map(|old| (old.path.as_path(), old)).collect();
+    let previous: HashMap<&Path, &LoadedList> = previous
+        .iter()
+        .map(|old| (old.path.as_path(), old))
+        .collect();
     let mut scan = DirScan::default();
     if files.len() > MAX_CONF_FILES {
         scan.warnings.push(format!(
@@ -374,7 +448,10 @@ pub fn scan_dir(dir: &Path, accept: &dyn Fn(&str) -> bool, previous: &[LoadedLis
     for path in files {
         match load_scanned(&path, &previous) {
             Ok(loaded) => scan.lists.push(loaded),
-            Err(reason) => scan.warnings.push(format!("skipping CNI configuration {}: {reason}", path.display())),
+            Err(reason) => scan.warnings.push(format!(
+                "skipping CNI configuration {}: {reason}",
+                path.display()
+            )),
         }
     }
     Ok(scan)
@@ -391,12 +468,19 @@ fn load_scanned(path: &Path, previous: &HashMap<&Path, &LoadedList>) -> Result<L
         return Err(too_big());
     }
     let stamp = FileStamp::from_metadata(&meta);
-    if let Some(old) = previous.get(path).filter(|old| old.stamp == stamp && !uses_sibling_dir(path, &old.list)) {
+    if let Some(old) = previous
+        .get(path)
+        .filter(|old| old.stamp == stamp && !uses_sibling_dir(path, &old.list))
+    {
         return Ok((*old).clone());
     }
     let list = network_from_file_bytes(path, &read_bounded(path)?).map_err(|e| e.to_string())?;
     check_network_name(&list.name)?;
-    Ok(LoadedList { path: path.to_path_buf(), stamp, list: Arc::new(list) })
+    Ok(LoadedList {
+        path: path.to_path_buf(),
+        stamp,
+        list: Arc::new(list),
+    })
 }
 
 fn uses_sibling_dir(path: &Path, list: &NetworkConfigList) -> bool {
@@ -414,7 +498,9 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
         .open(path)
         .map_err(|e| format!("cannot open: {e}"))?;
     let mut bytes = Vec::new();
-    file.take(MAX_CONF_FILE_SIZE + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
+    file.take(MAX_CONF_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() as u64 > MAX_CONF_FILE_SIZE {
         return Err(too_big());
     }
@@ -428,7 +514,9 @@ fn too_big() -> String {
 /// iSulad's rule for the networks it serves: the CNI name pattern and at most 200 characters.
 fn check_network_name(name: &str) -> Result<(), String> {
     if name.len() > MAX_NETWORK_NAME_LEN {
-        return Err(format!("network name is longer than {MAX_NETWORK_NAME_LEN} characters"));
+        return Err(format!(
+            "network name is longer than {MAX_NETWORK_NAME_LEN} characters"
+        ));
     }
     validate::network_name(name).map_err(|e| format!("invalid network name {name:?}: {}", e.msg))
 }
@@ -463,7 +551,10 @@ fn parse_object(text: &str) -> Result<Map<String, Value>, String> {
 fn expect_object(value: Value) -> Result<Map<String, Value>, String> {
     match value {
         Value::Object(map) => Ok(map),
-        other => Err(format!("expected a JSON object, found {}", json_kind(&other))),
+        other => Err(format!(
+            "expected a JSON object, found {}",
+            json_kind(&other)
+        )),
     }
 }
 
@@ -508,7 +599,10 @@ const PLUGIN_FIELDS: &[(&str, Check)] = &[
 ];
 
 fn mismatch(path: &str, value: &Value, go_type: &str) -> String {
-    format!("json: cannot unmarshal {} into Go struct field PluginConf.{path} of type {go_type}", json_kind(value))
+    format!(
+        "json: cannot unmarshal {} into Go struct field PluginConf.{path} of type {go_type}",
+        json_kind(value)
+    )
 }
 
 fn field_path(parent: &str, key: &str) -> String {
@@ -520,7 +614,11 @@ fn field_path(parent: &str, key: &str) -> String {
 }
 
 /// Checks the known keys of an object in document order, so the first mistake is reported.
-fn check_fields(path: &str, object: &Map<String, Value>, fields: &[(&str, Check)]) -> Result<(), String> {
+fn check_fields(
+    path: &str,
+    object: &Map<String, Value>,
+    fields: &[(&str, Check)],
+) -> Result<(), String> {
     for (key, value) in object {
         if let Some((_, check)) = fields.iter().find(|(name, _)| name == key) {
             check(&field_path(path, key), value)?;
@@ -529,7 +627,12 @@ fn check_fields(path: &str, object: &Map<String, Value>, fields: &[(&str, Check)
     Ok(())
 }
 
-fn check_struct(path: &str, value: &Value, go_type: &str, fields: &[(&str, Check)]) -> Result<(), String> {
+fn check_struct(
+    path: &str,
+    value: &Value,
+    go_type: &str,
+    fields: &[(&str, Check)],
+) -> Result<(), String> {
     match value {
         Value::Null => Ok(()),
         Value::Object(object) => check_fields(path, object, fields),
@@ -569,7 +672,9 @@ fn check_strings(path: &str, value: &Value) -> Result<(), String> {
 fn check_capabilities(path: &str, value: &Value) -> Result<(), String> {
     match value {
         Value::Null => Ok(()),
-        Value::Object(caps) => caps.iter().try_for_each(|(name, on)| check_bool(&field_path(path, name), on)),
+        Value::Object(caps) => caps
+            .iter()
+            .try_for_each(|(name, on)| check_bool(&field_path(path, name), on)),
         other => Err(mismatch(path, other, "map[string]bool")),
     }
 }
@@ -592,7 +697,9 @@ fn check_attachments(path: &str, value: &Value) -> Result<(), String> {
     let fields: &[(&str, Check)] = &[("containerID", check_string), ("ifname", check_string)];
     match value {
         Value::Null => Ok(()),
-        Value::Array(items) => items.iter().try_for_each(|item| check_struct(path, item, "types.GCAttachment", fields)),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| check_struct(path, item, "types.GCAttachment", fields)),
         other => Err(mismatch(path, other, "[]types.GCAttachment")),
     }
 }
@@ -658,16 +765,29 @@ mod tests {
         assert_eq!(conf.cni_version.as_deref(), Some("0.3.1"));
         assert_eq!(
             conf.capabilities,
-            vec![("portMappings".into(), true), ("somethingElse".into(), true), ("noCapability".into(), false)]
+            vec![
+                ("portMappings".into(), true),
+                ("somethingElse".into(), true),
+                ("noCapability".into(), false)
+            ]
         );
-        assert_eq!(conf.enabled_capabilities(), vec!["portMappings", "somethingElse"]);
+        assert_eq!(
+            conf.enabled_capabilities(),
+            vec!["portMappings", "somethingElse"]
+        );
         assert!(conf.capability_enabled("portMappings"));
         assert!(!conf.capability_enabled("noCapability"));
         assert!(!conf.capability_enabled("absent"));
-        let plain = PluginConf::from_bytes(br#"{ "name": "some-plugin", "type": "foobar", "some-key": "some-value" }"#)
-            .unwrap();
+        let plain = PluginConf::from_bytes(
+            br#"{ "name": "some-plugin", "type": "foobar", "some-key": "some-value" }"#,
+        )
+        .unwrap();
         assert_eq!(
-            (plain.name.as_deref(), plain.cni_version, plain.capabilities.len()),
+            (
+                plain.name.as_deref(),
+                plain.cni_version,
+                plain.capabilities.len()
+            ),
             (Some("some-plugin"), None, 0)
         );
         assert_eq!(plain.raw["some-key"], "some-value");
@@ -675,9 +795,11 @@ mod tests {
 
     #[test]
     fn plugin_conf_requires_type() {
-        for text in
-            [r#"{ "name": "some-plugin", "some-key": "some-value" }"#, r#"{ "type": "" }"#, r#"{ "type": null }"#]
-        {
+        for text in [
+            r#"{ "name": "some-plugin", "some-key": "some-value" }"#,
+            r#"{ "type": "" }"#,
+            r#"{ "type": null }"#,
+        ] {
             assert_eq!(
                 err_text(PluginConf::from_bytes(text.as_bytes())),
                 "error parsing configuration: missing 'type'",
@@ -749,7 +871,11 @@ mod tests {
             (json!({"name": 1, "cniVersion": 2}), "number into Go struct field PluginConf.name of type string"),
         ];
         for (value, want) in cases {
-            assert_eq!(err_text(PluginConf::from_map(obj(value.clone()))), format!("{prefix} {want}"), "{value}");
+            assert_eq!(
+                err_text(PluginConf::from_map(obj(value.clone()))),
+                format!("{prefix} {want}"),
+                "{value}"
+            );
         }
     }
 
@@ -764,7 +890,10 @@ mod tests {
         })))
         .unwrap();
         assert_eq!((&conf.name, &conf.cni_version), (&None, &None));
-        assert_eq!(conf.capabilities, vec![("a".into(), false), ("b".into(), true)]);
+        assert_eq!(
+            conf.capabilities,
+            vec![("a".into(), false), ("b".into(), true)]
+        );
         assert_eq!(conf.enabled_capabilities(), vec!["b"]);
     }
 
@@ -775,8 +904,14 @@ mod tests {
         assert_eq!(serde_json::to_string(&conf.raw).unwrap(), text);
         // serde_json's one normalisation: an exponent gains its sign (same number)
         let conf = PluginConf::from_bytes(br#"{"type":"x","e":1e3}"#).unwrap();
-        assert_eq!(serde_json::to_string(&conf.raw).unwrap(), r#"{"type":"x","e":1e+3}"#);
-        let list = NetworkConfigList::from_bytes(format!(r#"{{"name":"n","plugins":[{text}]}}"#).as_bytes()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&conf.raw).unwrap(),
+            r#"{"type":"x","e":1e+3}"#
+        );
+        let list = NetworkConfigList::from_bytes(
+            format!(r#"{{"name":"n","plugins":[{text}]}}"#).as_bytes(),
+        )
+        .unwrap();
         assert_eq!(serde_json::to_string(&list.plugins[0].raw).unwrap(), text);
     }
 
@@ -784,8 +919,13 @@ mod tests {
     fn duplicate_keys_last_wins() {
         let conf = PluginConf::from_bytes(br#"{"type":"a","mtu":1,"type":"b"}"#).unwrap();
         assert_eq!(conf.plugin_type, "b");
-        assert_eq!(serde_json::to_string(&conf.raw).unwrap(), r#"{"type":"b","mtu":1}"#);
-        let list = NetworkConfigList::from_bytes(br#"{"name":"a","plugins":[{"type":"x"}],"name":"b"}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&conf.raw).unwrap(),
+            r#"{"type":"b","mtu":1}"#
+        );
+        let list =
+            NetworkConfigList::from_bytes(br#"{"name":"a","plugins":[{"type":"x"}],"name":"b"}"#)
+                .unwrap();
         assert_eq!(list.name, "b");
     }
 
@@ -793,17 +933,41 @@ mod tests {
     fn malformed_bytes_are_config_errors() {
         let plugin = |b: &[u8]| err_text(PluginConf::from_bytes(b));
         let list = |b: &[u8]| err_text(NetworkConfigList::from_bytes(b));
-        assert_eq!(plugin(b"{"), "error parsing configuration: unexpected end of JSON input");
-        assert_eq!(list(b"{"), "error parsing configuration list: unexpected end of JSON input");
-        assert_eq!(list(b""), "error parsing configuration list: unexpected end of JSON input");
-        assert_eq!(list(b"{\"name\": \"\xff\"}"), "error parsing configuration list: invalid UTF-8 at byte 10");
-        assert_eq!(plugin(b"\xc3\x28"), "error parsing configuration: invalid UTF-8 at byte 0");
-        assert_eq!(list(b"[1]"), "error parsing configuration list: expected a JSON object, found array");
-        assert_eq!(plugin(b"null"), "error parsing configuration: expected a JSON object, found null");
-        assert!(list(b"{\"name\": x}").starts_with("error parsing configuration list: expected value at line 1"));
-        assert!(list(b"{} trailing").starts_with("error parsing configuration list: trailing characters"));
+        assert_eq!(
+            plugin(b"{"),
+            "error parsing configuration: unexpected end of JSON input"
+        );
+        assert_eq!(
+            list(b"{"),
+            "error parsing configuration list: unexpected end of JSON input"
+        );
+        assert_eq!(
+            list(b""),
+            "error parsing configuration list: unexpected end of JSON input"
+        );
+        assert_eq!(
+            list(b"{\"name\": \"\xff\"}"),
+            "error parsing configuration list: invalid UTF-8 at byte 10"
+        );
+        assert_eq!(
+            plugin(b"\xc3\x28"),
+            "error parsing configuration: invalid UTF-8 at byte 0"
+        );
+        assert_eq!(
+            list(b"[1]"),
+            "error parsing configuration list: expected a JSON object, found array"
+        );
+        assert_eq!(
+            plugin(b"null"),
+            "error parsing configuration: expected a JSON object, found null"
+        );
+        assert!(list(b"{\"name\": x}")
+            .starts_with("error parsing configuration list: expected value at line 1"));
+        assert!(list(b"{} trailing")
+            .starts_with("error parsing configuration list: trailing characters"));
         let deep = "[".repeat(10_000);
-        assert!(list(deep.as_bytes()).starts_with("error parsing configuration list: recursion limit exceeded"));
+        assert!(list(deep.as_bytes())
+            .starts_with("error parsing configuration list: recursion limit exceeded"));
     }
 
     // ---- lists ----
@@ -811,10 +975,17 @@ mod tests {
     #[test]
     fn list_from_bytes_like_libcni() {
         let list = NetworkConfigList::from_bytes(LIST.as_bytes()).unwrap();
-        assert_eq!((list.name.as_str(), list.cni_version.as_str()), ("some-network", "0.2.0"));
+        assert_eq!(
+            (list.name.as_str(), list.cni_version.as_str()),
+            ("some-network", "0.2.0")
+        );
         assert!(list.disable_check && !list.disable_gc && !list.load_only_inlined_plugins);
         assert_eq!(list.bytes, LIST);
-        let raws: Vec<Value> = list.plugins.iter().map(|p| Value::Object(p.raw.clone())).collect();
+        let raws: Vec<Value> = list
+            .plugins
+            .iter()
+            .map(|p| Value::Object(p.raw.clone()))
+            .collect();
         assert_eq!(
             raws,
             vec![
@@ -823,9 +994,16 @@ mod tests {
                 json!({"ports": {"20.0.0.1:8080": "80"}, "type": "port-forwarding"}),
             ]
         );
-        let types: Vec<&str> = list.plugins.iter().map(|p| p.plugin_type.as_str()).collect();
+        let types: Vec<&str> = list
+            .plugins
+            .iter()
+            .map(|p| p.plugin_type.as_str())
+            .collect();
         assert_eq!(types, ["host-local", "bridge", "port-forwarding"]);
-        assert!(list.plugins.iter().all(|p| p.name.is_none() && p.cni_version.is_none()));
+        assert!(list
+            .plugins
+            .iter()
+            .all(|p| p.name.is_none() && p.cni_version.is_none()));
         assert_eq!(list.version().unwrap(), Version::V0_2_0);
     }
 
@@ -849,7 +1027,11 @@ mod tests {
             (r#"{"name": "n", "plugins": [{"type": "x", "ipam": 1}]}"#, "failed to parse plugin config 0: error parsing configuration: json: cannot unmarshal number into Go struct field PluginConf.ipam of type types.IPAM"),
         ];
         for (text, want) in cases {
-            assert_eq!(err_text(NetworkConfigList::from_bytes(text.as_bytes())), want, "{text}");
+            assert_eq!(
+                err_text(NetworkConfigList::from_bytes(text.as_bytes())),
+                want,
+                "{text}"
+            );
         }
     }
 
@@ -863,23 +1045,32 @@ mod tests {
         assert_eq!(flags(r#", "disableCheck": "true""#), (true, false, false));
         assert_eq!(flags(r#", "disableCheck": "false""#), (false, false, false));
         assert_eq!(
-            flags(r#", "disableCheck": "TRUE", "disableGC": true, "loadOnlyInlinedPlugins": "True""#),
+            flags(
+                r#", "disableCheck": "TRUE", "disableGC": true, "loadOnlyInlinedPlugins": "True""#
+            ),
             (true, true, true)
         );
-        assert_eq!(flags(r#", "disableGC": false, "loadOnlyInlinedPlugins": "FALSE""#), (false, false, false));
+        assert_eq!(
+            flags(r#", "disableGC": false, "loadOnlyInlinedPlugins": "FALSE""#),
+            (false, false, false)
+        );
     }
 
     #[test]
     fn list_without_plugins_key_has_no_plugins() {
-        let list =
-            NetworkConfigList::from_bytes(list_with(r#", "loadOnlyInlinedPlugins": false"#, "").as_bytes()).unwrap();
+        let list = NetworkConfigList::from_bytes(
+            list_with(r#", "loadOnlyInlinedPlugins": false"#, "").as_bytes(),
+        )
+        .unwrap();
         assert!(list.plugins.is_empty());
     }
 
     #[test]
     fn version_selection() {
         let select = |versions: &str| {
-            let text = format!(r#"{{"name": "test", "cniVersions": [{versions}], "plugins": [{{"type": "foo"}}]}}"#);
+            let text = format!(
+                r#"{{"name": "test", "cniVersions": [{versions}], "plugins": [{{"type": "foo"}}]}}"#
+            );
             NetworkConfigList::from_bytes(text.as_bytes()).map(|l| l.cni_version)
         };
         let with_version = |extra: &str| {
@@ -887,17 +1078,34 @@ mod tests {
             NetworkConfigList::from_bytes(text.as_bytes()).map(|l| l.cni_version)
         };
         assert_eq!(select(r#""1.1.0", "0.4.0", "1.0.0""#).unwrap(), "1.1.0");
-        assert_eq!(select(r#""99.0.0", "1.1.0", "0.4.0", "1.0.0""#).unwrap(), "1.1.0");
+        assert_eq!(
+            select(r#""99.0.0", "1.1.0", "0.4.0", "1.0.0""#).unwrap(),
+            "1.1.0"
+        );
         assert!(select(r#""1.1.0", "0.4.0", "1.0.f""#).is_err());
         assert_eq!(with_version(r#", "cniVersion": "1.2.3""#).unwrap(), "1.2.3");
-        assert_eq!(with_version(r#", "cniVersion": "1.0.0", "cniVersions": ["0.1.0", "0.4.0"]"#).unwrap(), "1.0.0");
-        assert_eq!(with_version(r#", "cniVersion": "0.3.1", "cniVersions": ["0.4.0"]"#).unwrap(), "0.4.0");
+        assert_eq!(
+            with_version(r#", "cniVersion": "1.0.0", "cniVersions": ["0.1.0", "0.4.0"]"#).unwrap(),
+            "1.0.0"
+        );
+        assert_eq!(
+            with_version(r#", "cniVersion": "0.3.1", "cniVersions": ["0.4.0"]"#).unwrap(),
+            "0.4.0"
+        );
         assert_eq!(select("").unwrap(), "");
         // every entry dropped: the original cniVersion stays, even if newer than we speak
-        assert_eq!(with_version(r#", "cniVersion": "2.0.0", "cniVersions": ["99.0.0"]"#).unwrap(), "2.0.0");
+        assert_eq!(
+            with_version(r#", "cniVersion": "2.0.0", "cniVersions": ["99.0.0"]"#).unwrap(),
+            "2.0.0"
+        );
         assert_eq!(select(r#""1.0""#).unwrap(), "1.0");
         let e = err_text(select(r#""1.1.0", "0.4.0", "1.0.f""#));
-        assert!(e.starts_with("error parsing configuration list: invalid cniVersions entry 1.0.f at index 2: "), "{e}");
+        assert!(
+            e.starts_with(
+                "error parsing configuration list: invalid cniVersions entry 1.0.f at index 2: "
+            ),
+            "{e}"
+        );
         assert_eq!(
             err_text(select("1")),
             "error parsing configuration list: invalid type for cniVersions index 0: float64"
@@ -907,13 +1115,18 @@ mod tests {
             "error parsing configuration list: invalid type for cniVersions: string"
         );
         let e = err_text(with_version(r#", "cniVersion": "x", "cniVersions": []"#));
-        assert!(e.starts_with("error parsing configuration list: invalid cniVersion x: "), "{e}");
+        assert!(
+            e.starts_with("error parsing configuration list: invalid cniVersion x: "),
+            "{e}"
+        );
     }
 
     #[test]
     fn version_of_a_list() {
-        let list =
-            |v: &str| NetworkConfigList::from_bytes(list_with("", ONE_PLUGIN).replace("0.4.0", v).as_bytes()).unwrap();
+        let list = |v: &str| {
+            NetworkConfigList::from_bytes(list_with("", ONE_PLUGIN).replace("0.4.0", v).as_bytes())
+                .unwrap()
+        };
         assert_eq!(list("").version().unwrap(), Version::V0_1_0);
         assert_eq!(list("1.0.0").version().unwrap(), Version::V1_0_0);
         assert!(matches!(list("1.0.f").version(), Err(Error::Version(_))));
@@ -926,9 +1139,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "50-whatever.conflist", LIST);
         let list = NetworkConfigList::from_file(&path).unwrap();
-        assert_eq!(list, NetworkConfigList::from_bytes(LIST.as_bytes()).unwrap());
+        assert_eq!(
+            list,
+            NetworkConfigList::from_bytes(LIST.as_bytes()).unwrap()
+        );
         let missing = err_text(NetworkConfigList::from_file(Path::new("/nope/not-here")));
-        assert!(missing.starts_with("error reading /nope/not-here: "), "{missing}");
+        assert!(
+            missing.starts_with("error reading /nope/not-here: "),
+            "{missing}"
+        );
         let bad = write(dir.path(), "00-bad.conflist", "{");
         assert_eq!(
             err_text(NetworkConfigList::from_file(&bad)),
@@ -939,20 +1158,49 @@ mod tests {
     #[test]
     fn from_file_sibling_plugins() {
         // (list extras, plugins, sibling dir contents) => plugin types, or error
-        type Case<'a> = (&'a str, &'a str, Option<&'a str>, std::result::Result<Vec<&'a str>, &'a str>);
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            std::result::Result<Vec<&'a str>, &'a str>,
+        );
         let cases: [Case; 8] = [
-            (r#", "loadOnlyInlinedPlugins": true"#, ONE_PLUGIN, Some(SIBLING), Ok(vec!["host-local"])),
+            (
+                r#", "loadOnlyInlinedPlugins": true"#,
+                ONE_PLUGIN,
+                Some(SIBLING),
+                Ok(vec!["host-local"]),
+            ),
             ("", ONE_PLUGIN, None, Ok(vec!["host-local"])),
-            (r#", "loadOnlyInlinedPlugins": false"#, "", Some(SIBLING), Ok(vec!["bro-check-out-my-plugin"])),
+            (
+                r#", "loadOnlyInlinedPlugins": false"#,
+                "",
+                Some(SIBLING),
+                Ok(vec!["bro-check-out-my-plugin"]),
+            ),
             ("", "", None, Err("no plugin configs found")),
             ("", "", Some(""), Err("no plugin configs found")),
             ("", ONE_PLUGIN, Some(""), Ok(vec!["host-local"])),
-            ("", ONE_PLUGIN, Some(SIBLING), Ok(vec!["host-local", "bro-check-out-my-plugin"])),
-            ("", ONE_PLUGIN, Some(r#"{"subnet": "x"}"#), Err("error parsing configuration: missing 'type'")),
+            (
+                "",
+                ONE_PLUGIN,
+                Some(SIBLING),
+                Ok(vec!["host-local", "bro-check-out-my-plugin"]),
+            ),
+            (
+                "",
+                ONE_PLUGIN,
+                Some(r#"{"subnet": "x"}"#),
+                Err("error parsing configuration: missing 'type'"),
+            ),
         ];
         for (extra, plugins, sibling, want) in cases {
             let dir = tempfile::tempdir().unwrap();
-            let path = write(dir.path(), "50-whatever.conflist", &list_with(extra, plugins));
+            let path = write(
+                dir.path(),
+                "50-whatever.conflist",
+                &list_with(extra, plugins),
+            );
             if let Some(text) = sibling {
                 let sub = dir.path().join("some-network");
                 fs::create_dir(&sub).unwrap();
@@ -965,7 +1213,11 @@ mod tests {
             match want {
                 Ok(types) => {
                     let list = got.unwrap();
-                    let got: Vec<&str> = list.plugins.iter().map(|p| p.plugin_type.as_str()).collect();
+                    let got: Vec<&str> = list
+                        .plugins
+                        .iter()
+                        .map(|p| p.plugin_type.as_str())
+                        .collect();
                     assert_eq!(got, types, "{extra} {plugins} {sibling:?}");
                 }
                 Err(msg) => assert_eq!(err_text(got), msg, "{extra} {plugins} {sibling:?}"),
@@ -983,21 +1235,34 @@ mod tests {
         write(&conf_dir, "x.conf", r#"{"type": "evil"}"#);
         for name in ["../escape", "", "/tmp"] {
             let path = write(&conf_dir, "a.conflist", &format!(r#"{{"name": {name:?}}}"#));
-            assert_eq!(err_text(NetworkConfigList::from_file(&path)), "no plugin configs found", "{name}");
+            assert_eq!(
+                err_text(NetworkConfigList::from_file(&path)),
+                "no plugin configs found",
+                "{name}"
+            );
         }
     }
 
     #[test]
     fn from_conf_upconverts() {
-        let conf = PluginConf::from_bytes(br#"{"name":"some-plugin","cniVersion":"0.3.1", "type":"foobar"}"#).unwrap();
+        let conf = PluginConf::from_bytes(
+            br#"{"name":"some-plugin","cniVersion":"0.3.1", "type":"foobar"}"#,
+        )
+        .unwrap();
         let list = NetworkConfigList::from_conf(&conf).unwrap();
-        assert_eq!((list.name.as_str(), list.cni_version.as_str()), ("some-plugin", "0.3.1"));
+        assert_eq!(
+            (list.name.as_str(), list.cni_version.as_str()),
+            ("some-plugin", "0.3.1")
+        );
         assert_eq!(list.plugins, vec![conf]);
         assert_eq!(
             list.bytes,
             r#"{"cniVersion":"0.3.1","name":"some-plugin","plugins":[{"name":"some-plugin","cniVersion":"0.3.1","type":"foobar"}]}"#
         );
-        assert_eq!(NetworkConfigList::from_bytes(list.bytes.as_bytes()).unwrap(), list);
+        assert_eq!(
+            NetworkConfigList::from_bytes(list.bytes.as_bytes()).unwrap(),
+            list
+        );
         // a single conf's disableCheck is not honoured, as in libcni
         let conf = PluginConf::from_bytes(br#"{"type":"bridge","disableCheck":true}"#).unwrap();
         let list = NetworkConfigList::from_conf(&conf).unwrap();
@@ -1021,29 +1286,49 @@ mod tests {
         let list = load_network_file(&write(d, "50-whatever.conflist", LIST)).unwrap();
         assert_eq!(list.plugins.len(), 3);
         let no_type = write(d, "10-list.conf", LIST);
-        assert_eq!(err_text(load_network_file(&no_type)), "no 'type'; perhaps this is a .conflist?");
+        assert_eq!(
+            err_text(load_network_file(&no_type)),
+            "no 'type'; perhaps this is a .conflist?"
+        );
         let bad_type = write(d, "10-bad.conf", r#"{"type": 7}"#);
         assert_eq!(
             err_text(load_network_file(&bad_type)),
             "error parsing configuration: json: cannot unmarshal number into Go struct field PluginConf.type of type string"
         );
         let bad = write(d, "00-bad.conf", "{");
-        assert_eq!(err_text(load_network_file(&bad)), "error parsing configuration: unexpected end of JSON input");
+        assert_eq!(
+            err_text(load_network_file(&bad)),
+            "error parsing configuration: unexpected end of JSON input"
+        );
         let missing = err_text(load_network_file(Path::new("/nope/not-here.conf")));
-        assert!(missing.starts_with("error reading /nope/not-here.conf: "), "{missing}");
+        assert!(
+            missing.starts_with("error reading /nope/not-here.conf: "),
+            "{missing}"
+        );
     }
 
     #[test]
     fn load_network_file_names_unnamed_lists_after_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let list = load_network_file(&write(dir.path(), "10-anon.conf", r#"{"type": "bridge"}"#)).unwrap();
-        assert_eq!(list.name, "10-anon.conf");
-        assert_eq!(list.bytes, r#"{"cniVersion":"","name":"","plugins":[{"type":"bridge"}]}"#);
         let list =
-            load_network_file(&write(dir.path(), "20-anon.conflist", r#"{"name": "", "plugins": [{"type": "x"}]}"#))
-                .unwrap();
+            load_network_file(&write(dir.path(), "10-anon.conf", r#"{"type": "bridge"}"#)).unwrap();
+        assert_eq!(list.name, "10-anon.conf");
+        assert_eq!(
+            list.bytes,
+            r#"{"cniVersion":"","name":"","plugins":[{"type":"bridge"}]}"#
+        );
+        let list = load_network_file(&write(
+            dir.path(),
+            "20-anon.conflist",
+            r#"{"name": "", "plugins": [{"type": "x"}]}"#,
+        ))
+        .unwrap();
         assert_eq!(list.name, "20-anon.conflist");
-        let e = err_text(load_network_file(&write(dir.path(), "30.conflist", r#"{"plugins": [{"type": "x"}]}"#)));
+        let e = err_text(load_network_file(&write(
+            dir.path(),
+            "30.conflist",
+            r#"{"plugins": [{"type": "x"}]}"#,
+        )));
         assert_eq!(e, "error parsing configuration list: no name");
     }
 
@@ -1051,26 +1336,57 @@ mod tests {
     fn conf_files_rules() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        for name in
-            ["b.conf", "a.conflist", "c.json", "x.conf.bak", "y.CONF", "noext", "z.conflist~", ".conf", "A.conf"]
-        {
+        for name in [
+            "b.conf",
+            "a.conflist",
+            "c.json",
+            "x.conf.bak",
+            "y.CONF",
+            "noext",
+            "z.conflist~",
+            ".conf",
+            "A.conf",
+        ] {
             write(d, name, "{}");
         }
         fs::create_dir(d.join("dir.conf")).unwrap();
         fs::create_dir_all(d.join("sub")).unwrap();
         write(&d.join("sub"), "deep.conf", "{}");
         std::os::unix::fs::symlink(d.join("b.conf"), d.join("link.conf")).unwrap();
-        let names =
-            |exts: &[&str]| -> Vec<String> { conf_files(d, exts).unwrap().iter().map(|p| base_name(p)).collect() };
+        let names = |exts: &[&str]| -> Vec<String> {
+            conf_files(d, exts)
+                .unwrap()
+                .iter()
+                .map(|p| base_name(p))
+                .collect()
+        };
         assert_eq!(
             names(&[".conf", ".conflist", ".json"]),
-            [".conf", "A.conf", "a.conflist", "b.conf", "c.json", "link.conf"]
+            [
+                ".conf",
+                "A.conf",
+                "a.conflist",
+                "b.conf",
+                "c.json",
+                "link.conf"
+            ]
         );
         assert_eq!(names(&["conf"]), [".conf", "A.conf", "b.conf", "link.conf"]);
-        assert!(conf_files(d, &["conf"]).unwrap().iter().all(|p| p.parent() == Some(d)));
-        assert!(conf_files(&d.join("missing"), &["conf"]).unwrap().is_empty());
+        assert!(conf_files(d, &["conf"])
+            .unwrap()
+            .iter()
+            .all(|p| p.parent() == Some(d)));
+        assert!(conf_files(&d.join("missing"), &["conf"])
+            .unwrap()
+            .is_empty());
         let e = err_text(conf_files(&d.join("b.conf"), &["conf"]));
-        assert!(e.starts_with(&format!("error reading directory {}: ", d.join("b.conf").display())), "{e}");
+        assert!(
+            e.starts_with(&format!(
+                "error reading directory {}: ",
+                d.join("b.conf").display()
+            )),
+            "{e}"
+        );
     }
 
     // ---- the directory scan ----
@@ -1097,15 +1413,31 @@ mod tests {
         write(d, "isulacni-native.conflist", &conflist("native"));
         write(d, "30-c.json", r#"{"type": "bridge"}"#);
         write(d, "40-badname.conflist", &conflist("bad/name"));
-        write(d, "41-longname.conflist", &conflist(&"n".repeat(MAX_NETWORK_NAME_LEN + 1)));
-        write(d, "42-okname.conflist", &conflist(&"n".repeat(MAX_NETWORK_NAME_LEN)));
+        write(
+            d,
+            "41-longname.conflist",
+            &conflist(&"n".repeat(MAX_NETWORK_NAME_LEN + 1)),
+        );
+        write(
+            d,
+            "42-okname.conflist",
+            &conflist(&"n".repeat(MAX_NETWORK_NAME_LEN)),
+        );
         write(d, "50-noplugins.conflist", r#"{"name": "empty"}"#);
         write(d, "60-notype.conf", r#"{"name": "x"}"#);
         write(d, "70-cni.txt", &conflist("ignored"));
         fs::create_dir(d.join("80-dir.conflist")).unwrap();
         nix::unistd::mkfifo(&d.join("90-fifo.conf"), nix::sys::stat::Mode::S_IRWXU).unwrap();
         let s = scan(d, &[]);
-        assert_eq!(names(&s), ["net-a", "net-b", "30-c.json", "n".repeat(MAX_NETWORK_NAME_LEN).as_str()]);
+        assert_eq!(
+            names(&s),
+            [
+                "net-a",
+                "net-b",
+                "30-c.json",
+                "n".repeat(MAX_NETWORK_NAME_LEN).as_str()
+            ]
+        );
         let p = |name: &str| d.join(name).display().to_string();
         assert_eq!(
             s.warnings,
@@ -1127,11 +1459,18 @@ mod tests {
     #[test]
     fn scan_sorts_by_full_path_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        for (file, net) in
-            [("b.conflist", "b"), ("B.conflist", "B2"), ("a-1.conflist", "a1"), ("a.conflist", "a"), ("a_1.conf", "a_")]
-        {
-            let text =
-                if file.ends_with(".conf") { format!(r#"{{"name":"{net}","type":"x"}}"#) } else { conflist(net) };
+        for (file, net) in [
+            ("b.conflist", "b"),
+            ("B.conflist", "B2"),
+            ("a-1.conflist", "a1"),
+            ("a.conflist", "a"),
+            ("a_1.conf", "a_"),
+        ] {
+            let text = if file.ends_with(".conf") {
+                format!(r#"{{"name":"{net}","type":"x"}}"#)
+            } else {
+                conflist(net)
+            };
             write(dir.path(), file, &text);
         }
         assert_eq!(names(&scan(dir.path(), &[])), ["B2", "a1", "a", "a_", "b"]);
@@ -1143,19 +1482,29 @@ mod tests {
         let s = scan(&dir.path().join("missing"), &[]);
         assert!(s.lists.is_empty() && s.warnings.is_empty());
         let file = write(dir.path(), "file", "");
-        assert!(matches!(scan_dir(&file, &|_| true, &[]), Err(Error::Config(_))));
+        assert!(matches!(
+            scan_dir(&file, &|_| true, &[]),
+            Err(Error::Config(_))
+        ));
     }
 
     #[test]
     fn scan_loads_at_most_max_files() {
         let dir = tempfile::tempdir().unwrap();
         for i in 0..=MAX_CONF_FILES {
-            write(dir.path(), &format!("{i:05}.conflist"), &conflist(&format!("net{i}")));
+            write(
+                dir.path(),
+                &format!("{i:05}.conflist"),
+                &conflist(&format!("net{i}")),
+            );
         }
         write(dir.path(), "isulacni-x.conflist", &conflist("native"));
         let s = scan(dir.path(), &[]);
         assert_eq!(s.lists.len(), MAX_CONF_FILES);
-        assert_eq!(s.lists.last().unwrap().list.name, format!("net{}", MAX_CONF_FILES - 1));
+        assert_eq!(
+            s.lists.last().unwrap().list.name,
+            format!("net{}", MAX_CONF_FILES - 1)
+        );
         assert_eq!(
             s.warnings,
             vec![format!(
@@ -1172,13 +1521,24 @@ mod tests {
             let text = conflist(name);
             format!("{text}{}", " ".repeat(size - text.len()))
         };
-        write(dir.path(), "a.conflist", &pad("at-limit", MAX_CONF_FILE_SIZE as usize));
-        let big = write(dir.path(), "b.conflist", &pad("over", MAX_CONF_FILE_SIZE as usize + 1));
+        write(
+            dir.path(),
+            "a.conflist",
+            &pad("at-limit", MAX_CONF_FILE_SIZE as usize),
+        );
+        let big = write(
+            dir.path(),
+            "b.conflist",
+            &pad("over", MAX_CONF_FILE_SIZE as usize + 1),
+        );
         let s = scan(dir.path(), &[]);
         assert_eq!(names(&s), ["at-limit"]);
         assert_eq!(
             s.warnings,
-            vec![format!("skipping CNI configuration {}: file is larger than 1048576 bytes", big.display())]
+            vec![format!(
+                "skipping CNI configuration {}: file is larger than 1048576 bytes",
+                big.display()
+            )]
         );
     }
 
@@ -1200,10 +1560,19 @@ mod tests {
         assert!(Arc::ptr_eq(&second.lists[0].list, &third.lists[0].list));
         assert!(!Arc::ptr_eq(&second.lists[1].list, &third.lists[1].list));
         assert_eq!(third.lists[1].list.plugins[0].plugin_type, "macvlan");
-        assert_eq!(third.lists[1].stamp, FileStamp::from_metadata(&fs::metadata(&b).unwrap()));
+        assert_eq!(
+            third.lists[1].stamp,
+            FileStamp::from_metadata(&fs::metadata(&b).unwrap())
+        );
         // a previous entry for another path is never used
-        let moved = LoadedList { path: d.join("other.conf"), ..third.lists[1].clone() };
-        assert!(!Arc::ptr_eq(&scan(d, &[moved]).lists[1].list, &third.lists[1].list));
+        let moved = LoadedList {
+            path: d.join("other.conf"),
+            ..third.lists[1].clone()
+        };
+        assert!(!Arc::ptr_eq(
+            &scan(d, &[moved]).lists[1].list,
+            &third.lists[1].list
+        ));
         // removed files disappear
         fs::remove_file(&b).unwrap();
         assert_eq!(names(&scan(d, &third.lists)), ["a"]);

@@ -34,7 +34,11 @@ pub struct CniError {
 
 impl CniError {
     pub fn new(code: u32, msg: impl Into<String>, details: impl Into<String>) -> CniError {
-        CniError { code, msg: msg.into(), details: details.into() }
+        CniError {
+            code,
+            msg: msg.into(),
+            details: details.into(),
+        }
     }
 }
 
@@ -68,10 +72,18 @@ pub enum Error {
     Exec { path: PathBuf, reason: String },
     /// The plugin ran longer than the per-call timeout and was killed with its process group.
     #[error("plugin {path:?} ({command}) timed out after {after:?}; its process group was killed")]
-    Timeout { path: PathBuf, command: String, after: Duration },
+    Timeout {
+        path: PathBuf,
+        command: String,
+        after: Duration,
+    },
     /// The plugin reported failure: its error object, or stderr when it printed none.
     #[error("plugin type={plugin:?} failed ({command}): {error}")]
-    Plugin { plugin: String, command: String, error: CniError },
+    Plugin {
+        plugin: String,
+        command: String,
+        error: CniError,
+    },
     /// A plugin result (or cached result) that is malformed or cannot be converted.
     #[error("{0}")]
     Result(String),
@@ -144,12 +156,28 @@ mod tests {
     #[test]
     fn display_forms() {
         let e = CniError::new(7, "invalid characters found in network name", "a%b");
-        assert_eq!(e.to_string(), "invalid characters found in network name; a%b");
-        let p = Error::Plugin { plugin: "noop".into(), command: "add".into(), error: e.clone() };
-        assert_eq!(p.to_string(), "plugin type=\"noop\" failed (add): invalid characters found in network name; a%b");
+        assert_eq!(
+            e.to_string(),
+            "invalid characters found in network name; a%b"
+        );
+        let p = Error::Plugin {
+            plugin: "noop".into(),
+            command: "add".into(),
+            error: e.clone(),
+        };
+        assert_eq!(
+            p.to_string(),
+            "plugin type=\"noop\" failed (add): invalid characters found in network name; a%b"
+        );
         assert_eq!(p.code(), 7);
-        let nf = Error::PluginNotFound { plugin: "nope".into(), paths: vec!["/a".into(), "/b".into()] };
-        assert_eq!(nf.to_string(), "failed to find plugin \"nope\" in path [/a /b]");
+        let nf = Error::PluginNotFound {
+            plugin: "nope".into(),
+            paths: vec!["/a".into(), "/b".into()],
+        };
+        assert_eq!(
+            nf.to_string(),
+            "failed to find plugin \"nope\" in path [/a /b]"
+        );
         assert!(Error::join(vec![]).is_ok());
         let many = Error::join(vec![Error::config("x"), Error::cache("y")]).unwrap_err();
         assert_eq!(many.to_string(), "x; y");
@@ -157,7 +185,9 @@ mod tests {
 
     #[test]
     fn plugin_error_json_without_cni_version() {
-        let e: CniError = serde_json::from_str(r#"{"code":4,"msg":"required env variables [CNI_PATH] missing"}"#).unwrap();
+        let e: CniError =
+            serde_json::from_str(r#"{"code":4,"msg":"required env variables [CNI_PATH] missing"}"#)
+                .unwrap();
         assert_eq!(e.code, 4);
         assert_eq!(e.details, "");
     }

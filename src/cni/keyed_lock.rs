@@ -25,15 +25,23 @@ impl KeyedLock {
     pub fn lock(&self, key: &str) -> KeyGuard<'_> {
         let mut busy = self.busy_set();
         while busy.contains(key) {
-            busy = self.freed.wait(busy).unwrap_or_else(|poisoned| poisoned.into_inner());
+            busy = self
+                .freed
+                .wait(busy)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
         busy.insert(key.to_string());
-        KeyGuard { owner: self, key: key.to_string() }
+        KeyGuard {
+            owner: self,
+            key: key.to_string(),
+        }
     }
 
     fn busy_set(&self) -> MutexGuard<'_, HashSet<String>> {
         // The set stays consistent even if a holder panicked: guards still remove their key.
-        self.busy.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.busy
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -96,7 +96,11 @@ impl CniResult {
     pub fn from_plugin_output(stdout: &[u8], config_version: Version) -> Result<CniResult> {
         let value: Value = serde_json::from_slice(stdout).map_err(|e| {
             // Go's wording for truncated input, which callers and users already know.
-            let reason = if e.is_eof() { "unexpected end of JSON input".to_owned() } else { e.to_string() };
+            let reason = if e.is_eof() {
+                "unexpected end of JSON input".to_owned()
+            } else {
+                e.to_string()
+            };
             Error::result(format!("failed to unmarshal raw result: {reason}"))
         })?;
         CniResult::from_value(&value, config_version)
@@ -120,7 +124,13 @@ impl CniResult {
             Some(Value::String(text)) if !text.is_empty() => text.clone(),
             _ => default_version.to_string(),
         };
-        parse_result(&Fields { map, path: String::new() }, known_version(&version)?)
+        parse_result(
+            &Fields {
+                map,
+                path: String::new(),
+            },
+            known_version(&version)?,
+        )
     }
 
     /// Version conversion as libcni does it (see the module documentation for what each target drops).
@@ -159,9 +169,21 @@ impl CniResult {
             family => {
                 let extras = self.cni_version >= Version::V1_1_0;
                 let with_ip_version = family == Family::V040;
-                put_array(&mut map, "interfaces", self.interfaces.iter().map(|i| interface_value(i, extras)));
-                put_array(&mut map, "ips", self.ips.iter().map(|ip| ip_value(ip, with_ip_version)));
-                put_array(&mut map, "routes", self.routes.iter().map(|r| route_value(r, extras)));
+                put_array(
+                    &mut map,
+                    "interfaces",
+                    self.interfaces.iter().map(|i| interface_value(i, extras)),
+                );
+                put_array(
+                    &mut map,
+                    "ips",
+                    self.ips.iter().map(|ip| ip_value(ip, with_ip_version)),
+                );
+                put_array(
+                    &mut map,
+                    "routes",
+                    self.routes.iter().map(|r| route_value(r, extras)),
+                );
             }
         }
         if !self.dns.is_empty() {
@@ -179,7 +201,13 @@ impl CniResult {
     /// name, plus every ip whose index is absent or points nowhere (`-1`, out of range, no interface list): those
     /// come from IPAM-style results and belong to the interface the plugin was asked to configure.
     pub fn ips_of_interface(&self, ifname: &str) -> Vec<&IpConfig> {
-        self.ips.iter().filter(|ip| self.interface_at(ip.interface).is_none_or(|i| i.name == ifname)).collect()
+        self.ips
+            .iter()
+            .filter(|ip| {
+                self.interface_at(ip.interface)
+                    .is_none_or(|i| i.name == ifname)
+            })
+            .collect()
     }
 
     /// MAC of the interface with that name. A host-side interface may share the name of the container's, so
@@ -204,16 +232,25 @@ impl CniResult {
     }
 
     fn routes_of(&self, family: u8) -> impl Iterator<Item = &Route> {
-        self.routes.iter().filter(move |r| ip_family(&r.dst) == family)
+        self.routes
+            .iter()
+            .filter(move |r| ip_family(&r.dst) == family)
     }
 
     /// What a 0.1.0/0.2.0 result can hold (libcni `convertTo02x`).
     fn legacy_subset(&self) -> Result<CniResult> {
-        let mut out = CniResult { dns: self.dns.clone(), ..CniResult::empty(self.cni_version) };
+        let mut out = CniResult {
+            dns: self.dns.clone(),
+            ..CniResult::empty(self.cni_version)
+        };
         for (_, family) in LEGACY_SLOTS {
             if let Some(ip) = self.first_ip(family) {
-                out.ips.push(IpConfig { interface: None, ..ip.clone() });
-                out.routes.extend(self.routes_of(family).map(|r| plain_route(r.dst, r.gw)));
+                out.ips.push(IpConfig {
+                    interface: None,
+                    ..ip.clone()
+                });
+                out.routes
+                    .extend(self.routes_of(family).map(|r| plain_route(r.dst, r.gw)));
             }
         }
         if out.ips.is_empty() {
@@ -236,14 +273,21 @@ impl CniResult {
         let mut map = Map::new();
         map.insert("ip".into(), ip.address.to_string().into());
         put(&mut map, "gateway", ip.gateway.map(|g| g.to_string()));
-        put_array(&mut map, "routes", self.routes_of(family).map(|r| route_value(r, false)));
+        put_array(
+            &mut map,
+            "routes",
+            self.routes_of(family).map(|r| route_value(r, false)),
+        );
         Value::Object(map)
     }
 }
 
 impl Dns {
     fn is_empty(&self) -> bool {
-        self.nameservers.is_empty() && self.domain.is_none() && self.search.is_empty() && self.options.is_empty()
+        self.nameservers.is_empty()
+            && self.domain.is_none()
+            && self.search.is_empty()
+            && self.options.is_empty()
     }
 }
 
@@ -265,8 +309,11 @@ fn parse_result(root: &Fields, version: Version) -> Result<CniResult> {
         family => {
             let extras = family == Family::V100;
             let check_ip_version = family == Family::V040;
-            result.interfaces = parse_each(root.objects("interfaces")?, |f| parse_interface(f, extras))?;
-            result.ips = parse_each(root.objects("ips")?, |f| parse_ip_config(f, check_ip_version))?;
+            result.interfaces =
+                parse_each(root.objects("interfaces")?, |f| parse_interface(f, extras))?;
+            result.ips = parse_each(root.objects("ips")?, |f| {
+                parse_ip_config(f, check_ip_version)
+            })?;
             result.routes = parse_each(root.objects("routes")?, parse_route)?;
         }
     }
@@ -280,13 +327,24 @@ fn parse_each<T>(items: Vec<Fields>, parse: impl Fn(&Fields) -> Result<T>) -> Re
 /// `ip4`/`ip6` objects: each becomes an address; their routes are concatenated, ip4's first (libcni order).
 fn parse_legacy_slots(root: &Fields, result: &mut CniResult) -> Result<()> {
     for (key, family) in LEGACY_SLOTS {
-        let Some(slot) = root.object(key)? else { continue };
+        let Some(slot) = root.object(key)? else {
+            continue;
+        };
         let address = slot.cidr("ip")?;
         if ip_family(&address) != family {
-            return Err(Error::result(format!("{}.ip {address} is not an IPv{family} address", slot.path)));
+            return Err(Error::result(format!(
+                "{}.ip {address} is not an IPv{family} address",
+                slot.path
+            )));
         }
-        result.ips.push(IpConfig { address, gateway: slot.ip("gateway")?, interface: None });
-        result.routes.extend(parse_each(slot.objects("routes")?, parse_route)?);
+        result.ips.push(IpConfig {
+            address,
+            gateway: slot.ip("gateway")?,
+            interface: None,
+        });
+        result
+            .routes
+            .extend(parse_each(slot.objects("routes")?, parse_route)?);
     }
     Ok(())
 }
@@ -311,14 +369,21 @@ fn parse_ip_config(f: &Fields, check_ip_version: bool) -> Result<IpConfig> {
     let address = f.cidr("address")?;
     if check_ip_version {
         let family = ip_family(&address).to_string();
-        if let Some(stated) = f.string("version")?.filter(|v| !v.is_empty() && *v != family) {
+        if let Some(stated) = f
+            .string("version")?
+            .filter(|v| !v.is_empty() && *v != family)
+        {
             return Err(Error::result(format!(
                 "{}.version is {stated:?} but address {address} is IPv{family}",
                 f.path
             )));
         }
     }
-    Ok(IpConfig { address, gateway: f.ip("gateway")?, interface: f.int("interface")? })
+    Ok(IpConfig {
+        address,
+        gateway: f.ip("gateway")?,
+        interface: f.int("interface")?,
+    })
 }
 
 fn parse_route(f: &Fields) -> Result<Route> {
@@ -343,7 +408,15 @@ fn parse_dns(f: &Fields) -> Result<Dns> {
 }
 
 fn plain_route(dst: IpNet, gw: Option<IpAddr>) -> Route {
-    Route { dst, gw, mtu: None, advmss: None, priority: None, table: None, scope: None }
+    Route {
+        dst,
+        gw,
+        mtu: None,
+        advmss: None,
+        priority: None,
+        table: None,
+        scope: None,
+    }
 }
 
 fn ip_family(net: &IpNet) -> u8 {
@@ -383,7 +456,10 @@ impl<'a> Fields<'a> {
 
     /// An optional string where `""` means absent (Go `omitempty`).
     fn text(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.string(key)?.filter(|s| !s.is_empty()).map(str::to_owned))
+        Ok(self
+            .string(key)?
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned))
     }
 
     fn int(&self, key: &str) -> Result<Option<i64>> {
@@ -420,7 +496,9 @@ impl<'a> Fields<'a> {
     fn objects(&self, key: &str) -> Result<Vec<Fields<'a>>> {
         let path = self.path_of(key);
         let items = self.array(key)?.iter().enumerate();
-        items.map(|(i, item)| object_at(item, format!("{path}[{i}]"))).collect()
+        items
+            .map(|(i, item)| object_at(item, format!("{path}[{i}]")))
+            .collect()
     }
 
     fn strings(&self, key: &str) -> Result<Vec<String>> {
@@ -436,17 +514,24 @@ impl<'a> Fields<'a> {
 
     /// A required CIDR keeping host bits (Go `types.ParseCIDR`).
     fn cidr(&self, key: &str) -> Result<IpNet> {
-        let text = self
-            .string(key)?
-            .ok_or_else(|| Error::result(format!("missing required result field {}", self.path_of(key))))?;
-        text.parse().map_err(|_| Error::result(format!("invalid CIDR address: {text}")))
+        let text = self.string(key)?.ok_or_else(|| {
+            Error::result(format!(
+                "missing required result field {}",
+                self.path_of(key)
+            ))
+        })?;
+        text.parse()
+            .map_err(|_| Error::result(format!("invalid CIDR address: {text}")))
     }
 
     /// An optional plain IP; `""` means absent, as for Go's `net.IP`.
     fn ip(&self, key: &str) -> Result<Option<IpAddr>> {
         match self.string(key)? {
             None | Some("") => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| Error::result(format!("invalid IP address: {text}"))),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::result(format!("invalid IP address: {text}"))),
         }
     }
 }
@@ -460,7 +545,10 @@ fn object_at(value: &Value, path: String) -> Result<Fields<'_>> {
 
 /// Go's wording (`json: cannot unmarshal number into … of type string`), naming the offending key.
 fn type_error(value: &Value, path: &str, expected: &str) -> Error {
-    Error::result(format!("json: cannot unmarshal {} into result field {path} of type {expected}", kind(value)))
+    Error::result(format!(
+        "json: cannot unmarshal {} into result field {path} of type {expected}",
+        kind(value)
+    ))
 }
 
 fn kind(value: &Value) -> String {
@@ -596,14 +684,21 @@ mod tests {
                 socket_path: Some("/path/to/vhost/fd".into()),
             }],
             ips: vec![
-                IpConfig { interface: Some(0), address: net("1.2.3.30/24"), gateway: ip("1.2.3.1") },
+                IpConfig {
+                    interface: Some(0),
+                    address: net("1.2.3.30/24"),
+                    gateway: ip("1.2.3.1"),
+                },
                 IpConfig {
                     interface: Some(0),
                     address: net("abcd:1234:ffff::cdde/64"),
                     gateway: ip("abcd:1234:ffff::1"),
                 },
             ],
-            routes: vec![route("15.5.6.0/24", Some("15.5.6.8")), route("1111:dddd::/80", Some("1111:dddd::aaaa"))],
+            routes: vec![
+                route("15.5.6.0/24", Some("15.5.6.8")),
+                route("1111:dddd::/80", Some("1111:dddd::aaaa")),
+            ],
             dns: full_dns(),
         }
     }
@@ -693,21 +788,34 @@ mod tests {
     #[test]
     fn interface_index_zero_round_trips_and_missing_index_is_omitted() {
         let mut r = CniResult::empty(Version::V1_0_0);
-        r.ips.push(IpConfig { interface: Some(0), address: net("10.1.2.3/24"), gateway: None });
-        assert_eq!(r.to_value(), json!({"cniVersion": "1.0.0", "ips": [{"interface": 0, "address": "10.1.2.3/24"}]}));
+        r.ips.push(IpConfig {
+            interface: Some(0),
+            address: net("10.1.2.3/24"),
+            gateway: None,
+        });
+        assert_eq!(
+            r.to_value(),
+            json!({"cniVersion": "1.0.0", "ips": [{"interface": 0, "address": "10.1.2.3/24"}]})
+        );
         assert_eq!(parse(r.to_value()).unwrap(), r);
 
         r.ips[0].interface = None;
         assert_eq!(r.to_value()["ips"], json!([{"address": "10.1.2.3/24"}]));
         let r040 = r.convert_to(Version::V0_4_0).unwrap();
-        assert_eq!(r040.to_value()["ips"], json!([{"version": "4", "address": "10.1.2.3/24"}]));
+        assert_eq!(
+            r040.to_value()["ips"],
+            json!([{"version": "4", "address": "10.1.2.3/24"}])
+        );
     }
 
     #[test]
     fn address_of_wrong_type_is_an_unmarshal_error() {
         let e = err_text(json!({"ips": [{"address": 5}]}));
         assert!(e.starts_with("json: cannot unmarshal"), "{e}");
-        assert_eq!(e, "json: cannot unmarshal number 5 into result field ips[0].address of type string");
+        assert_eq!(
+            e,
+            "json: cannot unmarshal number 5 into result field ips[0].address of type string"
+        );
     }
 
     // ---- pkg/types/040/types_test.go ----
@@ -726,7 +834,10 @@ mod tests {
     #[test]
     fn encodes_0_3_1_converted_to_0_1_0() {
         let r = parse(v040_json("0.3.1")).unwrap();
-        assert_eq!(r.convert_to(Version::V0_1_0).unwrap().to_value(), legacy_json("0.1.0"));
+        assert_eq!(
+            r.convert_to(Version::V0_1_0).unwrap().to_value(),
+            legacy_json("0.1.0")
+        );
     }
 
     #[test]
@@ -739,7 +850,10 @@ mod tests {
             let r040 = r020.convert_to(Version::V0_4_0).unwrap();
             assert_eq!(r040.ips.len(), 2);
             assert_eq!(r040.routes.len(), 2);
-            assert_eq!(r040.convert_to(Version::V0_2_0).unwrap().to_value(), original);
+            assert_eq!(
+                r040.convert_to(Version::V0_2_0).unwrap().to_value(),
+                original
+            );
         }
     }
 
@@ -749,14 +863,20 @@ mod tests {
         r.ips.clear();
         r.routes.clear();
         for target in [Version::V0_2_0, Version::V0_1_0] {
-            assert_eq!(r.convert_to(target).unwrap_err().to_string(), "cannot convert: no valid IP addresses");
+            assert_eq!(
+                r.convert_to(target).unwrap_err().to_string(),
+                "cannot convert: no valid IP addresses"
+            );
         }
         // plugins#381: loopback's empty result under a 0.2.0 config.
         let empty = CniResult::from_plugin_output(b"{}", Version::V0_4_0).unwrap();
         assert!(empty.convert_to(Version::V0_2_0).is_err());
         // Between 0.1.0 and 0.2.0 results are copied, so an empty one converts.
         let empty020 = CniResult::empty(Version::V0_2_0);
-        assert_eq!(empty020.convert_to(Version::V0_1_0).unwrap(), CniResult::empty(Version::V0_1_0));
+        assert_eq!(
+            empty020.convert_to(Version::V0_1_0).unwrap(),
+            CniResult::empty(Version::V0_1_0)
+        );
         assert_eq!(empty020.to_json(), r#"{"cniVersion":"0.2.0"}"#);
     }
 
@@ -777,9 +897,15 @@ mod tests {
     #[test]
     fn converts_between_0_2_0_and_0_1_0() {
         let r020 = parse(legacy_json("0.2.0")).unwrap();
-        assert_eq!(r020.convert_to(Version::V0_1_0).unwrap().to_value(), legacy_json("0.1.0"));
+        assert_eq!(
+            r020.convert_to(Version::V0_1_0).unwrap().to_value(),
+            legacy_json("0.1.0")
+        );
         let r010 = parse(legacy_json("0.1.0")).unwrap();
-        assert_eq!(r010.convert_to(Version::V0_2_0).unwrap().to_value(), legacy_json("0.2.0"));
+        assert_eq!(
+            r010.convert_to(Version::V0_2_0).unwrap().to_value(),
+            legacy_json("0.2.0")
+        );
     }
 
     #[test]
@@ -789,7 +915,10 @@ mod tests {
         assert_eq!(r.cni_version, Version::V0_1_0);
         assert_eq!(r.to_value(), legacy_json("0.1.0"));
         // GetAsVersion("") => 0.1.0
-        assert_eq!(test_result().convert_to(v("")).unwrap().cni_version, Version::V0_1_0);
+        assert_eq!(
+            test_result().convert_to(v("")).unwrap().cni_version,
+            Version::V0_1_0
+        );
     }
 
     // ---- pkg/types/types_test.go ----
@@ -805,7 +934,10 @@ mod tests {
         let e = err_text(json!({"ips": [{"address": "1.2.3.4/24", "gateway": "1.2.3.x"}]}));
         assert_eq!(e, "invalid IP address: 1.2.3.x");
         // Host bits are kept.
-        let r = parse(json!({"ips": [{"address": "1.2.3.4/24"}], "routes": [{"dst": "2001:db8::/32"}]})).unwrap();
+        let r = parse(
+            json!({"ips": [{"address": "1.2.3.4/24"}], "routes": [{"dst": "2001:db8::/32"}]}),
+        )
+        .unwrap();
         assert_eq!(r.ips[0].address.to_string(), "1.2.3.4/24");
         assert_eq!(r.routes[0].dst.to_string(), "2001:db8::/32");
     }
@@ -814,8 +946,11 @@ mod tests {
     fn route_extras_parse_and_are_written_only_for_1_1_0() {
         let rt = json!({"dst": "1.2.3.0/24", "gw": "1.2.3.1", "mtu": 1500, "advmss": 1340, "priority": 100,
                         "table": 50, "scope": 253});
-        let r =
-            CniResult::from_value(&json!({"cniVersion": "1.1.0", "routes": [rt.clone()]}), Version::V1_1_0).unwrap();
+        let r = CniResult::from_value(
+            &json!({"cniVersion": "1.1.0", "routes": [rt.clone()]}),
+            Version::V1_1_0,
+        )
+        .unwrap();
         let expected = Route {
             mtu: Some(1500),
             advmss: Some(1340),
@@ -829,18 +964,45 @@ mod tests {
         // Kept across 0.4.0 / 1.0.0 (Go's shared Route type), not written there.
         let r040 = r.convert_to(Version::V0_4_0).unwrap();
         assert_eq!(r040.routes, vec![expected.clone()]);
-        assert_eq!(r040.to_value()["routes"], json!([{"dst": "1.2.3.0/24", "gw": "1.2.3.1"}]));
-        assert_eq!(r.convert_to(Version::V1_0_0).unwrap().to_value()["routes"], r040.to_value()["routes"]);
+        assert_eq!(
+            r040.to_value()["routes"],
+            json!([{"dst": "1.2.3.0/24", "gw": "1.2.3.1"}])
+        );
+        assert_eq!(
+            r.convert_to(Version::V1_0_0).unwrap().to_value()["routes"],
+            r040.to_value()["routes"]
+        );
         assert_eq!(r040.convert_to(Version::V1_1_0).unwrap(), r);
         // Dropped by the lossy 0.2.0 conversion (only dst/gw).
         let mut with_ip = r.clone();
-        with_ip.ips.push(IpConfig { address: net("1.2.3.9/24"), gateway: None, interface: None });
-        assert_eq!(with_ip.convert_to(Version::V0_2_0).unwrap().routes, vec![route("1.2.3.0/24", Some("1.2.3.1"))]);
+        with_ip.ips.push(IpConfig {
+            address: net("1.2.3.9/24"),
+            gateway: None,
+            interface: None,
+        });
+        assert_eq!(
+            with_ip.convert_to(Version::V0_2_0).unwrap().routes,
+            vec![route("1.2.3.0/24", Some("1.2.3.1"))]
+        );
         // Zero mtu/advmss/priority are Go's "unset"; zero table/scope are real values.
         let zero = json!({"dst": "0.0.0.0/0", "mtu": 0, "advmss": 0, "priority": 0, "table": 0, "scope": 0});
-        let r = CniResult::from_value(&json!({"cniVersion": "1.1.0", "routes": [zero]}), Version::V1_1_0).unwrap();
-        assert_eq!(r.routes[0], Route { table: Some(0), scope: Some(0), ..route("0.0.0.0/0", None) });
-        assert_eq!(r.to_value()["routes"], json!([{"dst": "0.0.0.0/0", "table": 0, "scope": 0}]));
+        let r = CniResult::from_value(
+            &json!({"cniVersion": "1.1.0", "routes": [zero]}),
+            Version::V1_1_0,
+        )
+        .unwrap();
+        assert_eq!(
+            r.routes[0],
+            Route {
+                table: Some(0),
+                scope: Some(0),
+                ..route("0.0.0.0/0", None)
+            }
+        );
+        assert_eq!(
+            r.to_value()["routes"],
+            json!([{"dst": "0.0.0.0/0", "table": 0, "scope": 0}])
+        );
     }
 
     // ---- result version quirks (pkg/invoke fixupResultVersion) ----
@@ -848,7 +1010,12 @@ mod tests {
     #[test]
     fn missing_empty_or_non_string_version_takes_the_config_version() {
         let body = r#""ips":[{"version":"4","address":"10.1.2.3/24"}]"#;
-        for version_part in ["", r#""cniVersion":"","#, r#""cniVersion":5,"#, r#""cniVersion":null,"#] {
+        for version_part in [
+            "",
+            r#""cniVersion":"","#,
+            r#""cniVersion":5,"#,
+            r#""cniVersion":null,"#,
+        ] {
             let out = format!("{{{version_part}{body}}}");
             let r = CniResult::from_plugin_output(out.as_bytes(), Version::V0_3_1).unwrap();
             assert_eq!(r.cni_version, Version::V0_3_1, "{out}");
@@ -858,7 +1025,8 @@ mod tests {
         let r = CniResult::from_plugin_output(br#"{"ip4":{"ip":"10.1.2.3/24"}}"#, v("")).unwrap();
         assert_eq!(r.cni_version, Version::V0_1_0);
         // A result that states its version keeps it (no conversion).
-        let r = CniResult::from_plugin_output(br#"{"cniVersion":"0.3.1"}"#, Version::V1_0_0).unwrap();
+        let r =
+            CniResult::from_plugin_output(br#"{"cniVersion":"0.3.1"}"#, Version::V1_0_0).unwrap();
         assert_eq!(r.cni_version, Version::V0_3_1);
     }
 
@@ -874,16 +1042,37 @@ mod tests {
     fn unparsable_or_non_object_output_is_an_error() {
         for empty in [&b""[..], b"  \n", br#"{"cniVersion":"1.0.0""#] {
             let e = CniResult::from_plugin_output(empty, Version::V1_0_0).unwrap_err();
-            assert_eq!(e.to_string(), "failed to unmarshal raw result: unexpected end of JSON input");
+            assert_eq!(
+                e.to_string(),
+                "failed to unmarshal raw result: unexpected end of JSON input"
+            );
             assert!(matches!(e, Error::Result(_)));
         }
-        let e = CniResult::from_plugin_output(b"{x}", Version::V1_0_0).unwrap_err().to_string();
-        assert!(e.starts_with("failed to unmarshal raw result: key must be a string"), "{e}");
-        let e = CniResult::from_plugin_output(b"{} {}", Version::V1_0_0).unwrap_err().to_string();
-        assert!(e.starts_with("failed to unmarshal raw result: trailing characters"), "{e}");
-        for (text, kind) in [("[]", "array"), ("\"x\"", "string"), ("1", "number 1"), ("true", "bool")] {
+        let e = CniResult::from_plugin_output(b"{x}", Version::V1_0_0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("failed to unmarshal raw result: key must be a string"),
+            "{e}"
+        );
+        let e = CniResult::from_plugin_output(b"{} {}", Version::V1_0_0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("failed to unmarshal raw result: trailing characters"),
+            "{e}"
+        );
+        for (text, kind) in [
+            ("[]", "array"),
+            ("\"x\"", "string"),
+            ("1", "number 1"),
+            ("true", "bool"),
+        ] {
             let e = CniResult::from_plugin_output(text.as_bytes(), Version::V1_0_0).unwrap_err();
-            assert_eq!(e.to_string(), format!("failed to unmarshal raw result: expected a JSON object, got {kind}"));
+            assert_eq!(
+                e.to_string(),
+                format!("failed to unmarshal raw result: expected a JSON object, got {kind}")
+            );
         }
     }
 
@@ -891,10 +1080,16 @@ mod tests {
     fn unknown_result_versions_are_rejected() {
         for bad in ["1.2.0", "1.0", "0.5.0", "x"] {
             let e = parse(json!({"cniVersion": bad})).unwrap_err();
-            assert_eq!(e.to_string(), format!("unsupported CNI result version {bad:?}"));
+            assert_eq!(
+                e.to_string(),
+                format!("unsupported CNI result version {bad:?}")
+            );
         }
         let e = test_result().convert_to(v("1.2.0")).unwrap_err();
-        assert_eq!(e.to_string(), "no converter for CNI result version 1.1.0 to 1.2.0");
+        assert_eq!(
+            e.to_string(),
+            "no converter for CNI result version 1.1.0 to 1.2.0"
+        );
     }
 
     // ---- malformed input classes ----
@@ -902,11 +1097,26 @@ mod tests {
     #[test]
     fn wrong_json_types_name_the_key() {
         let cases = [
-            (json!({"ips": {}}), "object into result field ips of type array"),
-            (json!({"ips": [null]}), "null into result field ips[0] of type object"),
-            (json!({"routes": [{"dst": "0.0.0.0/0"}, null]}), "null into result field routes[1] of type object"),
-            (json!({"interfaces": [null]}), "null into result field interfaces[0] of type object"),
-            (json!({"interfaces": [{"name": 1}]}), "number 1 into result field interfaces[0].name of type string"),
+            (
+                json!({"ips": {}}),
+                "object into result field ips of type array",
+            ),
+            (
+                json!({"ips": [null]}),
+                "null into result field ips[0] of type object",
+            ),
+            (
+                json!({"routes": [{"dst": "0.0.0.0/0"}, null]}),
+                "null into result field routes[1] of type object",
+            ),
+            (
+                json!({"interfaces": [null]}),
+                "null into result field interfaces[0] of type object",
+            ),
+            (
+                json!({"interfaces": [{"name": 1}]}),
+                "number 1 into result field interfaces[0].name of type string",
+            ),
             (
                 json!({"interfaces": [{"name": "a", "mtu": "9000"}]}),
                 "string into result field interfaces[0].mtu of type int",
@@ -927,11 +1137,26 @@ mod tests {
                 json!({"routes": [{"dst": "0.0.0.0/0", "table": true}]}),
                 "bool into result field routes[0].table of type int",
             ),
-            (json!({"dns": []}), "array into result field dns of type object"),
-            (json!({"dns": {"nameservers": "8.8.8.8"}}), "string into result field dns.nameservers of type array"),
-            (json!({"dns": {"search": ["a", 2]}}), "number 2 into result field dns.search[1] of type string"),
-            (json!({"dns": {"domain": {}}}), "object into result field dns.domain of type string"),
-            (json!({"cniVersion": "0.2.0", "ip4": "1.2.3.4/24"}), "string into result field ip4 of type object"),
+            (
+                json!({"dns": []}),
+                "array into result field dns of type object",
+            ),
+            (
+                json!({"dns": {"nameservers": "8.8.8.8"}}),
+                "string into result field dns.nameservers of type array",
+            ),
+            (
+                json!({"dns": {"search": ["a", 2]}}),
+                "number 2 into result field dns.search[1] of type string",
+            ),
+            (
+                json!({"dns": {"domain": {}}}),
+                "object into result field dns.domain of type string",
+            ),
+            (
+                json!({"cniVersion": "0.2.0", "ip4": "1.2.3.4/24"}),
+                "string into result field ip4 of type object",
+            ),
             (
                 json!({"cniVersion": "0.2.0", "ip4": {"ip": "1.2.3.4/24", "routes": [7]}}),
                 "number 7 into result field ip4.routes[0] of type object",
@@ -944,15 +1169,28 @@ mod tests {
         for (value, tail) in cases {
             let e = parse(value.clone()).unwrap_err();
             assert!(matches!(e, Error::Result(_)));
-            assert_eq!(e.to_string(), format!("json: cannot unmarshal {tail}"), "{value}");
+            assert_eq!(
+                e.to_string(),
+                format!("json: cannot unmarshal {tail}"),
+                "{value}"
+            );
         }
     }
 
     #[test]
     fn missing_required_fields_and_family_mismatches() {
-        assert_eq!(err_text(json!({"ips": [{"gateway": "1.2.3.4"}]})), "missing required result field ips[0].address");
-        assert_eq!(err_text(json!({"ips": [{"address": null}]})), "missing required result field ips[0].address");
-        assert_eq!(err_text(json!({"routes": [{}]})), "missing required result field routes[0].dst");
+        assert_eq!(
+            err_text(json!({"ips": [{"gateway": "1.2.3.4"}]})),
+            "missing required result field ips[0].address"
+        );
+        assert_eq!(
+            err_text(json!({"ips": [{"address": null}]})),
+            "missing required result field ips[0].address"
+        );
+        assert_eq!(
+            err_text(json!({"routes": [{}]})),
+            "missing required result field routes[0].dst"
+        );
         assert_eq!(
             err_text(json!({"cniVersion": "0.1.0", "ip6": {"gateway": "::1"}})),
             "missing required result field ip6.ip"
@@ -962,15 +1200,22 @@ mod tests {
             "ip4.ip 1::2/64 is not an IPv4 address"
         );
         assert_eq!(
-            err_text(json!({"cniVersion": "0.4.0", "ips": [{"version": "6", "address": "10.1.0.2/24"}]})),
+            err_text(
+                json!({"cniVersion": "0.4.0", "ips": [{"version": "6", "address": "10.1.0.2/24"}]})
+            ),
             r#"ips[0].version is "6" but address 10.1.0.2/24 is IPv4"#
         );
         assert_eq!(
-            err_text(json!({"cniVersion": "0.3.0", "ips": [{"version": "5", "address": "::1/128"}]})),
+            err_text(
+                json!({"cniVersion": "0.3.0", "ips": [{"version": "5", "address": "::1/128"}]})
+            ),
             r#"ips[0].version is "5" but address ::1/128 is IPv6"#
         );
         // 1.x has no `version` key: it is ignored like any unknown key.
-        assert!(parse(json!({"cniVersion": "1.0.0", "ips": [{"version": "6", "address": "10.1.0.2/24"}]})).is_ok());
+        assert!(parse(
+            json!({"cniVersion": "1.0.0", "ips": [{"version": "6", "address": "10.1.0.2/24"}]})
+        )
+        .is_ok());
     }
 
     #[test]
@@ -984,8 +1229,15 @@ mod tests {
         .unwrap();
         let mut expected = CniResult::empty(Version::V0_4_0);
         // 0.4.0 interfaces have no mtu/pciID: dropped while parsing, as Go's 040 type does.
-        expected.interfaces.push(Interface { name: "eth0".into(), ..Interface::default() });
-        expected.ips.push(IpConfig { address: net("10.0.0.2/8"), gateway: None, interface: None });
+        expected.interfaces.push(Interface {
+            name: "eth0".into(),
+            ..Interface::default()
+        });
+        expected.ips.push(IpConfig {
+            address: net("10.0.0.2/8"),
+            gateway: None,
+            interface: None,
+        });
         assert_eq!(r, expected);
         assert_eq!(
             r.to_json(),
@@ -996,15 +1248,35 @@ mod tests {
     #[test]
     fn legacy_encoding_keeps_first_address_per_family_and_matching_routes() {
         let mut r = CniResult::empty(Version::V1_0_0);
-        r.interfaces.push(Interface { name: "eth0".into(), ..Interface::default() });
+        r.interfaces.push(Interface {
+            name: "eth0".into(),
+            ..Interface::default()
+        });
         r.ips = vec![
-            IpConfig { address: net("10.0.0.2/8"), gateway: ip("10.0.0.1"), interface: Some(0) },
-            IpConfig { address: net("10.0.0.3/8"), gateway: None, interface: Some(0) },
+            IpConfig {
+                address: net("10.0.0.2/8"),
+                gateway: ip("10.0.0.1"),
+                interface: Some(0),
+            },
+            IpConfig {
+                address: net("10.0.0.3/8"),
+                gateway: None,
+                interface: Some(0),
+            },
         ];
-        r.routes = vec![route("0.0.0.0/0", Some("10.0.0.1")), route("::/0", Some("fe80::1"))];
+        r.routes = vec![
+            route("0.0.0.0/0", Some("10.0.0.1")),
+            route("::/0", Some("fe80::1")),
+        ];
         r.dns.nameservers.push("10.0.0.53".into());
         let r020 = r.convert_to(Version::V0_2_0).unwrap();
-        assert_eq!(r020.ips, vec![IpConfig { interface: None, ..r.ips[0].clone() }]);
+        assert_eq!(
+            r020.ips,
+            vec![IpConfig {
+                interface: None,
+                ..r.ips[0].clone()
+            }]
+        );
         assert_eq!(r020.routes, vec![r.routes[0].clone()]);
         assert_eq!(r020.interfaces, vec![]);
         let expected = json!({"cniVersion": "0.2.0",
@@ -1048,7 +1320,8 @@ mod tests {
     #[test]
     fn ips_without_a_resolvable_interface_belong_to_any_interface() {
         // IPAM-style: no interfaces at all.
-        let r = parse(json!({"ips": [{"address": "10.0.0.2/8"}, {"address": "fd00::2/64"}]})).unwrap();
+        let r =
+            parse(json!({"ips": [{"address": "10.0.0.2/8"}, {"address": "fd00::2/64"}]})).unwrap();
         assert_eq!(r.ips_of_interface("eth0").len(), 2);
         assert_eq!(r.mac_of_interface("eth0"), None);
         // Index -1, out of range, or absent next to indexed addresses.
@@ -1059,8 +1332,15 @@ mod tests {
                     {"address": "10.0.0.5/8", "interface": 0}]
         }))
         .unwrap();
-        let addrs: Vec<String> = r.ips_of_interface("eth0").iter().map(|i| i.address.to_string()).collect();
-        assert_eq!(addrs, ["10.0.0.2/8", "10.0.0.3/8", "10.0.0.4/8", "10.0.0.5/8"]);
+        let addrs: Vec<String> = r
+            .ips_of_interface("eth0")
+            .iter()
+            .map(|i| i.address.to_string())
+            .collect();
+        assert_eq!(
+            addrs,
+            ["10.0.0.2/8", "10.0.0.3/8", "10.0.0.4/8", "10.0.0.5/8"]
+        );
         assert_eq!(r.mac_of_interface("eth1"), None);
     }
 

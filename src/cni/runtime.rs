@@ -83,7 +83,11 @@ struct Call {
 
 impl CniConfig {
     pub fn new(bin_dirs: Vec<PathBuf>, cache_dir: impl Into<PathBuf>) -> CniConfig {
-        let cni_path = bin_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(":");
+        let cni_path = bin_dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":");
         CniConfig {
             bin_dirs,
             cni_path,
@@ -130,7 +134,11 @@ impl CniConfig {
 
     /// ADD: runs the plugins in order, each with the previous result (converted to the list's
     /// version) as `prevResult`; caches and returns the final result.
-    pub fn add_network_list(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<Option<CniResult>> {
+    pub fn add_network_list(
+        &self,
+        list: &NetworkConfigList,
+        rt: &RuntimeConf,
+    ) -> Result<Option<CniResult>> {
         let version = known_version(list)?;
         validate_attachment(list, rt)?;
         let cni_args = cni_args_string(&rt.args)?;
@@ -140,8 +148,13 @@ impl CniConfig {
         let mut result: Option<CniResult> = None;
         for plugin in &list.plugins {
             let prev = result.as_ref().map(CniResult::to_value);
-            let stdin =
-                request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
+            let stdin = request::attachment_request(
+                &list.name,
+                &list.cni_version,
+                plugin,
+                prev.as_ref(),
+                &rt.capability_args,
+            );
             let out = self.run(plugin, &call, &stdin)?;
             let parsed = CniResult::from_plugin_output(&out.stdout, version)
                 .and_then(|r| r.convert_to(version))
@@ -158,9 +171,12 @@ impl CniConfig {
             capability_args: rt.capability_args.clone(),
             result: result.as_ref().map(CniResult::to_value),
         };
-        self.cache
-            .write(&entry)
-            .map_err(|e| Error::cache(format!("failed to set network {:?} cached result: {e}", list.name)))?;
+        self.cache.write(&entry).map_err(|e| {
+            Error::cache(format!(
+                "failed to set network {:?} cached result: {e}",
+                list.name
+            ))
+        })?;
         Ok(result)
     }
 
@@ -180,14 +196,22 @@ impl CniConfig {
         validate_attachment(list, rt)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
         let _container = self.containers.lock(&rt.container_id);
-        let cached = self
-            .cached_attachment(&list.name, rt)
-            .map_err(|e| Error::cache(format!("failed to get network {:?} cached result: {e}", list.name)))?;
+        let cached = self.cached_attachment(&list.name, rt).map_err(|e| {
+            Error::cache(format!(
+                "failed to get network {:?} cached result: {e}",
+                list.name
+            ))
+        })?;
         let prev = match cached.as_ref().and_then(|c| c.result.as_ref()) {
             Some(value) => Some(
                 CniResult::from_value(value, version)
                     .and_then(|r| r.convert_to(version))
-                    .map_err(|e| Error::cache(format!("failed to get network {:?} cached result: {e}", list.name)))?
+                    .map_err(|e| {
+                        Error::cache(format!(
+                            "failed to get network {:?} cached result: {e}",
+                            list.name
+                        ))
+                    })?
                     .to_value(),
             ),
             None => None,
@@ -196,8 +220,13 @@ impl CniConfig {
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("CHECK", Some(&rt), &cni_args);
         for plugin in &list.plugins {
-            let stdin =
-                request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
+            let stdin = request::attachment_request(
+                &list.name,
+                &list.cni_version,
+                plugin,
+                prev.as_ref(),
+                &rt.capability_args,
+            );
             self.run(plugin, &call, &stdin)?;
         }
         Ok(())
@@ -218,7 +247,10 @@ impl CniConfig {
         let cached = match self.cached_attachment(&list.name, rt) {
             Ok(cached) => cached,
             Err(e) => {
-                self.warn(&format!("ignoring unreadable cache of network {:?}: {e}", list.name));
+                self.warn(&format!(
+                    "ignoring unreadable cache of network {:?}: {e}",
+                    list.name
+                ));
                 None
             }
         };
@@ -226,23 +258,36 @@ impl CniConfig {
             .as_ref()
             .and_then(|c| c.result.as_ref())
             .filter(|_| version.supports_check())
-            .and_then(|value| match CniResult::from_value(value, version).and_then(|r| r.convert_to(version)) {
-                Ok(r) => Some(r.to_value()),
-                Err(e) => {
-                    self.warn(&format!("ignoring cached result of network {:?}: {e}", list.name));
-                    None
+            .and_then(|value| {
+                match CniResult::from_value(value, version).and_then(|r| r.convert_to(version)) {
+                    Ok(r) => Some(r.to_value()),
+                    Err(e) => {
+                        self.warn(&format!(
+                            "ignoring cached result of network {:?}: {e}",
+                            list.name
+                        ));
+                        None
+                    }
                 }
             });
         let rt = with_cached_args(rt, cached.as_ref());
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("DEL", Some(&rt), &cni_args);
         for plugin in list.plugins.iter().rev() {
-            let stdin =
-                request::attachment_request(&list.name, &list.cni_version, plugin, prev.as_ref(), &rt.capability_args);
+            let stdin = request::attachment_request(
+                &list.name,
+                &list.cni_version,
+                plugin,
+                prev.as_ref(),
+                &rt.capability_args,
+            );
             self.run(plugin, &call, &stdin)?;
         }
         if let Err(e) = self.cache.remove(&list.name, &rt.container_id, &rt.ifname) {
-            self.warn(&format!("cannot remove cache of network {:?}: {e}", list.name));
+            self.warn(&format!(
+                "cannot remove cache of network {:?}: {e}",
+                list.name
+            ));
         }
         Ok(())
     }
@@ -250,13 +295,20 @@ impl CniConfig {
     /// GC (unless `disableGC`): DEL of every cached attachment of this network that is not in
     /// `valid` (None: none is valid), then, for 1.1.0 lists, GC of every plugin. Every error is
     /// collected; the operation runs exclusively of ADD/DEL.
-    pub fn gc_network_list(&self, list: &NetworkConfigList, valid: Option<&[GcAttachment]>) -> Result<()> {
+    pub fn gc_network_list(
+        &self,
+        list: &NetworkConfigList,
+        valid: Option<&[GcAttachment]>,
+    ) -> Result<()> {
         if list.disable_gc {
             return Ok(());
         }
         let valid = valid.unwrap_or(&[]);
         let _gc = self.gc.write().unwrap_or_else(|p| p.into_inner());
-        let keep: HashSet<(&str, &str)> = valid.iter().map(|a| (a.container_id.as_str(), a.ifname.as_str())).collect();
+        let keep: HashSet<(&str, &str)> = valid
+            .iter()
+            .map(|a| (a.container_id.as_str(), a.ifname.as_str()))
+            .collect();
         let mut errors = Vec::new();
         match self.cache.attachments(None) {
             Ok(attachments) => {
@@ -301,7 +353,11 @@ impl CniConfig {
         }
         let call = self.call("STATUS", None, "");
         for plugin in &list.plugins {
-            self.run(plugin, &call, &request::status_request(&list.name, &list.cni_version, plugin))?;
+            self.run(
+                plugin,
+                &call,
+                &request::status_request(&list.name, &list.cni_version, plugin),
+            )?;
         }
         Ok(())
     }
@@ -309,25 +365,51 @@ impl CniConfig {
     /// VERSION of one plugin, remembered while its binary is unchanged.
     pub fn get_version_info(&self, plugin_type: &str) -> Result<PluginInfo> {
         let path = exec::find_plugin(plugin_type, &self.bin_dirs)?;
-        let stamp = std::fs::metadata(&path).ok().map(|m| FileStamp::from_metadata(&m));
-        let remembered = self.versions.lock().unwrap_or_else(|p| p.into_inner()).get(&path).cloned();
+        let stamp = std::fs::metadata(&path)
+            .ok()
+            .map(|m| FileStamp::from_metadata(&m));
+        let remembered = self
+            .versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&path)
+            .cloned();
         if let (Some(stamp), Some((seen, info))) = (stamp, remembered) {
             if stamp == seen {
                 return Ok(info);
             }
         }
-        let vars = CniVars { command: "VERSION", container_id: "", netns: "dummy", ifname: "dummy", args: "", path: "dummy" };
+        let vars = CniVars {
+            command: "VERSION",
+            container_id: "",
+            netns: "dummy",
+            ifname: "dummy",
+            args: "",
+            path: "dummy",
+        };
         let env = exec::build_env(BaseEnv::capture(), &vars);
-        let info = match exec::exec_plugin(&path, "VERSION", &request::version_request(), &env, &self.exec_options()) {
+        let info = match exec::exec_plugin(
+            &path,
+            "VERSION",
+            &request::version_request(),
+            &env,
+            &self.exec_options(),
+        ) {
             Ok(out) => decode_version_info(&out.stdout)?,
             // Plugins older than spec 0.2.0 know no VERSION command.
             Err(Error::Plugin { error, .. }) if error.msg == "unknown CNI_COMMAND: VERSION" => {
-                PluginInfo { cni_version: "0.1.0".into(), supported_versions: vec!["0.1.0".into()] }
+                PluginInfo {
+                    cni_version: "0.1.0".into(),
+                    supported_versions: vec!["0.1.0".into()],
+                }
             }
             Err(e) => return Err(e),
         };
         if let Some(stamp) = stamp {
-            self.versions.lock().unwrap_or_else(|p| p.into_inner()).insert(path, (stamp, info.clone()));
+            self.versions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(path, (stamp, info.clone()));
         }
         Ok(info)
     }
@@ -337,7 +419,11 @@ impl CniConfig {
         let mut common: Vec<Version> = Version::ALL.to_vec();
         for plugin in &list.plugins {
             let info = self.get_version_info(&plugin.plugin_type)?;
-            common.retain(|v| info.supported_versions.iter().any(|s| Version::parse(s).ok() == Some(*v)));
+            common.retain(|v| {
+                info.supported_versions
+                    .iter()
+                    .any(|s| Version::parse(s).ok() == Some(*v))
+            });
         }
         Ok(common)
     }
@@ -345,7 +431,11 @@ impl CniConfig {
     /// Checks that every plugin exists and supports the list's version; returns the
     /// capabilities the plugins enable. All problems are reported together.
     pub fn validate_network_list(&self, list: &NetworkConfigList) -> Result<Vec<String>> {
-        let wanted = if list.cni_version.is_empty() { "0.1.0" } else { list.cni_version.as_str() };
+        let wanted = if list.cni_version.is_empty() {
+            "0.1.0"
+        } else {
+            list.cni_version.as_str()
+        };
         let mut errors = Vec::new();
         let mut caps: Vec<String> = Vec::new();
         for plugin in &list.plugins {
@@ -367,28 +457,41 @@ impl CniConfig {
     }
 
     /// The cached ADD result of an attachment, in the list's version; None when nothing is cached.
-    pub fn cached_result(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<Option<CniResult>> {
+    pub fn cached_result(
+        &self,
+        list: &NetworkConfigList,
+        rt: &RuntimeConf,
+    ) -> Result<Option<CniResult>> {
         let version = known_version(list)?;
         let cached = self.cached_attachment(&list.name, rt)?;
         match cached.and_then(|c| c.result) {
-            Some(value) => Ok(Some(CniResult::from_value(&value, version)?.convert_to(version)?)),
+            Some(value) => Ok(Some(
+                CniResult::from_value(&value, version)?.convert_to(version)?,
+            )),
             None => Ok(None),
         }
     }
 
     /// The cached attachment (config, args, capability args, result); a legacy result-only file
     /// yields an attachment with only the result.
-    pub fn cached_attachment(&self, network: &str, rt: &RuntimeConf) -> Result<Option<CachedAttachment>> {
-        Ok(self.cache.read(network, &rt.container_id, &rt.ifname)?.map(|entry| match entry {
-            CacheEntry::V1(att) => att,
-            CacheEntry::Legacy(result) => CachedAttachment {
-                container_id: rt.container_id.clone(),
-                network_name: network.to_string(),
-                if_name: rt.ifname.clone(),
-                result: Some(result),
-                ..CachedAttachment::default()
-            },
-        }))
+    pub fn cached_attachment(
+        &self,
+        network: &str,
+        rt: &RuntimeConf,
+    ) -> Result<Option<CachedAttachment>> {
+        Ok(self
+            .cache
+            .read(network, &rt.container_id, &rt.ifname)?
+            .map(|entry| match entry {
+                CacheEntry::V1(att) => att,
+                CacheEntry::Legacy(result) => CachedAttachment {
+                    container_id: rt.container_id.clone(),
+                    network_name: network.to_string(),
+                    if_name: rt.ifname.clone(),
+                    result: Some(result),
+                    ..CachedAttachment::default()
+                },
+            }))
     }
 
     /// Every cached attachment (of one container, if given).
@@ -397,7 +500,10 @@ impl CniConfig {
     }
 
     fn exec_options(&self) -> ExecOptions {
-        ExecOptions { timeout: self.timeout(), ..ExecOptions::default() }
+        ExecOptions {
+            timeout: self.timeout(),
+            ..ExecOptions::default()
+        }
     }
 
     /// The calls of one operation on the attachment `rt` (None for GC and STATUS).
@@ -410,18 +516,24 @@ impl CniConfig {
             args: cni_args,
             path: &self.cni_path,
         };
-        Call { command, env: exec::build_env(BaseEnv::capture(), &vars) }
+        Call {
+            command,
+            env: exec::build_env(BaseEnv::capture(), &vars),
+        }
     }
 
     fn run(&self, plugin: &PluginConf, call: &Call, stdin: &[u8]) -> Result<ExecOutput> {
         let path = exec::find_plugin(&plugin.plugin_type, &self.bin_dirs)?;
         let started = std::time::Instant::now();
-        let outcome = exec::exec_plugin(&path, call.command, stdin, &call.env, &self.exec_options());
+        let outcome =
+            exec::exec_plugin(&path, call.command, stdin, &call.env, &self.exec_options());
         if let Some(observer) = &self.observer {
             observer(&PluginCall {
                 plugin_type: &plugin.plugin_type,
                 command: call.command,
-                elapsed: outcome.as_ref().map_or_else(|_| started.elapsed(), |out| out.elapsed),
+                elapsed: outcome
+                    .as_ref()
+                    .map_or_else(|_| started.elapsed(), |out| out.elapsed),
                 ok: outcome.is_ok(),
             });
         }
@@ -457,7 +569,11 @@ fn validate_attachment(list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()>
     validate::network_name(&list.name).map_err(Error::Invalid)?;
     validate::interface_name(&rt.ifname).map_err(Error::Invalid)?;
     if rt.netns.contains('\0') {
-        return Err(Error::Invalid(CniError::new(codes::INVALID_ENVIRONMENT, "invalid netns path", "contains NUL")));
+        return Err(Error::Invalid(CniError::new(
+            codes::INVALID_ENVIRONMENT,
+            "invalid netns path",
+            "contains NUL",
+        )));
     }
     Ok(())
 }
@@ -501,7 +617,10 @@ fn with_cached_args(rt: &RuntimeConf, cached: Option<&CachedAttachment>) -> Runt
 }
 
 fn plugin_context(plugin: &PluginConf, command: &str, error: Error) -> Error {
-    Error::result(format!("plugin type={:?} failed ({command}): {error}", plugin.plugin_type))
+    Error::result(format!(
+        "plugin type={:?} failed ({command}): {error}",
+        plugin.plugin_type
+    ))
 }
 
 /// Decodes a VERSION answer like libcni: `cniVersion` is required; `supportedVersions` may be
@@ -516,12 +635,21 @@ pub fn decode_version_info(stdout: &[u8]) -> Result<PluginInfo> {
     let supported_versions = match value.get("supportedVersions") {
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("supportedVersions must hold strings".into())))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad("supportedVersions must hold strings".into()))
+            })
             .collect::<Result<Vec<_>>>()?,
-        None | Some(Value::Null | Value::Array(_)) if cni_version == "0.2.0" => vec!["0.1.0".into(), "0.2.0".into()],
+        None | Some(Value::Null | Value::Array(_)) if cni_version == "0.2.0" => {
+            vec!["0.1.0".into(), "0.2.0".into()]
+        }
         _ => return Err(bad("missing field supportedVersions".into())),
     };
-    Ok(PluginInfo { cni_version, supported_versions })
+    Ok(PluginInfo {
+        cni_version,
+        supported_versions,
+    })
 }
 
 #[cfg(test)]
@@ -530,10 +658,24 @@ mod tests {
 
     #[test]
     fn cni_args_are_joined_and_checked() {
-        let pairs = |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
-        assert_eq!(cni_args_string(&pairs(&[("IgnoreUnknown", "1"), ("K8S_POD_NAME", "p")])).unwrap(), "IgnoreUnknown=1;K8S_POD_NAME=p");
+        let pairs = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            cni_args_string(&pairs(&[("IgnoreUnknown", "1"), ("K8S_POD_NAME", "p")])).unwrap(),
+            "IgnoreUnknown=1;K8S_POD_NAME=p"
+        );
         assert_eq!(cni_args_string(&[]).unwrap(), "");
-        for bad in [("", "v"), ("a=b", "v"), ("a;b", "v"), ("a", "v;w"), ("a\0", "v"), ("A", "b=c")] {
+        for bad in [
+            ("", "v"),
+            ("a=b", "v"),
+            ("a;b", "v"),
+            ("a", "v;w"),
+            ("a\0", "v"),
+            ("A", "b=c"),
+        ] {
             let e = cni_args_string(&pairs(&[bad])).unwrap_err();
             assert_eq!(e.code(), codes::INVALID_ENVIRONMENT, "{bad:?}");
         }
@@ -541,33 +683,51 @@ mod tests {
 
     #[test]
     fn version_info_decoding() {
-        let info = decode_version_info(br#"{"cniVersion":"1.0.0","supportedVersions":["0.1.0","1.0.0"]}"#).unwrap();
+        let info =
+            decode_version_info(br#"{"cniVersion":"1.0.0","supportedVersions":["0.1.0","1.0.0"]}"#)
+                .unwrap();
         assert_eq!(info.supported_versions, ["0.1.0", "1.0.0"]);
         let old = decode_version_info(br#"{"cniVersion":"0.2.0"}"#).unwrap();
         assert_eq!(old.supported_versions, ["0.1.0", "0.2.0"]);
         assert_eq!(
-            decode_version_info(br#"{"cniVersion":"0.3.0"}"#).unwrap_err().to_string(),
+            decode_version_info(br#"{"cniVersion":"0.3.0"}"#)
+                .unwrap_err()
+                .to_string(),
             "decoding version info: missing field supportedVersions"
         );
         assert_eq!(
-            decode_version_info(br#"{"supportedVersions":["0.1.0"]}"#).unwrap_err().to_string(),
+            decode_version_info(br#"{"supportedVersions":["0.1.0"]}"#)
+                .unwrap_err()
+                .to_string(),
             "decoding version info: missing field cniVersion"
         );
-        assert!(decode_version_info(b"{").unwrap_err().to_string().starts_with("decoding version info: "));
+        assert!(decode_version_info(b"{")
+            .unwrap_err()
+            .to_string()
+            .starts_with("decoding version info: "));
     }
 
     #[test]
     fn cached_args_fill_only_what_is_missing() {
         let cached = CachedAttachment {
             cni_args: vec![("IgnoreUnknown".into(), "1".into())],
-            capability_args: serde_json::json!({"portMappings": []}).as_object().unwrap().clone(),
+            capability_args: serde_json::json!({"portMappings": []})
+                .as_object()
+                .unwrap()
+                .clone(),
             ..CachedAttachment::default()
         };
-        let rt = RuntimeConf { container_id: "c".into(), ..RuntimeConf::default() };
+        let rt = RuntimeConf {
+            container_id: "c".into(),
+            ..RuntimeConf::default()
+        };
         let merged = with_cached_args(&rt, Some(&cached));
         assert_eq!(merged.args, cached.cni_args);
         assert_eq!(merged.capability_args, cached.capability_args);
-        let own = RuntimeConf { args: vec![("X".into(), "y".into())], ..rt };
+        let own = RuntimeConf {
+            args: vec![("X".into(), "y".into())],
+            ..rt
+        };
         assert_eq!(with_cached_args(&own, Some(&cached)).args, own.args);
     }
 }

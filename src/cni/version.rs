@@ -48,7 +48,11 @@ impl Version {
     ];
 
     pub const fn new(major: u32, minor: u32, patch: u32) -> Version {
-        Version { major, minor, patch }
+        Version {
+            major,
+            minor,
+            patch,
+        }
     }
 
     /// Parses a version string the way libcni does: `""` means 0.1.0, missing minor/patch parts
@@ -59,7 +63,9 @@ impl Version {
         }
         let parts: Vec<&str> = text.split('.').collect();
         if parts.len() > 3 {
-            return Err(Error::version(format!("invalid version {text:?}: too many parts")));
+            return Err(Error::version(format!(
+                "invalid version {text:?}: too many parts"
+            )));
         }
         let names = ["major", "minor", "patch"];
         let mut nums = [0u32; 3];
@@ -71,7 +77,10 @@ impl Version {
                 )));
             }
             nums[i] = part.parse().map_err(|_| {
-                Error::version(format!("failed to convert {} version part {part:?}", names[i]))
+                Error::version(format!(
+                    "failed to convert {} version part {part:?}",
+                    names[i]
+                ))
             })?;
         }
         Ok(Version::new(nums[0], nums[1], nums[2]))
@@ -144,7 +153,16 @@ mod tests {
         assert!(Version::V0_3_1 < Version::V0_4_0);
         assert!(Version::V0_4_0 < Version::V1_0_0);
         assert_eq!(Version::parse("1.2.3").unwrap().to_string(), "1.2.3");
-        for bad in ["1.0.f", "1.2.3.4", "a", ".1", "1..0", "-1.0.0", "1. 0", "99999999999"] {
+        for bad in [
+            "1.0.f",
+            "1.2.3.4",
+            "a",
+            ".1",
+            "1..0",
+            "-1.0.0",
+            "1. 0",
+            "99999999999",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad} must be rejected");
         }
     }

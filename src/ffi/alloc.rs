@@ -91,7 +91,10 @@ pub unsafe fn opt_str<'a>(p: *const c_char, field: &str) -> Result<Option<&'a st
     if p.is_null() {
         return Ok(None);
     }
-    CStr::from_ptr(p).to_str().map(Some).map_err(|_| format!("{field} is not valid UTF-8"))
+    CStr::from_ptr(p)
+        .to_str()
+        .map(Some)
+        .map_err(|_| format!("{field} is not valid UTF-8"))
 }
 
 /// Reads a required C string: NULL is an error naming the argument.

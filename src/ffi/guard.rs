@@ -95,7 +95,10 @@ fn host_message(msg: &str) -> String {
     while !msg.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}... (message truncated; network_module_last_error() has all of it)", &msg[..end])
+    format!(
+        "{}... (message truncated; network_module_last_error() has all of it)",
+        &msg[..end]
+    )
 }
 
 fn set_last_error(msg: &str) {
@@ -125,12 +128,22 @@ mod tests {
 
     #[test]
     fn panic_becomes_the_failure_value_and_a_message() {
-        let rc: c_int = guard("test_export", || -> Result<c_int, String> { panic!("boom {}", 42) });
+        let rc: c_int = guard("test_export", || -> Result<c_int, String> {
+            panic!("boom {}", 42)
+        });
         assert_eq!(rc, -1);
-        assert_eq!(last().as_deref(), Some("internal error in test_export: boom 42"));
-        let p: *mut u8 = guard("test_ptr", || -> Result<*mut u8, String> { panic!("static message") });
+        assert_eq!(
+            last().as_deref(),
+            Some("internal error in test_export: boom 42")
+        );
+        let p: *mut u8 = guard("test_ptr", || -> Result<*mut u8, String> {
+            panic!("static message")
+        });
         assert!(p.is_null());
-        assert_eq!(last().as_deref(), Some("internal error in test_ptr: static message"));
+        assert_eq!(
+            last().as_deref(),
+            Some("internal error in test_ptr: static message")
+        );
         assert!(!guard("test_bool", || -> Result<bool, String> { panic!() }));
     }
 
@@ -138,7 +151,10 @@ mod tests {
     fn long_messages_are_cut_for_the_daemon_only() {
         let long = "é".repeat(5000);
         let cut = host_message(&long);
-        assert!(cut.len() < 8192 && cut.ends_with("(message truncated; network_module_last_error() has all of it)"));
+        assert!(
+            cut.len() < 8192
+                && cut.ends_with("(message truncated; network_module_last_error() has all of it)")
+        );
         assert_eq!(host_message("short"), "short");
         let rc: c_int = guard("f", || Err(long.clone()));
         assert_eq!(rc, -1);

@@ -13,13 +13,15 @@ use std::time::Duration;
 
 use once_cell::sync::Lazy;
 
-use crate::ffi::alloc::{c_calloc, c_strdup, c_string_array, free, free_string_array, opt_str, req_str};
+use crate::ffi::alloc::{
+    c_calloc, c_strdup, c_string_array, free, free_string_array, opt_str, req_str,
+};
 use crate::ffi::guard::{guard, last_error, report_warning};
 use crate::ffi::host::{missing, HOST, MAP_STR_STR};
-use crate::network::types::{Annotations, ApiResult, AttachRequest, ExtraNet};
 use crate::network::error::NetError;
 use crate::network::native::plan::CreateRequest;
 use crate::network::native::NetworkInfo;
+use crate::network::types::{Annotations, ApiResult, AttachRequest, ExtraNet};
 use crate::network::{ModuleConfig, NetworkModule, NetworkType, MAX_EXTRA_NETWORKS};
 
 /// iSulad's map (`map.h`), owned by the daemon.
@@ -211,7 +213,9 @@ static TIMEOUT_OVERRIDE: AtomicU64 = AtomicU64::new(0);
 
 fn module() -> Result<Arc<NetworkModule>, String> {
     let guard = MODULE.read().unwrap_or_else(|p| p.into_inner());
-    guard.clone().ok_or_else(|| "network module is not initialized (call network_module_init first)".to_string())
+    guard.clone().ok_or_else(|| {
+        "network module is not initialized (call network_module_init first)".to_string()
+    })
 }
 
 /// The plugin timeout: set by the caller, else `CLIBCNI_PLUGIN_TIMEOUT` read at init, else the default.
@@ -386,7 +390,10 @@ unsafe fn read_conf(conf: *const network_api_conf) -> Result<AttachRequest, Stri
         Ok(opt_str(p, field)?.unwrap_or_default().to_string())
     };
     if c.extral_nets_len > MAX_EXTRA_NETWORKS {
-        return Err(format!("Too many networks: {} (at most {MAX_EXTRA_NETWORKS})", c.extral_nets_len));
+        return Err(format!(
+            "Too many networks: {} (at most {MAX_EXTRA_NETWORKS})",
+            c.extral_nets_len
+        ));
     }
     if c.extral_nets_len > 0 && c.extral_nets.is_null() {
         return Err("extral_nets is NULL but extral_nets_len is not 0".into());
@@ -399,7 +406,8 @@ unsafe fn read_conf(conf: *const network_api_conf) -> Result<AttachRequest, Stri
         }
         extra_nets.push(ExtraNet {
             name: req_str((*net).name, &format!("extral_nets[{i}].name"))?.to_string(),
-            interface: req_str((*net).interface, &format!("extral_nets[{i}].interface"))?.to_string(),
+            interface: req_str((*net).interface, &format!("extral_nets[{i}].interface"))?
+                .to_string(),
         });
     }
     Ok(AttachRequest {
@@ -414,7 +422,9 @@ unsafe fn read_conf(conf: *const network_api_conf) -> Result<AttachRequest, Stri
     })
 }
 
-unsafe fn read_json_map(map: *const json_map_string_string) -> Result<Vec<(String, String)>, String> {
+unsafe fn read_json_map(
+    map: *const json_map_string_string,
+) -> Result<Vec<(String, String)>, String> {
     if map.is_null() || (*map).len == 0 {
         return Ok(Vec::new());
     }
@@ -532,7 +542,9 @@ pub extern "C" fn network_module_attach(
     result: *mut *mut network_api_result_list,
 ) -> c_int {
     guard("network_module_attach", || {
-        attach_like(conf, r#type, result, |m, ty, req| m.attach(ty, req).map_err(|e| e.msg))
+        attach_like(conf, r#type, result, |m, ty, req| {
+            m.attach(ty, req).map_err(|e| e.msg)
+        })
     })
 }
 
@@ -544,14 +556,19 @@ pub extern "C" fn network_module_check(
     result: *mut *mut network_api_result_list,
 ) -> c_int {
     guard("network_module_check", || {
-        attach_like(conf, r#type, result, |m, ty, req| m.check(ty, req).map_err(|e| e.msg))
+        attach_like(conf, r#type, result, |m, ty, req| {
+            m.check(ty, req).map_err(|e| e.msg)
+        })
     })
 }
 
 /// Detaches everything the container is attached to; every step is tried, the first error is
 /// reported. A missing netns (`""`) is fine.
 #[no_mangle]
-pub extern "C" fn network_module_detach(conf: *const network_api_conf, r#type: *const c_char) -> c_int {
+pub extern "C" fn network_module_detach(
+    conf: *const network_api_conf,
+    r#type: *const c_char,
+) -> c_int {
     guard("network_module_detach", || {
         // SAFETY: conf is NULL or a valid network_api_conf.
         let req = unsafe { read_conf(conf) }?;
@@ -580,7 +597,9 @@ pub extern "C" fn network_module_conf_create(
             let req = unsafe {
                 let r = &*request;
                 let field = |p: *mut c_char, what: &str| -> Result<Option<String>, NetError> {
-                    Ok(opt_str(p, what).map_err(NetError::input)?.map(str::to_string))
+                    Ok(opt_str(p, what)
+                        .map_err(NetError::input)?
+                        .map(str::to_string))
                 };
                 CreateRequest {
                     name: field(r.name, "name")?,
@@ -649,15 +668,22 @@ pub extern "C" fn network_module_conf_list(
         let ty = network_type(r#type)?;
         let matcher = match filters.is_null() {
             true => None,
-            false => Some(HOST.filters_args_match.ok_or_else(|| missing("filters_args_match"))?),
+            false => Some(
+                HOST.filters_args_match
+                    .ok_or_else(|| missing("filters_args_match"))?,
+            ),
         };
         let matches = |field: &std::ffi::CStr, value: &str| -> bool {
             let Some(matcher) = matcher else { return true };
-            let Ok(value) = std::ffi::CString::new(value) else { return false };
+            let Ok(value) = std::ffi::CString::new(value) else {
+                return false;
+            };
             // SAFETY: filters is the caller's valid filters_args; both strings are NUL-terminated.
             unsafe { matcher(filters, field.as_ptr(), value.as_ptr()) }
         };
-        let filter = |name: &str, plugins: &[String]| matches(c"name", name) && plugins.iter().any(|p| matches(c"plugin", p));
+        let filter = |name: &str, plugins: &[String]| {
+            matches(c"name", name) && plugins.iter().any(|p| matches(c"plugin", p))
+        };
         let infos = module()?.list(ty, &filter).map_err(|e| e.msg)?;
         if infos.is_empty() {
             return Ok(0);
@@ -720,7 +746,11 @@ unsafe fn free_network_info(item: *mut network_network_info) {
 
 /// Removes a native network that no container uses; `*res_name` = its name.
 #[no_mangle]
-pub extern "C" fn network_module_conf_rm(r#type: *const c_char, name: *const c_char, res_name: *mut *mut c_char) -> c_int {
+pub extern "C" fn network_module_conf_rm(
+    r#type: *const c_char,
+    name: *const c_char,
+    res_name: *mut *mut c_char,
+) -> c_int {
     guard("network_module_conf_rm", || {
         if res_name.is_null() {
             return Err("res_name must not be NULL".into());
@@ -767,7 +797,11 @@ pub extern "C" fn network_module_exit() {
 }
 
 /// Stores an annotation in `conf->annotations` (created with the host's `map_new` if NULL).
-fn insert_annotation(val: *const c_char, conf: *mut network_api_conf, key: &std::ffi::CStr) -> Result<c_int, String> {
+fn insert_annotation(
+    val: *const c_char,
+    conf: *mut network_api_conf,
+    key: &std::ffi::CStr,
+) -> Result<c_int, String> {
     if val.is_null() {
         return Ok(0);
     }
@@ -786,7 +820,11 @@ fn insert_annotation(val: *const c_char, conf: *mut network_api_conf, key: &std:
             }
         }
         let replace = HOST.map_replace.ok_or_else(|| missing("map_replace"))?;
-        if !replace(c.annotations, key.as_ptr() as *mut c_void, val as *mut c_void) {
+        if !replace(
+            c.annotations,
+            key.as_ptr() as *mut c_void,
+            val as *mut c_void,
+        ) {
             return Err(format!("cannot store annotation {key:?}"));
         }
     }
@@ -794,20 +832,33 @@ fn insert_annotation(val: *const c_char, conf: *mut network_api_conf, key: &std:
 }
 
 #[no_mangle]
-pub extern "C" fn network_module_insert_portmapping(val: *const c_char, conf: *mut network_api_conf) -> c_int {
+pub extern "C" fn network_module_insert_portmapping(
+    val: *const c_char,
+    conf: *mut network_api_conf,
+) -> c_int {
     guard("network_module_insert_portmapping", || {
         insert_annotation(val, conf, c"portMappings")
     })
 }
 
 #[no_mangle]
-pub extern "C" fn network_module_insert_bandwidth(val: *const c_char, conf: *mut network_api_conf) -> c_int {
-    guard("network_module_insert_bandwidth", || insert_annotation(val, conf, c"bandwidth"))
+pub extern "C" fn network_module_insert_bandwidth(
+    val: *const c_char,
+    conf: *mut network_api_conf,
+) -> c_int {
+    guard("network_module_insert_bandwidth", || {
+        insert_annotation(val, conf, c"bandwidth")
+    })
 }
 
 #[no_mangle]
-pub extern "C" fn network_module_insert_iprange(val: *const c_char, conf: *mut network_api_conf) -> c_int {
-    guard("network_module_insert_iprange", || insert_annotation(val, conf, c"ipRanges"))
+pub extern "C" fn network_module_insert_iprange(
+    val: *const c_char,
+    conf: *mut network_api_conf,
+) -> c_int {
+    guard("network_module_insert_iprange", || {
+        insert_annotation(val, conf, c"ipRanges")
+    })
 }
 
 /// 1 if a native network of that name exists, 0 if not, -1 on error (e.g. an unknown type).
@@ -830,9 +881,16 @@ pub extern "C" fn network_module_container_list_add(
 ) -> c_int {
     guard("network_module_container_list_add", || {
         // SAFETY: both are NULL or C strings.
-        let (network, container) = unsafe { (req_str(network_name, "network_name")?, req_str(cont_id, "cont_id")?) };
+        let (network, container) = unsafe {
+            (
+                req_str(network_name, "network_name")?,
+                req_str(cont_id, "cont_id")?,
+            )
+        };
         let ty = network_type(r#type)?;
-        module()?.add_container(ty, network, container).map_err(|e| e.msg)?;
+        module()?
+            .add_container(ty, network, container)
+            .map_err(|e| e.msg)?;
         Ok(0)
     })
 }
@@ -907,7 +965,10 @@ pub extern "C" fn cni_update_container_networks_info(
 }
 
 /// Appends `item` to the networks map (keys/values grown with realloc).
-unsafe fn append_network(networks: &mut defs_map_string_object_networks, item: &network_api_result) -> Result<(), String> {
+unsafe fn append_network(
+    networks: &mut defs_map_string_object_networks,
+    item: &network_api_result,
+) -> Result<(), String> {
     let name = req_str(item.name, "result name")?;
     let element = c_calloc::<defs_map_string_object_networks_element>(1)?;
     let filled = fill_network_element(&mut *element, item);
@@ -920,12 +981,17 @@ unsafe fn append_network(networks: &mut defs_map_string_object_networks, item: &
         }
     };
     let n = networks.len + 1;
-    let keys = libc::realloc(networks.keys as *mut c_void, n * std::mem::size_of::<*mut c_char>()) as *mut *mut c_char;
+    let keys = libc::realloc(
+        networks.keys as *mut c_void,
+        n * std::mem::size_of::<*mut c_char>(),
+    ) as *mut *mut c_char;
     if !keys.is_null() {
         networks.keys = keys;
     }
-    let values = libc::realloc(networks.values as *mut c_void, n * std::mem::size_of::<*mut c_void>())
-        as *mut *mut defs_map_string_object_networks_element;
+    let values = libc::realloc(
+        networks.values as *mut c_void,
+        n * std::mem::size_of::<*mut c_void>(),
+    ) as *mut *mut defs_map_string_object_networks_element;
     if !values.is_null() {
         networks.values = values;
     }
@@ -941,7 +1007,10 @@ unsafe fn append_network(networks: &mut defs_map_string_object_networks, item: &
 }
 
 /// Interface, MAC and the first address ("addr/prefix") with its gateway, by family.
-unsafe fn fill_network_element(e: &mut defs_map_string_object_networks_element, item: &network_api_result) -> Result<(), String> {
+unsafe fn fill_network_element(
+    e: &mut defs_map_string_object_networks_element,
+    item: &network_api_result,
+) -> Result<(), String> {
     if let Some(ifname) = opt_str(item.interface, "interface")? {
         e.if_name = c_strdup(ifname)?;
     }
@@ -952,8 +1021,14 @@ unsafe fn fill_network_element(e: &mut defs_map_string_object_networks_element, 
         return Ok(());
     }
     let cidr = req_str(*item.ips, "ips[0]")?;
-    let net: ipnet::IpNet = cidr.parse().map_err(|_| format!("invalid address {cidr:?}"))?;
-    let gateway = if item.gateway.is_null() { None } else { opt_str(*item.gateway, "gateway[0]")? };
+    let net: ipnet::IpNet = cidr
+        .parse()
+        .map_err(|_| format!("invalid address {cidr:?}"))?;
+    let gateway = if item.gateway.is_null() {
+        None
+    } else {
+        opt_str(*item.gateway, "gateway[0]")?
+    };
     let gateway = gateway.filter(|g| !g.is_empty());
     let addr = crate::network::attach::ip_string(net.addr());
     if net.addr().is_ipv4() {
@@ -977,7 +1052,14 @@ unsafe fn free_network_element(e: *mut defs_map_string_object_networks_element) 
         return;
     }
     let el = &mut *e;
-    for s in [el.if_name, el.mac_address, el.ip_address, el.gateway, el.global_i_pv6address, el.i_pv6gateway] {
+    for s in [
+        el.if_name,
+        el.mac_address,
+        el.ip_address,
+        el.gateway,
+        el.global_i_pv6address,
+        el.i_pv6gateway,
+    ] {
         free(s);
     }
     free(e);

@@ -46,7 +46,9 @@ pub fn capability_args(annotations: &Annotations) -> NetResult<Map<String, Value
 }
 
 fn malformed(key: &str) -> NetError {
-    NetError::input(format!("The format of annotation is not right with key:{key}"))
+    NetError::input(format!(
+        "The format of annotation is not right with key:{key}"
+    ))
 }
 
 fn parse(key: &str, text: &str) -> NetResult<Value> {
@@ -68,13 +70,16 @@ fn port_mappings(value: &Value) -> NetResult<Vec<Value>> {
         if host_port <= 0 {
             continue;
         }
-        let container_port = int_field(obj, "containerPort").ok_or_else(|| malformed(PORT_MAPPINGS))?;
+        let container_port =
+            int_field(obj, "containerPort").ok_or_else(|| malformed(PORT_MAPPINGS))?;
         if host_port > 65535 || !(1..=65535).contains(&container_port) {
             return Err(malformed(PORT_MAPPINGS));
         }
         let protocol = match obj.get("protocol") {
             None | Some(Value::Null) => "tcp".to_string(),
-            Some(Value::String(p)) if ["tcp", "udp", "sctp"].contains(&p.to_ascii_lowercase().as_str()) => {
+            Some(Value::String(p))
+                if ["tcp", "udp", "sctp"].contains(&p.to_ascii_lowercase().as_str()) =>
+            {
                 p.to_ascii_lowercase()
             }
             Some(_) => return Err(malformed(PORT_MAPPINGS)),
@@ -105,7 +110,10 @@ fn bandwidth(value: &Value) -> NetResult<Option<Value>> {
         match obj.get(key) {
             None | Some(Value::Null) => {}
             Some(v) => {
-                let n = v.as_i64().filter(|n| *n >= 0).ok_or_else(|| malformed(BANDWIDTH))?;
+                let n = v
+                    .as_i64()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| malformed(BANDWIDTH))?;
                 if n > 0 {
                     out.insert(key.into(), n.into());
                 }
@@ -122,11 +130,18 @@ fn ip_ranges(value: &Value) -> NetResult<Vec<Value>> {
     for set in sets {
         for range in set.as_array().ok_or_else(|| malformed(IP_RANGES))? {
             let obj = range.as_object().ok_or_else(|| malformed(IP_RANGES))?;
-            let subnet = obj.get("subnet").and_then(Value::as_str).ok_or_else(|| malformed(IP_RANGES))?;
-            subnet.parse::<ipnet::IpNet>().map_err(|_| malformed(IP_RANGES))?;
+            let subnet = obj
+                .get("subnet")
+                .and_then(Value::as_str)
+                .ok_or_else(|| malformed(IP_RANGES))?;
+            subnet
+                .parse::<ipnet::IpNet>()
+                .map_err(|_| malformed(IP_RANGES))?;
             for key in ["rangeStart", "rangeEnd", "gateway"] {
                 if let Some(v) = obj.get(key) {
-                    let ok = v.as_str().is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok());
+                    let ok = v
+                        .as_str()
+                        .is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok());
                     if !ok {
                         return Err(malformed(IP_RANGES));
                     }
@@ -134,7 +149,11 @@ fn ip_ranges(value: &Value) -> NetResult<Vec<Value>> {
             }
         }
     }
-    Ok(sets.iter().filter(|s| s.as_array().is_some_and(|a| !a.is_empty())).cloned().collect())
+    Ok(sets
+        .iter()
+        .filter(|s| s.as_array().is_some_and(|a| !a.is_empty()))
+        .cloned()
+        .collect())
 }
 
 #[cfg(test)]
@@ -186,22 +205,48 @@ mod tests {
         let cases = [
             ann(Some("{"), None, None),
             ann(Some(r#"{"hostPort":1}"#), None, None),
-            ann(Some(r#"[{"hostPort":70000,"containerPort":80}]"#), None, None),
+            ann(
+                Some(r#"[{"hostPort":70000,"containerPort":80}]"#),
+                None,
+                None,
+            ),
             ann(Some(r#"[{"hostPort":80,"containerPort":0}]"#), None, None),
-            ann(Some(r#"[{"hostPort":80,"containerPort":80,"protocol":"icmp"}]"#), None, None),
-            ann(Some(r#"[{"hostPort":80,"containerPort":80,"hostIP":"nope"}]"#), None, None),
+            ann(
+                Some(r#"[{"hostPort":80,"containerPort":80,"protocol":"icmp"}]"#),
+                None,
+                None,
+            ),
+            ann(
+                Some(r#"[{"hostPort":80,"containerPort":80,"hostIP":"nope"}]"#),
+                None,
+                None,
+            ),
             ann(None, Some("[]"), None),
             ann(None, Some(r#"{"ingressRate":-1}"#), None),
             ann(None, Some(r#"{"ingressRate":"1k"}"#), None),
             ann(None, None, Some(r#"[{"subnet":"10.0.0.0/8"}]"#)),
             ann(None, None, Some(r#"[[{"subnet":"10.0.0.0/33"}]]"#)),
-            ann(None, None, Some(r#"[[{"subnet":"10.0.0.0/8","gateway":"x"}]]"#)),
+            ann(
+                None,
+                None,
+                Some(r#"[[{"subnet":"10.0.0.0/8","gateway":"x"}]]"#),
+            ),
         ];
         for a in cases {
             let err = capability_args(&a).unwrap_err();
-            assert!(err.msg.starts_with("The format of annotation is not right with key:"), "{a:?}: {err}");
+            assert!(
+                err.msg
+                    .starts_with("The format of annotation is not right with key:"),
+                "{a:?}: {err}"
+            );
         }
-        let aliases = Annotations { aliases: Some("3".into()), ..Annotations::default() };
-        assert_eq!(capability_args(&aliases).unwrap_err().msg, "The format of annotation is not right with key:aliases");
+        let aliases = Annotations {
+            aliases: Some("3".into()),
+            ..Annotations::default()
+        };
+        assert_eq!(
+            capability_args(&aliases).unwrap_err().msg,
+            "The format of annotation is not right with key:aliases"
+        );
     }
 }

@@ -45,7 +45,10 @@ impl Attacher<'_> {
         let mut results = Vec::with_capacity(plan.len());
         for net in plan {
             let rt = runtime_conf(req, net, &caps);
-            let result = self.cni.add_network_list(&net.list, &rt).map_err(|e| failure("attach", &net.list, &net.ifname, e))?;
+            let result = self
+                .cni
+                .add_network_list(&net.list, &rt)
+                .map_err(|e| failure("attach", &net.list, &net.ifname, e))?;
             results.push(api_result(&net.list.name, &net.ifname, result.as_ref()));
         }
         Ok(results)
@@ -57,8 +60,13 @@ impl Attacher<'_> {
         let mut results = Vec::with_capacity(plan.len());
         for net in plan {
             let rt = runtime_conf(req, net, &caps);
-            self.cni.check_network_list(&net.list, &rt).map_err(|e| failure("check", &net.list, &net.ifname, e))?;
-            let cached = self.cni.cached_result(&net.list, &rt).map_err(|e| failure("check", &net.list, &net.ifname, e))?;
+            self.cni
+                .check_network_list(&net.list, &rt)
+                .map_err(|e| failure("check", &net.list, &net.ifname, e))?;
+            let cached = self
+                .cni
+                .cached_result(&net.list, &rt)
+                .map_err(|e| failure("check", &net.list, &net.ifname, e))?;
             results.push(api_result(&net.list.name, &net.ifname, cached.as_ref()));
         }
         Ok(results)
@@ -85,12 +93,19 @@ impl Attacher<'_> {
         done.insert((self.loopback.name.clone(), LOOPBACK_IFNAME.to_string()));
         for net in plan {
             let rt = runtime_conf(req, net, &caps);
-            record(self.cni.del_network_list(&net.list, &rt).map_err(|e| failure("detach", &net.list, &net.ifname, e)));
+            record(
+                self.cni
+                    .del_network_list(&net.list, &rt)
+                    .map_err(|e| failure("detach", &net.list, &net.ifname, e)),
+            );
             done.insert((net.list.name.clone(), net.ifname.clone()));
         }
         match self.cni.cached_attachments(Some(&req.pod_id)) {
             Ok(cached) => {
-                for att in cached.into_iter().filter(|a| !done.contains(&(a.network_name.clone(), a.if_name.clone()))) {
+                for att in cached
+                    .into_iter()
+                    .filter(|a| !done.contains(&(a.network_name.clone(), a.if_name.clone())))
+                {
                     let list = match NetworkConfigList::from_bytes(att.config.as_bytes()) {
                         Ok(list) => list,
                         Err(e) => {
@@ -101,12 +116,22 @@ impl Attacher<'_> {
                             continue;
                         }
                     };
-                    let net = Planned { list: Arc::new(list), ifname: att.if_name.clone(), with_annotations: false };
+                    let net = Planned {
+                        list: Arc::new(list),
+                        ifname: att.if_name.clone(),
+                        with_annotations: false,
+                    };
                     let rt = runtime_conf(req, &net, &Map::new());
-                    record(self.cni.del_network_list(&net.list, &rt).map_err(|e| failure("detach", &net.list, &net.ifname, e)));
+                    record(
+                        self.cni
+                            .del_network_list(&net.list, &rt)
+                            .map_err(|e| failure("detach", &net.list, &net.ifname, e)),
+                    );
                 }
             }
-            Err(e) => record(Err(NetError::exec(format!("cannot list cached attachments: {e}")))),
+            Err(e) => record(Err(NetError::exec(format!(
+                "cannot list cached attachments: {e}"
+            )))),
         }
         first_error.map_or(Ok(()), Err)
     }
@@ -127,22 +152,38 @@ fn runtime_conf(req: &AttachRequest, net: &Planned, caps: &Map<String, Value>) -
         netns: req.netns_path.clone(),
         ifname: net.ifname.clone(),
         args: req.args.clone(),
-        capability_args: if net.with_annotations { caps.clone() } else { Map::new() },
+        capability_args: if net.with_annotations {
+            caps.clone()
+        } else {
+            Map::new()
+        },
     }
 }
 
 fn failure(op: &str, list: &NetworkConfigList, ifname: &str, e: crate::cni::Error) -> NetError {
-    NetError::exec(format!("{op} network {:?} on {ifname} failed: {e}", list.name))
+    NetError::exec(format!(
+        "{op} network {:?} on {ifname} failed: {e}",
+        list.name
+    ))
 }
 
 /// `network_api_result` of one network: the addresses of its interface ("addr/prefix"), the
 /// parallel gateways ("" for none, never Go's "<nil>") and the interface's MAC.
 pub fn api_result(name: &str, ifname: &str, result: Option<&CniResult>) -> ApiResult {
-    let mut out = ApiResult { name: name.to_string(), interface: ifname.to_string(), ..ApiResult::default() };
+    let mut out = ApiResult {
+        name: name.to_string(),
+        interface: ifname.to_string(),
+        ..ApiResult::default()
+    };
     if let Some(result) = result {
         for ip in result.ips_of_interface(ifname) {
-            out.ips.push(format!("{}/{}", ip_string(ip.address.addr()), ip.address.prefix_len()));
-            out.gateways.push(ip.gateway.map(ip_string).unwrap_or_default());
+            out.ips.push(format!(
+                "{}/{}",
+                ip_string(ip.address.addr()),
+                ip.address.prefix_len()
+            ));
+            out.gateways
+                .push(ip.gateway.map(ip_string).unwrap_or_default());
         }
         out.mac = result.mac_of_interface(ifname).map(str::to_string);
     }

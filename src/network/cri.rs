@@ -40,7 +40,11 @@ pub struct CriNetworks {
 
 impl CriNetworks {
     pub fn new(conf_dir: PathBuf) -> CriNetworks {
-        CriNetworks { watch: DirWatch::new(conf_dir.clone()), conf_dir, store: RwLock::new(Networks::default()) }
+        CriNetworks {
+            watch: DirWatch::new(conf_dir.clone()),
+            conf_dir,
+            store: RwLock::new(Networks::default()),
+        }
     }
 
     /// Reloads the conf dir. Unchanged files are not parsed again (the daemon calls this every
@@ -51,24 +55,36 @@ impl CriNetworks {
             return Ok(());
         }
         let previous = self.read().files.clone();
-        let scan = match conf::scan_dir(&self.conf_dir, &|name| !name.starts_with(NATIVE_FILE_PREFIX), &previous) {
+        let scan = match conf::scan_dir(
+            &self.conf_dir,
+            &|name| !name.starts_with(NATIVE_FILE_PREFIX),
+            &previous,
+        ) {
             Ok(scan) => scan,
             Err(e) => {
                 look.distrust();
-                return Err(NetError::exec(format!("cannot load CNI configurations from {}: {e}", self.conf_dir.display())));
+                return Err(NetError::exec(format!(
+                    "cannot load CNI configurations from {}: {e}",
+                    self.conf_dir.display()
+                )));
             }
         };
         let watchable = only_plain_files(&self.conf_dir);
-        let same =
-            |(a, b): (&LoadedList, &LoadedList)| a.path.as_os_str() == b.path.as_os_str() && Arc::ptr_eq(&a.list, &b.list);
-        let unchanged = scan.lists.len() == previous.len() && scan.lists.iter().zip(previous.iter()).all(same);
+        let same = |(a, b): (&LoadedList, &LoadedList)| {
+            a.path.as_os_str() == b.path.as_os_str() && Arc::ptr_eq(&a.list, &b.list)
+        };
+        let unchanged =
+            scan.lists.len() == previous.len() && scan.lists.iter().zip(previous.iter()).all(same);
         let mut warnings = scan.warnings;
         let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
         if !unchanged {
             let mut by_name = HashMap::new();
             for file in &scan.lists {
                 if by_name.contains_key(&file.list.name) {
-                    warnings.push(format!("Ignore CNI network: {}, because already exist", file.list.name));
+                    warnings.push(format!(
+                        "Ignore CNI network: {}, because already exist",
+                        file.list.name
+                    ));
                 } else {
                     by_name.insert(file.list.name.clone(), file.list.clone());
                 }
@@ -94,12 +110,26 @@ impl CriNetworks {
     /// interface replaces the default network), then the default network.
     pub fn plan(&self, req: &AttachRequest, lenient: bool) -> NetResult<Vec<Planned>> {
         let store = self.read();
-        let default = store.default_network().cloned().ok_or_else(|| NetError::exec("Not found cni networks"))?;
-        let default_if = if req.default_interface.is_empty() { DEFAULT_INTERFACE } else { req.default_interface.as_str() };
-        let mut default_net = Planned { list: default.clone(), ifname: default_if.to_string(), with_annotations: true };
+        let default = store
+            .default_network()
+            .cloned()
+            .ok_or_else(|| NetError::exec("Not found cni networks"))?;
+        let default_if = if req.default_interface.is_empty() {
+            DEFAULT_INTERFACE
+        } else {
+            req.default_interface.as_str()
+        };
+        let mut default_net = Planned {
+            list: default.clone(),
+            ifname: default_if.to_string(),
+            with_annotations: true,
+        };
         let mut plan = Vec::with_capacity(req.extra_nets.len() + 1);
         for extra in &req.extra_nets {
-            let found = store.by_name.get(&extra.name).filter(|l| !Arc::ptr_eq(l, &default));
+            let found = store
+                .by_name
+                .get(&extra.name)
+                .filter(|l| !Arc::ptr_eq(l, &default));
             let Some(list) = found else {
                 if lenient {
                     continue;
@@ -109,7 +139,11 @@ impl CriNetworks {
                     extra.name
                 )));
             };
-            let net = Planned { list: list.clone(), ifname: extra.interface.clone(), with_annotations: true };
+            let net = Planned {
+                list: list.clone(),
+                ifname: extra.interface.clone(),
+                with_annotations: true,
+            };
             if extra.interface == default_if {
                 default_net = net;
             } else {
@@ -131,7 +165,9 @@ impl CriNetworks {
 /// True when every entry of the dir is a regular file (no symlink, no subdirectory).
 fn only_plain_files(dir: &std::path::Path) -> bool {
     match std::fs::read_dir(dir) {
-        Ok(entries) => entries.into_iter().all(|e| e.and_then(|e| e.file_type()).is_ok_and(|t| t.is_file())),
+        Ok(entries) => entries
+            .into_iter()
+            .all(|e| e.and_then(|e| e.file_type()).is_ok_and(|t| t.is_file())),
         Err(_) => false,
     }
 }
@@ -140,7 +176,10 @@ fn only_plain_files(dir: &std::path::Path) -> bool {
 pub fn reject_duplicate_interfaces(plan: &[Planned]) -> NetResult<()> {
     for (i, net) in plan.iter().enumerate() {
         if plan[..i].iter().any(|other| other.ifname == net.ifname) {
-            return Err(NetError::input(format!("Interface {} is used by more than one network", net.ifname)));
+            return Err(NetError::input(format!(
+                "Interface {} is used by more than one network",
+                net.ifname
+            )));
         }
     }
     Ok(())

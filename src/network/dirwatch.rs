@@ -23,7 +23,10 @@ pub struct Look<'a> {
 
 impl DirWatch {
     pub fn new(dir: PathBuf) -> DirWatch {
-        DirWatch { dir, inotify: Mutex::new(None) }
+        DirWatch {
+            dir,
+            inotify: Mutex::new(None),
+        }
     }
 
     /// Drains the events seen since the previous look. Changes made while the caller rescans are
@@ -66,7 +69,10 @@ impl Look<'_> {
 
 /// Ok(true) when events arrived, Ok(false) when none; Err when the watch is gone or overflowed.
 fn drain(inotify: &Inotify) -> Result<bool, ()> {
-    let lost = AddWatchFlags::IN_IGNORED | AddWatchFlags::IN_Q_OVERFLOW | AddWatchFlags::IN_DELETE_SELF | AddWatchFlags::IN_MOVE_SELF;
+    let lost = AddWatchFlags::IN_IGNORED
+        | AddWatchFlags::IN_Q_OVERFLOW
+        | AddWatchFlags::IN_DELETE_SELF
+        | AddWatchFlags::IN_MOVE_SELF;
     let mut any = false;
     loop {
         match inotify.read_events() {

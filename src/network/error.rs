@@ -18,12 +18,18 @@ pub struct NetError {
 impl NetError {
     /// Bad input from the caller (iSulad `ISULAD_ERR_INPUT`).
     pub fn input(msg: impl Into<String>) -> NetError {
-        NetError { msg: msg.into(), cc: cc::ERR_INPUT }
+        NetError {
+            msg: msg.into(),
+            cc: cc::ERR_INPUT,
+        }
     }
 
     /// Anything else (iSulad `ISULAD_ERR_EXEC`).
     pub fn exec(msg: impl Into<String>) -> NetError {
-        NetError { msg: msg.into(), cc: cc::ERR_EXEC }
+        NetError {
+            msg: msg.into(),
+            cc: cc::ERR_EXEC,
+        }
     }
 }
 

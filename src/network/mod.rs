@@ -16,9 +16,9 @@ use crate::cni::conf::NetworkConfigList;
 use crate::cni::runtime::{CallObserver, CniConfig, WarningSink};
 use attach::{Attacher, LOOPBACK_CONFLIST};
 use cri::CriNetworks;
+use error::{NetError, NetResult};
 use native::plan::CreateRequest;
 use native::{Created, NativeNetworks, NetworkInfo};
-use error::{NetError, NetResult};
 use types::{ApiResult, AttachRequest};
 
 /// Files of native networks start with this; every other file in the conf dir is "cri".
@@ -41,7 +41,9 @@ impl NetworkType {
         match name {
             "cri" => Ok(NetworkType::Cri),
             "native" => Ok(NetworkType::Native),
-            other => Err(NetError::input(format!("Do not support network type: {other}"))),
+            other => Err(NetError::input(format!(
+                "Do not support network type: {other}"
+            ))),
         }
     }
 }
@@ -70,9 +72,13 @@ pub struct NetworkModule {
 
 impl NetworkModule {
     pub fn init(config: ModuleConfig) -> NetResult<NetworkModule> {
-        let conf_dir = config.conf_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_CONF_DIR));
+        let conf_dir = config
+            .conf_dir
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONF_DIR));
         let bin_dirs = split_bin_path(config.bin_path.as_deref().unwrap_or(DEFAULT_BIN_DIR));
-        let cache_dir = config.cache_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR));
+        let cache_dir = config
+            .cache_dir
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR));
         let mut cni = CniConfig::new(bin_dirs, cache_dir);
         if let Some(sink) = config.warnings {
             cni = cni.with_warning_sink(sink);
@@ -81,9 +87,17 @@ impl NetworkModule {
             cni = cni.with_call_observer(observer);
         }
         let loopback = NetworkConfigList::from_bytes(LOOPBACK_CONFLIST.as_bytes())?;
-        let cri = config.network_plugin.map(|_| CriNetworks::new(conf_dir.clone()));
+        let cri = config
+            .network_plugin
+            .map(|_| CriNetworks::new(conf_dir.clone()));
         let native = NativeNetworks::load(&conf_dir)?;
-        let module = NetworkModule { cni: Arc::new(cni), loopback, conf_dir, cri, native };
+        let module = NetworkModule {
+            cni: Arc::new(cni),
+            loopback,
+            conf_dir,
+            cri,
+            native,
+        };
         if let Some(cri) = &module.cri {
             cri.update()?;
         }
@@ -122,7 +136,11 @@ impl NetworkModule {
         let plan = match ty {
             NetworkType::Cri => {
                 let cri = self.cri()?;
-                if cri.ready() { cri.plan(req, true)? } else { Vec::new() }
+                if cri.ready() {
+                    cri.plan(req, true)?
+                } else {
+                    Vec::new()
+                }
             }
             NetworkType::Native => {
                 self.native.forget_container(req);
@@ -149,7 +167,11 @@ impl NetworkModule {
 
     /// Problems met while loading networks (skipped files, duplicates).
     pub fn warnings(&self) -> Vec<String> {
-        let mut all = self.cri.as_ref().map(CriNetworks::warnings).unwrap_or_default();
+        let mut all = self
+            .cri
+            .as_ref()
+            .map(CriNetworks::warnings)
+            .unwrap_or_default();
         all.extend(self.native.warnings().iter().cloned());
         all
     }
@@ -162,7 +184,11 @@ impl NetworkModule {
         self.native(ty)?.inspect(name)
     }
 
-    pub fn list(&self, ty: NetworkType, filter: &dyn Fn(&str, &[String]) -> bool) -> NetResult<Vec<NetworkInfo>> {
+    pub fn list(
+        &self,
+        ty: NetworkType,
+        filter: &dyn Fn(&str, &[String]) -> bool,
+    ) -> NetResult<Vec<NetworkInfo>> {
         Ok(self.native(ty)?.list(filter))
     }
 
@@ -180,9 +206,11 @@ impl NetworkModule {
     }
 
     fn cri(&self) -> NetResult<&CriNetworks> {
-        self.cri
-            .as_ref()
-            .ok_or_else(|| NetError::exec("network type cri is not enabled (network_module_init got no network plugin)"))
+        self.cri.as_ref().ok_or_else(|| {
+            NetError::exec(
+                "network type cri is not enabled (network_module_init got no network plugin)",
+            )
+        })
     }
 
     /// Network management exists for native networks only.
@@ -194,18 +222,28 @@ impl NetworkModule {
     }
 
     fn attacher(&self) -> Attacher<'_> {
-        Attacher { cni: &self.cni, loopback: &self.loopback }
+        Attacher {
+            cni: &self.cni,
+            loopback: &self.loopback,
+        }
     }
 }
 
 /// `network_module_init` splits the plugin directories on ';'.
 pub fn split_bin_path(bin_path: &str) -> Vec<PathBuf> {
-    bin_path.split(';').filter(|p| !p.is_empty()).map(PathBuf::from).collect()
+    bin_path
+        .split(';')
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect()
 }
 
 fn check_request(req: &AttachRequest) -> NetResult<()> {
     if req.extra_nets.len() > MAX_EXTRA_NETWORKS {
-        return Err(NetError::input(format!("Too many networks: {} (at most {MAX_EXTRA_NETWORKS})", req.extra_nets.len())));
+        return Err(NetError::input(format!(
+            "Too many networks: {} (at most {MAX_EXTRA_NETWORKS})",
+            req.extra_nets.len()
+        )));
     }
     if req.pod_id.is_empty() {
         return Err(NetError::input("Invalid network config: pod id is empty"));

@@ -29,20 +29,46 @@ pub struct Command {
 }
 
 const fn flag(long: &'static str, short: Option<char>, help: &'static str) -> Opt {
-    Opt { long, short, value: None, repeat: false, help }
+    Opt {
+        long,
+        short,
+        value: None,
+        repeat: false,
+        help,
+    }
 }
 
 const fn valued(long: &'static str, value: &'static str, repeat: bool, help: &'static str) -> Opt {
-    Opt { long, short: None, value: Some(value), repeat, help }
+    Opt {
+        long,
+        short: None,
+        value: Some(value),
+        repeat,
+        help,
+    }
 }
 
 const JSON: Opt = flag("json", None, "print machine-readable JSON");
 
 pub const GLOBAL_OPTIONS: &[Opt] = &[
     flag("help", Some('h'), "show help for the command"),
-    flag("verbose", Some('v'), "print each CNI operation's duration to stderr (per list, not per plugin)"),
-    valued("conf-dir", "DIR", false, "network configuration directory (default: $NETCONFPATH, else /etc/cni/net.d)"),
-    valued("bin-dir", "DIRS", true, "plugin dirs, ':'-separated, repeatable (default: $CNI_PATH, else /opt/cni/bin)"),
+    flag(
+        "verbose",
+        Some('v'),
+        "print each CNI operation's duration to stderr (per list, not per plugin)",
+    ),
+    valued(
+        "conf-dir",
+        "DIR",
+        false,
+        "network configuration directory (default: $NETCONFPATH, else /etc/cni/net.d)",
+    ),
+    valued(
+        "bin-dir",
+        "DIRS",
+        true,
+        "plugin dirs, ':'-separated, repeatable (default: $CNI_PATH, else /opt/cni/bin)",
+    ),
 ];
 
 const CNITOOL_ENV: &str = "Environment (as cnitool):
@@ -57,7 +83,8 @@ const CNITOOL_ENV: &str = "Environment (as cnitool):
 The container id is \"cnitool-\" followed by the hex of the first 10 bytes of the SHA-512 of
 the absolute NETNS path, so scripts written for cnitool run unchanged.";
 
-const MANAGE_ENV: &str = "Native networks are iSulad's isulacni-NAME.conflist files in the configuration
+const MANAGE_ENV: &str =
+    "Native networks are iSulad's isulacni-NAME.conflist files in the configuration
 directory (--conf-dir, $NETCONFPATH, default /etc/cni/net.d); plugins come from --bin-dir,
 $CNI_PATH or /opt/cni/bin (Debian: /usr/lib/cni); the result cache is $CNI_CACHE_DIR or
 /var/lib/cni.";
@@ -237,7 +264,11 @@ impl Invocation {
     }
 
     pub fn values(&self, long: &str) -> Vec<&str> {
-        self.options.iter().filter(|(name, _)| *name == long).filter_map(|(_, v)| v.as_deref()).collect()
+        self.options
+            .iter()
+            .filter(|(name, _)| *name == long)
+            .filter_map(|(_, v)| v.as_deref())
+            .collect()
     }
 }
 
@@ -269,7 +300,12 @@ pub fn parse(args: &[String]) -> Result<Request, Failure> {
         match find_command(&words) {
             Some(command) => break command,
             None if COMMANDS.iter().any(|c| starts_with(c.words, &words)) => {}
-            None => return Err(Failure::usage(format!("unknown command '{}'", words.join(" ")))),
+            None => {
+                return Err(Failure::usage(format!(
+                    "unknown command '{}'",
+                    words.join(" ")
+                )))
+            }
         }
     };
     let accepted: Vec<&'static Opt> = command.options.iter().chain(GLOBAL_OPTIONS).collect();
@@ -292,7 +328,11 @@ pub fn parse(args: &[String]) -> Result<Request, Failure> {
         return Ok(Request::Help(words));
     }
     check_arity(command, positional.len())?;
-    Ok(Request::Run(Invocation { command, args: positional, options }))
+    Ok(Request::Run(Invocation {
+        command,
+        args: positional,
+        options,
+    }))
 }
 
 fn is_option(token: &str) -> bool {
@@ -308,14 +348,23 @@ fn starts_with(words: &[&str], prefix: &[String]) -> bool {
 }
 
 fn find_command(words: &[String]) -> Option<&'static Command> {
-    COMMANDS.iter().find(|c| c.words.len() == words.len() && starts_with(c.words, words))
+    COMMANDS
+        .iter()
+        .find(|c| c.words.len() == words.len() && starts_with(c.words, words))
 }
 
 /// `clibcni network` alone: name what may follow.
 fn incomplete(words: &[String]) -> Failure {
-    let next: Vec<&str> =
-        COMMANDS.iter().filter(|c| starts_with(c.words, words)).filter_map(|c| c.words.get(words.len()).copied()).collect();
-    Failure::usage(format!("'{}' needs a subcommand: {}", words.join(" "), next.join(", ")))
+    let next: Vec<&str> = COMMANDS
+        .iter()
+        .filter(|c| starts_with(c.words, words))
+        .filter_map(|c| c.words.get(words.len()).copied())
+        .collect();
+    Failure::usage(format!(
+        "'{}' needs a subcommand: {}",
+        words.join(" "),
+        next.join(", ")
+    ))
 }
 
 /// Reads one option token (and its value from the next token when needed).
@@ -336,18 +385,32 @@ fn read_option<'a>(
     let long_form = token.starts_with("--");
     let opt = accepted
         .iter()
-        .find(|o| if long_form { o.long == name } else { name.chars().eq(o.short) })
+        .find(|o| {
+            if long_form {
+                o.long == name
+            } else {
+                name.chars().eq(o.short)
+            }
+        })
         .ok_or_else(|| unknown_option(token, words))?;
     let value = match (opt.value, inline) {
-        (None, Some(_)) => return Err(Failure::usage(format!("option --{} takes no value", opt.long))),
+        (None, Some(_)) => {
+            return Err(Failure::usage(format!(
+                "option --{} takes no value",
+                opt.long
+            )))
+        }
         (None, None) => None,
         (Some(_), Some(value)) => Some(value),
-        (Some(what), None) => Some(
-            rest.next().cloned().ok_or_else(|| Failure::usage(format!("option --{} needs a value ({what})", opt.long)))?,
-        ),
+        (Some(what), None) => Some(rest.next().cloned().ok_or_else(|| {
+            Failure::usage(format!("option --{} needs a value ({what})", opt.long))
+        })?),
     };
     if !opt.repeat && out.iter().any(|(name, _)| *name == opt.long) {
-        return Err(Failure::usage(format!("option --{} given more than once", opt.long)));
+        return Err(Failure::usage(format!(
+            "option --{} given more than once",
+            opt.long
+        )));
     }
     out.push((opt.long, value));
     Ok(())
@@ -355,9 +418,14 @@ fn read_option<'a>(
 
 fn unknown_option(token: &str, words: &[String]) -> Failure {
     if words.is_empty() {
-        Failure::usage(format!("unknown option '{token}' (only global options may come before the command)"))
+        Failure::usage(format!(
+            "unknown option '{token}' (only global options may come before the command)"
+        ))
     } else {
-        Failure::usage(format!("unknown option '{token}' for '{}'", words.join(" ")))
+        Failure::usage(format!(
+            "unknown option '{token}' for '{}'",
+            words.join(" ")
+        ))
     }
 }
 
@@ -367,8 +435,15 @@ fn check_arity(command: &Command, given: usize) -> Result<(), Failure> {
     if !(too_few || too_many) {
         return Ok(());
     }
-    let what = if too_few { "missing arguments" } else { "too many arguments" };
-    Err(Failure::usage(format!("{what}; usage: clibcni {}", usage_line(command))))
+    let what = if too_few {
+        "missing arguments"
+    } else {
+        "too many arguments"
+    };
+    Err(Failure::usage(format!(
+        "{what}; usage: clibcni {}",
+        usage_line(command)
+    )))
 }
 
 fn usage_line(command: &Command) -> String {
@@ -385,7 +460,10 @@ fn usage_line(command: &Command) -> String {
 
 /// Help for the commands starting with `words`; None when no command does.
 pub fn help(words: &[String]) -> Option<String> {
-    let matching: Vec<&Command> = COMMANDS.iter().filter(|c| starts_with(c.words, words)).collect();
+    let matching: Vec<&Command> = COMMANDS
+        .iter()
+        .filter(|c| starts_with(c.words, words))
+        .collect();
     match matching.as_slice() {
         [] => None,
         [one] if one.words.len() == words.len() => Some(command_help(one)),
@@ -399,9 +477,17 @@ fn overview(commands: &[&Command], top: bool) -> String {
         out.push_str("\nA CNI tool built on the clibcni library: cnitool's commands, and iSulad's native\nnetwork management without the daemon.\n");
     }
     out.push_str("\nCommands:\n");
-    let width = commands.iter().map(|c| usage_line(c).len()).max().unwrap_or(0);
+    let width = commands
+        .iter()
+        .map(|c| usage_line(c).len())
+        .max()
+        .unwrap_or(0);
     for command in commands {
-        out.push_str(&format!("  {:width$}  {}\n", usage_line(command), command.summary));
+        out.push_str(&format!(
+            "  {:width$}  {}\n",
+            usage_line(command),
+            command.summary
+        ));
     }
     out.push_str(&options_help("Global options", GLOBAL_OPTIONS));
     out.push_str("\nRun 'clibcni help COMMAND' for a command's options. Exit status: 0 success, 1 error,\n2 usage error.\n");
@@ -417,7 +503,11 @@ fn overview(commands: &[&Command], top: bool) -> String {
 }
 
 fn command_help(command: &Command) -> String {
-    let mut out = format!("Usage: clibcni {}\n\n{}.\n", usage_line(command), capitalized(command.summary));
+    let mut out = format!(
+        "Usage: clibcni {}\n\n{}.\n",
+        usage_line(command),
+        capitalized(command.summary)
+    );
     if !command.details.is_empty() {
         out.push('\n');
         out.push_str(command.details);
@@ -442,14 +532,18 @@ fn command_help(command: &Command) -> String {
 
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn options_help(title: &str, options: &[Opt]) -> String {
     let spelled: Vec<String> = options
         .iter()
         .map(|o| {
-            let short = o.short.map_or_else(|| "    ".to_string(), |c| format!("-{c}, "));
+            let short = o
+                .short
+                .map_or_else(|| "    ".to_string(), |c| format!("-{c}, "));
             let value = o.value.map_or_else(String::new, |v| format!(" {v}"));
             format!("{short}--{}{value}", o.long)
         })
@@ -511,16 +605,46 @@ mod tests {
     #[test]
     fn usage_errors() {
         assert_eq!(usage_error("frobnicate"), "unknown command 'frobnicate'");
-        assert_eq!(usage_error("network frob"), "unknown command 'network frob'");
-        assert_eq!(usage_error("network"), "'network' needs a subcommand: create, ls, inspect, rm");
-        assert_eq!(usage_error("add net"), "missing arguments; usage: clibcni add [OPTIONS] NETWORK NETNS");
-        assert_eq!(usage_error("del a b c"), "too many arguments; usage: clibcni del NETWORK NETNS");
-        assert_eq!(usage_error("network ls --frob"), "unknown option '--frob' for 'network ls'");
-        assert_eq!(usage_error("-q network ls"), "unknown option '-q' (only global options may come before the command)");
-        assert_eq!(usage_error("network create --subnet"), "option --subnet needs a value (SUBNET)");
-        assert_eq!(usage_error("network create --internal=yes"), "option --internal takes no value");
-        assert_eq!(usage_error("attach n /x --id a --id b"), "option --id given more than once");
-        assert_eq!(usage_error("del n /x --json"), "unknown option '--json' for 'del'");
+        assert_eq!(
+            usage_error("network frob"),
+            "unknown command 'network frob'"
+        );
+        assert_eq!(
+            usage_error("network"),
+            "'network' needs a subcommand: create, ls, inspect, rm"
+        );
+        assert_eq!(
+            usage_error("add net"),
+            "missing arguments; usage: clibcni add [OPTIONS] NETWORK NETNS"
+        );
+        assert_eq!(
+            usage_error("del a b c"),
+            "too many arguments; usage: clibcni del NETWORK NETNS"
+        );
+        assert_eq!(
+            usage_error("network ls --frob"),
+            "unknown option '--frob' for 'network ls'"
+        );
+        assert_eq!(
+            usage_error("-q network ls"),
+            "unknown option '-q' (only global options may come before the command)"
+        );
+        assert_eq!(
+            usage_error("network create --subnet"),
+            "option --subnet needs a value (SUBNET)"
+        );
+        assert_eq!(
+            usage_error("network create --internal=yes"),
+            "option --internal takes no value"
+        );
+        assert_eq!(
+            usage_error("attach n /x --id a --id b"),
+            "option --id given more than once"
+        );
+        assert_eq!(
+            usage_error("del n /x --json"),
+            "unknown option '--json' for 'del'"
+        );
     }
 
     #[test]
@@ -540,12 +664,24 @@ mod tests {
     #[test]
     fn help_texts() {
         let top = help(&[]).unwrap();
-        assert!(top.contains("  network ls [OPTIONS]") && top.contains("CNI_CACHE_DIR"), "{top}");
+        assert!(
+            top.contains("  network ls [OPTIONS]") && top.contains("CNI_CACHE_DIR"),
+            "{top}"
+        );
         let group = help(&["network".into()]).unwrap();
-        assert!(group.contains("network rm NAME...") && !group.contains("attach"), "{group}");
+        assert!(
+            group.contains("network rm NAME...") && !group.contains("attach"),
+            "{group}"
+        );
         let ls = help(&["network".into(), "ls".into()]).unwrap();
-        assert!(ls.starts_with("Usage: clibcni network ls [OPTIONS]\n\nList native networks"), "{ls}");
-        assert!(ls.contains("  -q, --quiet ") && ls.contains("'^' and '$' anchors"), "{ls}");
+        assert!(
+            ls.starts_with("Usage: clibcni network ls [OPTIONS]\n\nList native networks"),
+            "{ls}"
+        );
+        assert!(
+            ls.contains("  -q, --quiet ") && ls.contains("'^' and '$' anchors"),
+            "{ls}"
+        );
         assert!(help(&["add".into()]).unwrap().contains("cnitool-"));
         assert!(help(&["nope".into()]).is_none());
     }

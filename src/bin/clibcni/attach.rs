@@ -34,25 +34,43 @@ struct Target {
 impl Target {
     fn from(inv: &Invocation) -> Result<Target, Failure> {
         let netns = cnitool::absolute(&inv.args[1])?;
-        let id = inv.value("id").map_or_else(|| cnitool::container_id(&netns), str::to_string);
+        let id = inv
+            .value("id")
+            .map_or_else(|| cnitool::container_id(&netns), str::to_string);
         Ok(Target { id, netns })
     }
 
-    fn runtime_conf(&self, ifname: &str, args: Vec<(String, String)>, capability_args: Map<String, Value>) -> RuntimeConf {
-        RuntimeConf { container_id: self.id.clone(), netns: self.netns.clone(), ifname: ifname.to_string(), args, capability_args }
+    fn runtime_conf(
+        &self,
+        ifname: &str,
+        args: Vec<(String, String)>,
+        capability_args: Map<String, Value>,
+    ) -> RuntimeConf {
+        RuntimeConf {
+            container_id: self.id.clone(),
+            netns: self.netns.clone(),
+            ifname: ifname.to_string(),
+            args,
+            capability_args,
+        }
     }
 }
 
 pub fn attach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
     let names = network_names(&inv.args[0])?;
-    let ports = inv.values("port").into_iter().map(port_mapping).collect::<Result<Vec<_>, _>>()?;
+    let ports = inv
+        .values("port")
+        .into_iter()
+        .map(port_mapping)
+        .collect::<Result<Vec<_>, _>>()?;
     let target = Target::from(inv)?;
     let module = ctx.module()?;
     let lists = names
         .iter()
         .map(|name| {
             let text = module.inspect(NetworkType::Native, name)?;
-            NetworkConfigList::from_bytes(text.as_bytes()).map_err(|e| Failure::cni(&format!("network {name:?}"), &e))
+            NetworkConfigList::from_bytes(text.as_bytes())
+                .map_err(|e| Failure::cni(&format!("network {name:?}"), &e))
         })
         .collect::<Result<Vec<_>, Failure>>()?;
     let cni = module.cni();
@@ -69,7 +87,12 @@ pub fn attach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
     if !ports.is_empty() {
         caps.insert(PORT_MAPPINGS.into(), Value::Array(ports));
     }
-    add(ctx, cni, &loopback, &target.runtime_conf(LOOPBACK_IFNAME, Vec::new(), Map::new()))?;
+    add(
+        ctx,
+        cni,
+        &loopback,
+        &target.runtime_conf(LOOPBACK_IFNAME, Vec::new(), Map::new()),
+    )?;
     let mut attached: Vec<(ApiResult, Value)> = Vec::new();
     for (i, (list, ifname)) in lists.iter().zip(&ifnames).enumerate() {
         // Port mappings go to the first network only, as in iSulad.
@@ -82,7 +105,15 @@ pub fn attach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
             )),
             Err(failure) => {
                 // The failed network may be half set up: DEL is idempotent, so it is undone too.
-                roll_back(ctx, cni, &target, &lists[..=i], &ifnames, cached.is_empty(), &loopback);
+                roll_back(
+                    ctx,
+                    cni,
+                    &target,
+                    &lists[..=i],
+                    &ifnames,
+                    cached.is_empty(),
+                    &loopback,
+                );
                 return Err(failure);
             }
         }
@@ -99,9 +130,13 @@ pub fn detach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
     let before = cached(&cni, &target.id)?;
     let mut failed = 0;
     for name in &names {
-        let atts: Vec<&CachedAttachment> = before.iter().filter(|a| &a.network_name == name).collect();
+        let atts: Vec<&CachedAttachment> =
+            before.iter().filter(|a| &a.network_name == name).collect();
         if atts.is_empty() {
-            eprintln!("clibcni: network {name:?} is not attached to container {} (nothing cached)", target.id);
+            eprintln!(
+                "clibcni: network {name:?} is not attached to container {} (nothing cached)",
+                target.id
+            );
             failed += 1;
         }
         for att in atts {
@@ -117,11 +152,19 @@ pub fn detach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
     let remaining = cached(&cni, &target.id)?;
     let only_loopback_left = remaining.iter().all(|a| a.network_name == loopback.name);
     if only_loopback_left && remaining.iter().any(|a| a.network_name == loopback.name) {
-        del(ctx, &cni, &loopback, &target.runtime_conf(LOOPBACK_IFNAME, Vec::new(), Map::new()))?;
+        del(
+            ctx,
+            &cni,
+            &loopback,
+            &target.runtime_conf(LOOPBACK_IFNAME, Vec::new(), Map::new()),
+        )?;
     }
     match failed {
         0 => Ok(()),
-        n => Err(Failure::error(format!("{n} of {} networks not detached", names.len()))),
+        n => Err(Failure::error(format!(
+            "{n} of {} networks not detached",
+            names.len()
+        ))),
     }
 }
 
@@ -129,23 +172,39 @@ pub fn detach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
 fn network_names(text: &str) -> Result<Vec<String>, Failure> {
     let names: Vec<String> = text.split(',').map(str::to_string).collect();
     if names.iter().any(String::is_empty) {
-        return Err(Failure::usage(format!("invalid network list {text:?}: empty name")));
+        return Err(Failure::usage(format!(
+            "invalid network list {text:?}: empty name"
+        )));
     }
     if names.iter().collect::<HashSet<_>>().len() != names.len() {
-        return Err(Failure::usage(format!("invalid network list {text:?}: a network is named twice")));
+        return Err(Failure::usage(format!(
+            "invalid network list {text:?}: a network is named twice"
+        )));
     }
     if names.len() > MAX_EXTRA_NETWORKS {
-        return Err(Failure::usage(format!("too many networks: {} (at most {MAX_EXTRA_NETWORKS})", names.len())));
+        return Err(Failure::usage(format!(
+            "too many networks: {} (at most {MAX_EXTRA_NETWORKS})",
+            names.len()
+        )));
     }
     Ok(names)
 }
 
 /// `HOST:CONTAINER[/PROTO]` as a CNI `portMappings` entry.
 fn port_mapping(text: &str) -> Result<Value, Failure> {
-    let invalid = || Failure::usage(format!("invalid --port {text:?}: expected HOST:CONTAINER[/tcp|udp|sctp]"));
+    let invalid = || {
+        Failure::usage(format!(
+            "invalid --port {text:?}: expected HOST:CONTAINER[/tcp|udp|sctp]"
+        ))
+    };
     let (ports, protocol) = text.split_once('/').unwrap_or((text, "tcp"));
     let (host, container) = ports.split_once(':').ok_or_else(invalid)?;
-    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(invalid);
+    let port = |p: &str| {
+        p.parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(invalid)
+    };
     let protocol = protocol.to_ascii_lowercase();
     if !["tcp", "udp", "sctp"].contains(&protocol.as_str()) {
         return Err(invalid());
@@ -154,17 +213,23 @@ fn port_mapping(text: &str) -> Result<Value, Failure> {
 }
 
 fn loopback() -> Result<NetworkConfigList, Failure> {
-    NetworkConfigList::from_bytes(LOOPBACK_CONFLIST.as_bytes()).map_err(|e| Failure::cni("loopback network", &e))
+    NetworkConfigList::from_bytes(LOOPBACK_CONFLIST.as_bytes())
+        .map_err(|e| Failure::cni("loopback network", &e))
 }
 
 fn cached(cni: &CniConfig, id: &str) -> Result<Vec<CachedAttachment>, Failure> {
-    cni.cached_attachments(Some(id)).map_err(|e| Failure::cni("cannot read the result cache", &e))
+    cni.cached_attachments(Some(id))
+        .map_err(|e| Failure::cni("cannot read the result cache", &e))
 }
 
 /// The first `n` of eth0, eth1, … that no cached attachment of the container uses.
 fn free_ifnames(cached: &[CachedAttachment], n: usize) -> Vec<String> {
     let used: HashSet<&str> = cached.iter().map(|a| a.if_name.as_str()).collect();
-    (0..).map(|i| format!("{IFNAME_PREFIX}{i}")).filter(|name| !used.contains(name.as_str())).take(n).collect()
+    (0..)
+        .map(|i| format!("{IFNAME_PREFIX}{i}"))
+        .filter(|name| !used.contains(name.as_str()))
+        .take(n)
+        .collect()
 }
 
 fn add(
@@ -174,19 +239,46 @@ fn add(
     rt: &RuntimeConf,
 ) -> Result<Option<clibcni::cni::result::CniResult>, Failure> {
     let label = format!("ADD {:?} on {}", list.name, rt.ifname);
-    ctx.progress.run(&label, || cni.add_network_list(list, rt)).map_err(|e| Failure::cni(&format!("{label} failed"), &e))
+    ctx.progress
+        .run(&label, || cni.add_network_list(list, rt))
+        .map_err(|e| Failure::cni(&format!("{label} failed"), &e))
 }
 
-fn del(ctx: &Context, cni: &CniConfig, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<(), Failure> {
+fn del(
+    ctx: &Context,
+    cni: &CniConfig,
+    list: &NetworkConfigList,
+    rt: &RuntimeConf,
+) -> Result<(), Failure> {
     let label = format!("DEL {:?} on {}", list.name, rt.ifname);
-    ctx.progress.run(&label, || cni.del_network_list(list, rt)).map_err(|e| Failure::cni(&format!("{label} failed"), &e))
+    ctx.progress
+        .run(&label, || cni.del_network_list(list, rt))
+        .map_err(|e| Failure::cni(&format!("{label} failed"), &e))
 }
 
 /// DEL with what ADD used: the cached configuration (the file may be gone), args and capability args.
-fn del_cached(ctx: &Context, cni: &CniConfig, target: &Target, att: &CachedAttachment) -> Result<(), Failure> {
-    let list = NetworkConfigList::from_bytes(att.config.as_bytes())
-        .map_err(|e| Failure::cni(&format!("cached configuration of network {:?}", att.network_name), &e))?;
-    del(ctx, cni, &list, &target.runtime_conf(&att.if_name, att.cni_args.clone(), att.capability_args.clone()))
+fn del_cached(
+    ctx: &Context,
+    cni: &CniConfig,
+    target: &Target,
+    att: &CachedAttachment,
+) -> Result<(), Failure> {
+    let list = NetworkConfigList::from_bytes(att.config.as_bytes()).map_err(|e| {
+        Failure::cni(
+            &format!("cached configuration of network {:?}", att.network_name),
+            &e,
+        )
+    })?;
+    del(
+        ctx,
+        cni,
+        &list,
+        &target.runtime_conf(
+            &att.if_name,
+            att.cni_args.clone(),
+            att.capability_args.clone(),
+        ),
+    )
 }
 
 /// Undoes a failed attach: the networks it touched, and loopback if the container had nothing before.
@@ -199,12 +291,20 @@ fn roll_back(
     was_new: bool,
     loopback: &NetworkConfigList,
 ) {
-    let mut undo: Vec<(&NetworkConfigList, &str)> = lists.iter().zip(ifnames.iter().map(String::as_str)).collect();
+    let mut undo: Vec<(&NetworkConfigList, &str)> = lists
+        .iter()
+        .zip(ifnames.iter().map(String::as_str))
+        .collect();
     if was_new {
         undo.insert(0, (loopback, LOOPBACK_IFNAME));
     }
     for (list, ifname) in undo.into_iter().rev() {
-        if let Err(e) = del(ctx, cni, list, &target.runtime_conf(ifname, Vec::new(), Map::new())) {
+        if let Err(e) = del(
+            ctx,
+            cni,
+            list,
+            &target.runtime_conf(ifname, Vec::new(), Map::new()),
+        ) {
             warn(&format!("rollback: {e}"));
         }
     }
@@ -218,13 +318,21 @@ fn print_attached(target: &Target, attached: &[(ApiResult, Value)], json: bool) 
                 json!({"name": r.name, "interface": r.interface, "ips": r.ips, "gateways": r.gateways, "mac": r.mac, "result": result})
             })
             .collect();
-        output::print_json(&json!({"containerId": target.id, "netns": target.netns, "networks": networks}), true);
+        output::print_json(
+            &json!({"containerId": target.id, "netns": target.netns, "networks": networks}),
+            true,
+        );
         return;
     }
     let rows: Vec<Vec<String>> = attached
         .iter()
         .map(|(r, _)| {
-            let gateways: Vec<String> = r.gateways.iter().filter(|g| !g.is_empty()).cloned().collect();
+            let gateways: Vec<String> = r
+                .gateways
+                .iter()
+                .filter(|g| !g.is_empty())
+                .cloned()
+                .collect();
             vec![
                 r.name.clone(),
                 r.interface.clone(),
@@ -234,7 +342,13 @@ fn print_attached(target: &Target, attached: &[(ApiResult, Value)], json: bool) 
             ]
         })
         .collect();
-    print!("{}", output::table(&["NETWORK", "INTERFACE", "ADDRESSES", "GATEWAYS", "MAC"], &rows));
+    print!(
+        "{}",
+        output::table(
+            &["NETWORK", "INTERFACE", "ADDRESSES", "GATEWAYS", "MAC"],
+            &rows
+        )
+    );
 }
 
 #[cfg(test)]
@@ -244,26 +358,55 @@ mod tests {
     #[test]
     fn network_lists() {
         assert_eq!(network_names("a,b").unwrap(), ["a", "b"]);
-        assert_eq!(network_names("a,,b").unwrap_err(), Failure::usage("invalid network list \"a,,b\": empty name"));
-        assert_eq!(network_names("a,b,a").unwrap_err(), Failure::usage("invalid network list \"a,b,a\": a network is named twice"));
+        assert_eq!(
+            network_names("a,,b").unwrap_err(),
+            Failure::usage("invalid network list \"a,,b\": empty name")
+        );
+        assert_eq!(
+            network_names("a,b,a").unwrap_err(),
+            Failure::usage("invalid network list \"a,b,a\": a network is named twice")
+        );
     }
 
     #[test]
     fn port_mappings() {
-        assert_eq!(port_mapping("8080:80").unwrap(), json!({"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}));
-        assert_eq!(port_mapping("53:53/UDP").unwrap(), json!({"hostPort": 53, "containerPort": 53, "protocol": "udp"}));
-        for bad in ["80", "0:80", "80:0", "70000:80", "a:80", "80:80/icmp", "80:80/", ":80"] {
+        assert_eq!(
+            port_mapping("8080:80").unwrap(),
+            json!({"hostPort": 8080, "containerPort": 80, "protocol": "tcp"})
+        );
+        assert_eq!(
+            port_mapping("53:53/UDP").unwrap(),
+            json!({"hostPort": 53, "containerPort": 53, "protocol": "udp"})
+        );
+        for bad in [
+            "80",
+            "0:80",
+            "80:0",
+            "70000:80",
+            "a:80",
+            "80:80/icmp",
+            "80:80/",
+            ":80",
+        ] {
             assert_eq!(
                 port_mapping(bad).unwrap_err(),
-                Failure::usage(format!("invalid --port {bad:?}: expected HOST:CONTAINER[/tcp|udp|sctp]"))
+                Failure::usage(format!(
+                    "invalid --port {bad:?}: expected HOST:CONTAINER[/tcp|udp|sctp]"
+                ))
             );
         }
     }
 
     #[test]
     fn interfaces_skip_the_ones_in_use() {
-        let att = |ifname: &str| CachedAttachment { if_name: ifname.into(), ..CachedAttachment::default() };
+        let att = |ifname: &str| CachedAttachment {
+            if_name: ifname.into(),
+            ..CachedAttachment::default()
+        };
         assert_eq!(free_ifnames(&[], 2), ["eth0", "eth1"]);
-        assert_eq!(free_ifnames(&[att("lo"), att("eth0"), att("eth2")], 2), ["eth1", "eth3"]);
+        assert_eq!(
+            free_ifnames(&[att("lo"), att("eth0"), att("eth2")], 2),
+            ["eth1", "eth3"]
+        );
     }
 }

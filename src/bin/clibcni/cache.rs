@@ -12,8 +12,10 @@ use crate::fail::Failure;
 use crate::output;
 
 pub fn list(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
-    let attachments =
-        ctx.cni().cached_attachments(None).map_err(|e| Failure::cni("cannot read the result cache", &e))?;
+    let attachments = ctx
+        .cni()
+        .cached_attachments(None)
+        .map_err(|e| Failure::cni("cannot read the result cache", &e))?;
     if inv.flag("json") {
         let items: Vec<Value> = attachments
             .iter()
@@ -37,14 +39,23 @@ pub fn list(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
             ]
         })
         .collect();
-    print!("{}", output::table(&["NETWORK", "CONTAINER ID", "IFNAME", "NETNS", "IPS"], &rows));
+    print!(
+        "{}",
+        output::table(
+            &["NETWORK", "CONTAINER ID", "IFNAME", "NETNS", "IPS"],
+            &rows
+        )
+    );
     Ok(())
 }
 
 /// The interface's addresses in the cached result ("addr/prefix"); none when there is no
 /// result or it cannot be read.
 fn addresses(att: &CachedAttachment) -> Vec<String> {
-    let result = att.result.as_ref().and_then(|value| CniResult::from_value(value, Version::CURRENT).ok());
+    let result = att
+        .result
+        .as_ref()
+        .and_then(|value| CniResult::from_value(value, Version::CURRENT).ok());
     api_result(&att.network_name, &att.if_name, result.as_ref()).ips
 }
 
@@ -57,9 +68,16 @@ mod tests {
         let result = json!({"cniVersion": "1.0.0",
             "interfaces": [{"name": "br0"}, {"name": "eth0", "sandbox": "/run/netns/x"}],
             "ips": [{"interface": 1, "address": "10.1.0.2/24", "gateway": "10.1.0.1"}]});
-        let att = CachedAttachment { if_name: "eth0".into(), result: Some(result), ..CachedAttachment::default() };
+        let att = CachedAttachment {
+            if_name: "eth0".into(),
+            result: Some(result),
+            ..CachedAttachment::default()
+        };
         assert_eq!(addresses(&att), ["10.1.0.2/24"]);
-        let broken = CachedAttachment { result: Some(json!("nope")), ..att.clone() };
+        let broken = CachedAttachment {
+            result: Some(json!("nope")),
+            ..att.clone()
+        };
         assert!(addresses(&broken).is_empty());
         assert!(addresses(&CachedAttachment::default()).is_empty());
     }

@@ -27,11 +27,15 @@ pub fn run(ctx: &Context, inv: &Invocation, env: Env<'_>) -> Result<(), Failure>
     let cni = ctx.cni();
     let label = format!("{} {:?}", command.to_uppercase(), list.name);
     let failed = |e: clibcni::cni::Error| Failure::cni(&format!("{label} failed"), &e);
-    let timed = |op: &dyn Fn() -> clibcni::cni::Result<()>| ctx.progress.run(&label, op).map_err(failed);
+    let timed =
+        |op: &dyn Fn() -> clibcni::cni::Result<()>| ctx.progress.run(&label, op).map_err(failed);
     let json = inv.flag("json");
     match (command, &rt) {
         ("add", Some(rt)) => {
-            let result = ctx.progress.run(&label, || cni.add_network_list(&list, rt)).map_err(failed)?;
+            let result = ctx
+                .progress
+                .run(&label, || cni.add_network_list(&list, rt))
+                .map_err(failed)?;
             if let Some(result) = result {
                 output::print_json(&result.to_value(), json);
             }
@@ -76,7 +80,9 @@ pub fn absolute(path: &str) -> Result<String, Failure> {
     let joined = if Path::new(path).is_absolute() {
         PathBuf::from(path)
     } else {
-        std::env::current_dir().map_err(|e| Failure::error(format!("cannot resolve {path:?}: {e}")))?.join(path)
+        std::env::current_dir()
+            .map_err(|e| Failure::error(format!("cannot resolve {path:?}: {e}")))?
+            .join(path)
     };
     Ok(clean(&joined))
 }
@@ -110,10 +116,16 @@ fn parse_cni_args(text: &str) -> Result<Vec<(String, String)>, Failure> {
         return Ok(Vec::new());
     }
     text.split(';')
-        .map(|pair| match pair.split('=').collect::<Vec<_>>().as_slice() {
-            [key, value] if !key.is_empty() && !value.is_empty() => Ok((key.to_string(), value.to_string())),
-            _ => Err(Failure::usage(format!("invalid CNI_ARGS pair {pair:?} (expected K=V;K=V)"))),
-        })
+        .map(
+            |pair| match pair.split('=').collect::<Vec<_>>().as_slice() {
+                [key, value] if !key.is_empty() && !value.is_empty() => {
+                    Ok((key.to_string(), value.to_string()))
+                }
+                _ => Err(Failure::usage(format!(
+                    "invalid CNI_ARGS pair {pair:?} (expected K=V;K=V)"
+                ))),
+            },
+        )
         .collect()
 }
 
@@ -136,7 +148,8 @@ fn parse_cap_args(text: &str) -> Result<Map<String, Value>, Failure> {
 pub fn find_network(dir: &Path, name: &str) -> Result<NetworkConfigList, Failure> {
     let mut skipped = Vec::new();
     for extensions in [&["conflist"][..], &["conf", "json"]] {
-        let files = conf_files(dir, extensions).map_err(|e| Failure::cni("cannot list configurations", &e))?;
+        let files = conf_files(dir, extensions)
+            .map_err(|e| Failure::cni("cannot list configurations", &e))?;
         for file in files {
             match load_network_file(&file) {
                 Ok(list) if list.name == name => return Ok(list),
@@ -145,9 +158,15 @@ pub fn find_network(dir: &Path, name: &str) -> Result<NetworkConfigList, Failure
             }
         }
     }
-    let mut msg = format!("no net configuration with name {name:?} in {}", dir.display());
+    let mut msg = format!(
+        "no net configuration with name {name:?} in {}",
+        dir.display()
+    );
     if !skipped.is_empty() {
-        msg.push_str(&format!(" (unreadable files skipped: {})", skipped.join("; ")));
+        msg.push_str(&format!(
+            " (unreadable files skipped: {})",
+            skipped.join("; ")
+        ));
     }
     Err(Failure::error(msg))
 }
@@ -159,7 +178,10 @@ mod tests {
     #[test]
     fn container_id_is_cnitools() {
         // printf %s /var/run/netns/test | sha512sum | cut -c1-20
-        assert_eq!(container_id("/var/run/netns/test"), "cnitool-7b8a61d5d8e94d07cbe4");
+        assert_eq!(
+            container_id("/var/run/netns/test"),
+            "cnitool-7b8a61d5d8e94d07cbe4"
+        );
     }
 
     #[test]
@@ -176,29 +198,53 @@ mod tests {
         assert_eq!(parse_cni_args("").unwrap(), []);
         assert_eq!(
             parse_cni_args("IgnoreUnknown=1;K8S_POD_NAME=p").unwrap(),
-            [("IgnoreUnknown".to_string(), "1".to_string()), ("K8S_POD_NAME".into(), "p".into())]
+            [
+                ("IgnoreUnknown".to_string(), "1".to_string()),
+                ("K8S_POD_NAME".into(), "p".into())
+            ]
         );
         for bad in ["a=1;", ";a=1", "a", "=1", "a=", "a=b=c", "a=1;;b=2"] {
-            let Err(Failure::Usage(msg)) = parse_cni_args(bad) else { panic!("{bad} accepted") };
+            let Err(Failure::Usage(msg)) = parse_cni_args(bad) else {
+                panic!("{bad} accepted")
+            };
             assert!(msg.starts_with("invalid CNI_ARGS pair \""), "{msg}");
         }
-        assert_eq!(parse_cni_args("a=1;").unwrap_err(), Failure::usage("invalid CNI_ARGS pair \"\" (expected K=V;K=V)"));
+        assert_eq!(
+            parse_cni_args("a=1;").unwrap_err(),
+            Failure::usage("invalid CNI_ARGS pair \"\" (expected K=V;K=V)")
+        );
     }
 
     #[test]
     fn cap_args_must_be_an_object() {
         assert!(parse_cap_args("").unwrap().is_empty());
         assert!(parse_cap_args("null").unwrap().is_empty());
-        let caps = parse_cap_args(r#"{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}"#).unwrap();
+        let caps = parse_cap_args(
+            r#"{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}"#,
+        )
+        .unwrap();
         assert!(caps["portMappings"].is_array());
-        assert_eq!(parse_cap_args("[1]").unwrap_err(), Failure::usage("invalid CAP_ARGS: expected a JSON object"));
-        assert!(matches!(parse_cap_args("{"), Err(Failure::Usage(m)) if m.starts_with("invalid CAP_ARGS: EOF")));
+        assert_eq!(
+            parse_cap_args("[1]").unwrap_err(),
+            Failure::usage("invalid CAP_ARGS: expected a JSON object")
+        );
+        assert!(
+            matches!(parse_cap_args("{"), Err(Failure::Usage(m)) if m.starts_with("invalid CAP_ARGS: EOF"))
+        );
     }
 
     #[test]
     fn runtime_conf_from_environment() {
-        let vars = [("CNI_ARGS", "A=b"), ("CAP_ARGS", r#"{"mac":"aa:bb:cc:dd:ee:ff"}"#), ("CNI_IFNAME", "net1")];
-        let env = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        let vars = [
+            ("CNI_ARGS", "A=b"),
+            ("CAP_ARGS", r#"{"mac":"aa:bb:cc:dd:ee:ff"}"#),
+            ("CNI_IFNAME", "net1"),
+        ];
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
         let rt = runtime_conf("/var/run/netns/test", &env).unwrap();
         assert_eq!(rt.container_id, "cnitool-7b8a61d5d8e94d07cbe4");
         assert_eq!(rt.netns, "/var/run/netns/test");
@@ -214,14 +260,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let write = |file: &str, text: &str| std::fs::write(dir.path().join(file), text).unwrap();
         write("00-broken.conflist", "{");
-        write("10-net.json", r#"{"cniVersion":"0.4.0","name":"net","type":"from-json"}"#);
-        write("20-net.conflist", r#"{"cniVersion":"1.0.0","name":"net","plugins":[{"type":"from-list"}]}"#);
-        write("30-single.conf", r#"{"cniVersion":"0.4.0","name":"single","type":"bridge"}"#);
+        write(
+            "10-net.json",
+            r#"{"cniVersion":"0.4.0","name":"net","type":"from-json"}"#,
+        );
+        write(
+            "20-net.conflist",
+            r#"{"cniVersion":"1.0.0","name":"net","plugins":[{"type":"from-list"}]}"#,
+        );
+        write(
+            "30-single.conf",
+            r#"{"cniVersion":"0.4.0","name":"single","type":"bridge"}"#,
+        );
         let net = find_network(dir.path(), "net").unwrap();
         assert_eq!(net.plugins[0].plugin_type, "from-list");
         let single = find_network(dir.path(), "single").unwrap();
-        assert_eq!((single.cni_version.as_str(), single.plugins.len()), ("0.4.0", 1));
-        let Err(Failure::Error { msg, code: None }) = find_network(dir.path(), "other") else { panic!() };
+        assert_eq!(
+            (single.cni_version.as_str(), single.plugins.len()),
+            ("0.4.0", 1)
+        );
+        let Err(Failure::Error { msg, code: None }) = find_network(dir.path(), "other") else {
+            panic!()
+        };
         let broken = dir.path().join("00-broken.conflist");
         assert!(
             msg.starts_with(&format!(
@@ -234,7 +294,10 @@ mod tests {
         let missing = dir.path().join("missing");
         assert_eq!(
             find_network(&missing, "x").unwrap_err(),
-            Failure::error(format!("no net configuration with name \"x\" in {}", missing.display()))
+            Failure::error(format!(
+                "no net configuration with name \"x\" in {}",
+                missing.display()
+            ))
         );
     }
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clibcni::cni::runtime::{CallObserver, CniConfig, PluginCall, WarningSink};
-use clibcni::network::{ModuleConfig, NetworkModule, DEFAULT_BIN_DIR, DEFAULT_CACHE_DIR, DEFAULT_CONF_DIR};
+use clibcni::network::{
+    ModuleConfig, NetworkModule, DEFAULT_BIN_DIR, DEFAULT_CACHE_DIR, DEFAULT_CONF_DIR,
+};
 
 use crate::args::Invocation;
 use crate::fail::Failure;
@@ -25,13 +27,26 @@ pub struct Context {
 impl Context {
     pub fn new(inv: &Invocation, env: Env<'_>) -> Context {
         let set = |name: &str| env(name).filter(|v| !v.is_empty());
-        let conf_dir = inv.value("conf-dir").map(str::to_string).or_else(|| set("NETCONFPATH"));
-        let bin_dirs: Vec<String> = inv.values("bin-dir").into_iter().map(str::to_string).collect();
-        let bin_path = if bin_dirs.is_empty() { set("CNI_PATH") } else { Some(bin_dirs.join(":")) };
+        let conf_dir = inv
+            .value("conf-dir")
+            .map(str::to_string)
+            .or_else(|| set("NETCONFPATH"));
+        let bin_dirs: Vec<String> = inv
+            .values("bin-dir")
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let bin_path = if bin_dirs.is_empty() {
+            set("CNI_PATH")
+        } else {
+            Some(bin_dirs.join(":"))
+        };
         Context {
             conf_dir: PathBuf::from(conf_dir.unwrap_or_else(|| DEFAULT_CONF_DIR.into())),
             bin_dirs: split_path_list(bin_path.as_deref().unwrap_or(DEFAULT_BIN_DIR)),
-            cache_dir: PathBuf::from(set("CNI_CACHE_DIR").unwrap_or_else(|| DEFAULT_CACHE_DIR.into())),
+            cache_dir: PathBuf::from(
+                set("CNI_CACHE_DIR").unwrap_or_else(|| DEFAULT_CACHE_DIR.into()),
+            ),
             progress: Progress::new(inv.flag("verbose")),
             verbose: inv.flag("verbose"),
         }
@@ -39,7 +54,8 @@ impl Context {
 
     /// The CNI runtime; its warnings (a corrupt cache file, say) go to stderr.
     pub fn cni(&self) -> CniConfig {
-        let cni = CniConfig::new(self.bin_dirs.clone(), &self.cache_dir).with_warning_sink(warning_sink());
+        let cni = CniConfig::new(self.bin_dirs.clone(), &self.cache_dir)
+            .with_warning_sink(warning_sink());
         match self.observer() {
             Some(observer) => cni.with_call_observer(observer),
             None => cni,
@@ -48,12 +64,19 @@ impl Context {
 
     /// With `-v`, every plugin call is reported with its duration.
     fn observer(&self) -> Option<CallObserver> {
-        self.verbose.then(|| Arc::new(|call: &PluginCall<'_>| eprintln!("clibcni: {}", plugin_line(call))) as CallObserver)
+        self.verbose.then(|| {
+            Arc::new(|call: &PluginCall<'_>| eprintln!("clibcni: {}", plugin_line(call)))
+                as CallObserver
+        })
     }
 
     /// iSulad's network module on the conf dir, with the native networks loaded.
     pub fn module(&self) -> Result<NetworkModule, Failure> {
-        let bin_path: Vec<String> = self.bin_dirs.iter().map(|d| d.display().to_string()).collect();
+        let bin_path: Vec<String> = self
+            .bin_dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
         let module = NetworkModule::init(ModuleConfig {
             network_plugin: None,
             cache_dir: Some(self.cache_dir.clone()),
@@ -72,7 +95,12 @@ impl Context {
 
 fn plugin_line(call: &PluginCall<'_>) -> String {
     let outcome = if call.ok { "ok" } else { "failed" };
-    format!("plugin {} {} took {:.1} ms ({outcome})", call.plugin_type, call.command, call.elapsed.as_secs_f64() * 1000.0)
+    format!(
+        "plugin {} {} took {:.1} ms ({outcome})",
+        call.plugin_type,
+        call.command,
+        call.elapsed.as_secs_f64() * 1000.0
+    )
 }
 
 pub fn warn(msg: &str) {
@@ -85,7 +113,10 @@ fn warning_sink() -> WarningSink {
 
 /// `CNI_PATH` style: ':'-separated, empty parts ignored.
 fn split_path_list(text: &str) -> Vec<PathBuf> {
-    text.split(':').filter(|p| !p.is_empty()).map(PathBuf::from).collect()
+    text.split(':')
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect()
 }
 
 #[cfg(test)]
@@ -95,8 +126,14 @@ mod tests {
 
     fn context(line: &str, vars: &[(&str, &str)]) -> Context {
         let args: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-        let Ok(Request::Run(inv)) = parse(&args) else { panic!("{line}") };
-        let env = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        let Ok(Request::Run(inv)) = parse(&args) else {
+            panic!("{line}")
+        };
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
         Context::new(&inv, &env)
     }
 
@@ -106,14 +143,28 @@ mod tests {
         assert_eq!(defaults.conf_dir, PathBuf::from("/etc/cni/net.d"));
         assert_eq!(defaults.bin_dirs, [PathBuf::from("/opt/cni/bin")]);
         assert_eq!(defaults.cache_dir, PathBuf::from("/var/lib/cni"));
-        let env = [("NETCONFPATH", "/e/net.d"), ("CNI_PATH", "/a::/b"), ("CNI_CACHE_DIR", "/c")];
+        let env = [
+            ("NETCONFPATH", "/e/net.d"),
+            ("CNI_PATH", "/a::/b"),
+            ("CNI_CACHE_DIR", "/c"),
+        ];
         let from_env = context("cache ls", &env);
         assert_eq!(from_env.conf_dir, PathBuf::from("/e/net.d"));
-        assert_eq!(from_env.bin_dirs, [PathBuf::from("/a"), PathBuf::from("/b")]);
+        assert_eq!(
+            from_env.bin_dirs,
+            [PathBuf::from("/a"), PathBuf::from("/b")]
+        );
         assert_eq!(from_env.cache_dir, PathBuf::from("/c"));
         let flags = context("--conf-dir /f cache ls --bin-dir /x:/y --bin-dir /z", &env);
         assert_eq!(flags.conf_dir, PathBuf::from("/f"));
-        assert_eq!(flags.bin_dirs, [PathBuf::from("/x"), PathBuf::from("/y"), PathBuf::from("/z")]);
+        assert_eq!(
+            flags.bin_dirs,
+            [
+                PathBuf::from("/x"),
+                PathBuf::from("/y"),
+                PathBuf::from("/z")
+            ]
+        );
         let empty = context("cache ls", &[("NETCONFPATH", ""), ("CNI_PATH", "")]);
         assert_eq!(empty.conf_dir, PathBuf::from("/etc/cni/net.d"));
         assert_eq!(empty.bin_dirs, [PathBuf::from("/opt/cni/bin")]);

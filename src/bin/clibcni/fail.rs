@@ -23,7 +23,10 @@ impl Failure {
     }
 
     pub fn error(msg: impl Into<String>) -> Failure {
-        Failure::Error { msg: msg.into(), code: None }
+        Failure::Error {
+            msg: msg.into(),
+            code: None,
+        }
     }
 
     /// A CNI runtime error with what was being done; keeps the CNI code (a plugin's own code for
@@ -33,10 +36,15 @@ impl Failure {
         if let Error::PluginNotFound { plugin, paths } = e {
             let debian = Path::new(DEBIAN_PLUGIN_DIR);
             if !paths.iter().any(|p| p == debian) && debian.join(plugin).exists() {
-                msg.push_str(&format!(" (it is in {DEBIAN_PLUGIN_DIR}: set CNI_PATH or --bin-dir)"));
+                msg.push_str(&format!(
+                    " (it is in {DEBIAN_PLUGIN_DIR}: set CNI_PATH or --bin-dir)"
+                ));
             }
         }
-        Failure::Error { msg, code: Some(e.code()) }
+        Failure::Error {
+            msg,
+            code: Some(e.code()),
+        }
     }
 
     pub fn exit_status(&self) -> u8 {
@@ -58,7 +66,10 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Usage(msg) => write!(f, "{msg}\nRun 'clibcni help' for usage."),
-            Failure::Error { msg, code: Some(code) } => write!(f, "{msg} (CNI error code {code})"),
+            Failure::Error {
+                msg,
+                code: Some(code),
+            } => write!(f, "{msg} (CNI error code {code})"),
             Failure::Error { msg, code: None } => f.write_str(msg),
         }
     }
@@ -82,18 +93,37 @@ mod tests {
             "add network \"n\": plugin type=\"bridge\" failed (ADD): failed to set bridge addr; busy (CNI error code 11)"
         );
         assert_eq!(failure.exit_status(), 1);
-        assert_eq!(Failure::usage("bad").to_string(), "bad\nRun 'clibcni help' for usage.");
+        assert_eq!(
+            Failure::usage("bad").to_string(),
+            "bad\nRun 'clibcni help' for usage."
+        );
         assert_eq!(Failure::usage("bad").exit_status(), 2);
-        assert_eq!(Failure::from(NetError::exec("No such network x")).to_string(), "No such network x");
+        assert_eq!(
+            Failure::from(NetError::exec("No such network x")).to_string(),
+            "No such network x"
+        );
     }
 
     #[test]
     fn missing_plugin_hint_only_when_debian_has_it() {
-        let missing = |plugin: &str, dir: &str| Error::PluginNotFound { plugin: plugin.into(), paths: vec![dir.into()] };
+        let missing = |plugin: &str, dir: &str| Error::PluginNotFound {
+            plugin: plugin.into(),
+            paths: vec![dir.into()],
+        };
         let hinted = Failure::cni("x", &missing("bridge", "/opt/cni/bin")).to_string();
         let has_bridge = Path::new("/usr/lib/cni/bridge").exists();
-        assert_eq!(hinted.contains("it is in /usr/lib/cni"), has_bridge, "{hinted}");
-        assert!(!Failure::cni("x", &missing("bridge", DEBIAN_PLUGIN_DIR)).to_string().contains("it is in"));
-        assert!(!Failure::cni("x", &missing("no-such-plugin", "/opt/cni/bin")).to_string().contains("it is in"));
+        assert_eq!(
+            hinted.contains("it is in /usr/lib/cni"),
+            has_bridge,
+            "{hinted}"
+        );
+        assert!(!Failure::cni("x", &missing("bridge", DEBIAN_PLUGIN_DIR))
+            .to_string()
+            .contains("it is in"));
+        assert!(
+            !Failure::cni("x", &missing("no-such-plugin", "/opt/cni/bin"))
+                .to_string()
+                .contains("it is in")
+        );
     }
 }

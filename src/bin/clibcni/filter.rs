@@ -58,9 +58,17 @@ impl Pattern {
                 }
                 c => Atom::Char(c),
             };
-            items.push(Item { atom, repeat: false });
+            items.push(Item {
+                atom,
+                repeat: false,
+            });
         }
-        Ok(Pattern { text: text.to_string(), items, at_start, at_end })
+        Ok(Pattern {
+            text: text.to_string(),
+            items,
+            at_start,
+            at_end,
+        })
     }
 
     /// Equal to the pattern's text, or matched by it somewhere (anchors permitting).
@@ -83,7 +91,9 @@ fn match_here(items: &[Item], text: &[char], at_end: bool) -> bool {
         return text.first().is_some_and(fits) && match_here(rest, &text[1..], at_end);
     }
     let longest = text.iter().take_while(|c| fits(c)).count();
-    (0..=longest).rev().any(|n| match_here(rest, &text[n..], at_end))
+    (0..=longest)
+        .rev()
+        .any(|n| match_here(rest, &text[n..], at_end))
 }
 
 /// The `--filter` values of `network ls`: every key given must match (one of its values).
@@ -97,14 +107,18 @@ impl Filters {
     pub fn parse<'a>(specs: impl Iterator<Item = &'a str>) -> Result<Filters, Failure> {
         let mut filters = Filters::default();
         for spec in specs {
-            let (key, value) = spec
-                .split_once('=')
-                .ok_or_else(|| Failure::usage(format!("invalid filter {spec:?}: expected KEY=VALUE")))?;
+            let (key, value) = spec.split_once('=').ok_or_else(|| {
+                Failure::usage(format!("invalid filter {spec:?}: expected KEY=VALUE"))
+            })?;
             let pattern = Pattern::parse(value)?;
             match key {
                 "name" => filters.names.push(pattern),
                 "plugin" => filters.plugins.push(pattern),
-                _ => return Err(Failure::usage(format!("invalid filter {spec:?}: the keys are name and plugin"))),
+                _ => {
+                    return Err(Failure::usage(format!(
+                        "invalid filter {spec:?}: the keys are name and plugin"
+                    )))
+                }
             }
         }
         Ok(filters)
@@ -157,27 +171,51 @@ mod tests {
         };
         assert_eq!(err("br[0-9]"), "invalid filter pattern \"br[0-9]\": '[' is not supported (only ^ and $ anchors, '.', '*' and '\\' escapes)");
         assert_eq!(err("a|b"), "invalid filter pattern \"a|b\": '|' is not supported (only ^ and $ anchors, '.', '*' and '\\' escapes)");
-        assert_eq!(err("*a"), "invalid filter pattern \"*a\": '*' must follow a character or '.'");
-        assert_eq!(err("a**"), "invalid filter pattern \"a**\": '*' must follow a character or '.'");
-        assert_eq!(err("a\\"), "invalid filter pattern \"a\\\\\": trailing '\\'");
+        assert_eq!(
+            err("*a"),
+            "invalid filter pattern \"*a\": '*' must follow a character or '.'"
+        );
+        assert_eq!(
+            err("a**"),
+            "invalid filter pattern \"a**\": '*' must follow a character or '.'"
+        );
+        assert_eq!(
+            err("a\\"),
+            "invalid filter pattern \"a\\\\\": trailing '\\'"
+        );
         assert!(Pattern::parse("a$b").is_err(), "'$' only at the end");
         assert!(Pattern::parse("a^").is_err(), "'^' only at the start");
     }
 
     #[test]
     fn filters_combine_like_isulad() {
-        let plugins: Vec<String> = ["bridge", "portmap"].iter().map(|s| s.to_string()).collect();
+        let plugins: Vec<String> = ["bridge", "portmap"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let f = |specs: &[&str]| Filters::parse(specs.iter().copied()).unwrap();
         assert!(f(&[]).accepts("x", &[]));
         assert!(f(&["name=^net", "plugin=portmap"]).accepts("net1", &plugins));
         assert!(!f(&["name=^net", "plugin=firewall"]).accepts("net1", &plugins));
-        assert!(f(&["name=zzz", "name=net"]).accepts("net1", &plugins), "same key: any value");
-        assert!(!f(&["plugin=.*"]).accepts("net1", &[]), "no plugins never match");
+        assert!(
+            f(&["name=zzz", "name=net"]).accepts("net1", &plugins),
+            "same key: any value"
+        );
+        assert!(
+            !f(&["plugin=.*"]).accepts("net1", &[]),
+            "no plugins never match"
+        );
         for (spec, msg) in [
             ("name", "invalid filter \"name\": expected KEY=VALUE"),
-            ("driver=bridge", "invalid filter \"driver=bridge\": the keys are name and plugin"),
+            (
+                "driver=bridge",
+                "invalid filter \"driver=bridge\": the keys are name and plugin",
+            ),
         ] {
-            assert_eq!(Filters::parse([spec].into_iter()).unwrap_err(), Failure::usage(msg));
+            assert_eq!(
+                Filters::parse([spec].into_iter()).unwrap_err(),
+                Failure::usage(msg)
+            );
         }
     }
 }

@@ -36,7 +36,8 @@ fn main() -> ExitCode {
 fn run(argv: &[String], env: Env<'_>) -> Result<(), Failure> {
     match args::parse(argv)? {
         Request::Help(words) => {
-            let text = args::help(&words).ok_or_else(|| Failure::usage(format!("no command '{}'", words.join(" "))))?;
+            let text = args::help(&words)
+                .ok_or_else(|| Failure::usage(format!("no command '{}'", words.join(" "))))?;
             print!("{text}");
             Ok(())
         }

@@ -39,7 +39,9 @@ fn create(ctx: &Context, module: &NetworkModule, inv: &Invocation) -> Result<(),
         internal: inv.flag("internal"),
         subnet: inv.value("subnet").map(str::to_string),
     };
-    let created = ctx.progress.run("network create", || module.create(NATIVE, &req))?;
+    let created = ctx
+        .progress
+        .run("network create", || module.create(NATIVE, &req))?;
     if let Some(warning) = &created.warning {
         warn(warning);
     }
@@ -52,14 +54,18 @@ fn list(module: &NetworkModule, filters: &Filters, quiet: bool, json: bool) {
     // The native type always supports listing.
     let networks = module.list(NATIVE, &accept).unwrap_or_default();
     if json {
-        let items: Vec<_> =
-            networks.iter().map(|n| json!({"name": n.name, "version": n.version, "plugins": n.plugins})).collect();
+        let items: Vec<_> = networks
+            .iter()
+            .map(|n| json!({"name": n.name, "version": n.version, "plugins": n.plugins}))
+            .collect();
         output::print_json(&items.into(), true);
     } else if quiet {
         networks.iter().for_each(|n| println!("{}", n.name));
     } else {
-        let rows: Vec<Vec<String>> =
-            networks.iter().map(|n| vec![n.name.clone(), n.version.clone(), n.plugins.join(",")]).collect();
+        let rows: Vec<Vec<String>> = networks
+            .iter()
+            .map(|n| vec![n.name.clone(), n.version.clone(), n.plugins.join(",")])
+            .collect();
         print!("{}", output::table(&["NAME", "VERSION", "PLUGIN"], &rows));
     }
 }
@@ -67,7 +73,10 @@ fn list(module: &NetworkModule, filters: &Filters, quiet: bool, json: bool) {
 /// The module only knows attachments made in this process, so the cached ones are recorded
 /// first (as the daemon does on restore): a network in use is refused.
 fn remove(ctx: &Context, module: &NetworkModule, names: &[String]) -> Result<(), Failure> {
-    let attachments = ctx.cni().cached_attachments(None).map_err(|e| Failure::cni("cannot read the result cache", &e))?;
+    let attachments = ctx
+        .cni()
+        .cached_attachments(None)
+        .map_err(|e| Failure::cni("cannot read the result cache", &e))?;
     for att in &attachments {
         // Attachments of other (non-native) networks have nothing to record.
         let _ = module.add_container(NATIVE, &att.network_name, &att.container_id);
@@ -87,6 +96,9 @@ fn remove(ctx: &Context, module: &NetworkModule, names: &[String]) -> Result<(),
     }
     match failed {
         0 => Ok(()),
-        n => Err(Failure::error(format!("{n} of {} networks not removed", names.len()))),
+        n => Err(Failure::error(format!(
+            "{n} of {} networks not removed",
+            names.len()
+        ))),
     }
 }

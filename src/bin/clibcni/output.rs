@@ -17,7 +17,8 @@ fn json_text(value: &Value, compact: bool) -> String {
         return value.to_string();
     }
     let mut out = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PrettyFormatter::with_indent(b"    "));
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, PrettyFormatter::with_indent(b"    "));
     // Serialising a Value into memory cannot fail.
     match value.serialize(&mut serializer) {
         Ok(()) => String::from_utf8_lossy(&out).into_owned(),
@@ -67,8 +68,16 @@ mod tests {
     #[test]
     fn tables_align_columns() {
         let rows = vec![
-            vec!["net1".to_string(), "1.0.0".to_string(), "bridge,portmap".to_string()],
-            vec!["a-longer-name".to_string(), "0.4.0".to_string(), "".to_string()],
+            vec![
+                "net1".to_string(),
+                "1.0.0".to_string(),
+                "bridge,portmap".to_string(),
+            ],
+            vec![
+                "a-longer-name".to_string(),
+                "0.4.0".to_string(),
+                "".to_string(),
+            ],
         ];
         assert_eq!(
             table(&["NAME", "VERSION", "PLUGIN"], &rows),
@@ -82,7 +91,10 @@ mod tests {
     #[test]
     fn json_forms() {
         let value = serde_json::json!({"cniVersion": "1.0.0", "ips": [{"address": "10.0.0.2/24"}]});
-        assert_eq!(json_text(&value, true), r#"{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2/24"}]}"#);
+        assert_eq!(
+            json_text(&value, true),
+            r#"{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2/24"}]}"#
+        );
         assert_eq!(
             json_text(&value, false),
             "{\n    \"cniVersion\": \"1.0.0\",\n    \"ips\": [\n        {\n            \"address\": \"10.0.0.2/24\"\n        }\n    ]\n}"

@@ -19,14 +19,23 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(verbose: bool) -> Progress {
-        Progress { verbose, spinner: std::io::stderr().is_terminal() }
+        Progress {
+            verbose,
+            spinner: std::io::stderr().is_terminal(),
+        }
     }
 
     /// Runs `op`; shows the spinner while it is slow; with `-v`, reports how long it took.
     pub fn run<T>(&self, label: &str, op: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let out = if self.spinner {
-            with_spinner(label, SPINNER_DELAY, SPINNER_INTERVAL, &mut std::io::stderr(), op)
+            with_spinner(
+                label,
+                SPINNER_DELAY,
+                SPINNER_INTERVAL,
+                &mut std::io::stderr(),
+                op,
+            )
         } else {
             op()
         };
@@ -43,7 +52,13 @@ fn timing_line(label: &str, took: Duration) -> String {
 
 /// Runs `op` on this thread while a helper thread draws the spinner on `out` once `delay` has
 /// passed; the spinner line is erased when `op` returns.
-fn with_spinner<T, W: Write + Send>(label: &str, delay: Duration, interval: Duration, out: &mut W, op: impl FnOnce() -> T) -> T {
+fn with_spinner<T, W: Write + Send>(
+    label: &str,
+    delay: Duration,
+    interval: Duration,
+    out: &mut W,
+    op: impl FnOnce() -> T,
+) -> T {
     let (done, finished) = mpsc::channel::<()>();
     thread::scope(|scope| {
         scope.spawn(move || spin(label, delay, interval, finished, out));
@@ -53,7 +68,13 @@ fn with_spinner<T, W: Write + Send>(label: &str, delay: Duration, interval: Dura
     })
 }
 
-fn spin(label: &str, delay: Duration, interval: Duration, finished: Receiver<()>, out: &mut impl Write) {
+fn spin(
+    label: &str,
+    delay: Duration,
+    interval: Duration,
+    finished: Receiver<()>,
+    out: &mut impl Write,
+) {
     let start = Instant::now();
     if finished.recv_timeout(delay) != Err(RecvTimeoutError::Timeout) {
         return;
@@ -77,14 +98,24 @@ mod tests {
     #[test]
     fn spinner_only_for_slow_operations() {
         let mut out = Vec::new();
-        let value = with_spinner("ADD x", Duration::from_millis(500), Duration::from_millis(5), &mut out, || 7);
+        let value = with_spinner(
+            "ADD x",
+            Duration::from_millis(500),
+            Duration::from_millis(5),
+            &mut out,
+            || 7,
+        );
         assert_eq!(value, 7);
         assert!(out.is_empty(), "{:?}", String::from_utf8_lossy(&out));
 
         let mut out = Vec::new();
-        with_spinner("ADD x", Duration::from_millis(10), Duration::from_millis(5), &mut out, || {
-            thread::sleep(Duration::from_millis(100))
-        });
+        with_spinner(
+            "ADD x",
+            Duration::from_millis(10),
+            Duration::from_millis(5),
+            &mut out,
+            || thread::sleep(Duration::from_millis(100)),
+        );
         let text = String::from_utf8_lossy(&out);
         assert!(text.starts_with("\r| ADD x (0s)\r/ ADD x (0s)"), "{text:?}");
         assert!(text.ends_with("\r\x1b[2K"), "{text:?}");
@@ -92,6 +123,9 @@ mod tests {
 
     #[test]
     fn timing_line_says_what_was_timed() {
-        assert_eq!(timing_line("ADD \"n\" on eth0", Duration::from_micros(12_345)), "ADD \"n\" on eth0 took 12.3 ms");
+        assert_eq!(
+            timing_line("ADD \"n\" on eth0", Duration::from_micros(12_345)),
+            "ADD \"n\" on eth0 took 12.3 ms"
+        );
     }
 }

@@ -5,7 +5,13 @@ use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 
 /// Variable-name prefixes never passed to plugins (compared case-insensitively; iSulad filters the first three).
-const PROXY_PREFIXES: [&[u8]; 5] = [b"no_proxy", b"http_proxy", b"https_proxy", b"all_proxy", b"ftp_proxy"];
+const PROXY_PREFIXES: [&[u8]; 5] = [
+    b"no_proxy",
+    b"http_proxy",
+    b"https_proxy",
+    b"all_proxy",
+    b"ftp_proxy",
+];
 
 /// The caller's environment as plugins should inherit it: captured once per operation, without proxy variables
 /// (names starting, case-insensitively, with no_proxy, http_proxy, https_proxy, all_proxy, ftp_proxy), without the
@@ -26,7 +32,9 @@ impl BaseEnv {
         let named: Vec<(OsString, CString)> = vars
             .into_iter()
             .filter(|(name, _)| inheritable(name.as_bytes()))
-            .filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes()).map(|entry| (name, entry)))
+            .filter_map(|(name, value)| {
+                env_entry(name.as_bytes(), value.as_bytes()).map(|entry| (name, entry))
+            })
             .collect();
         // A name given twice keeps its first place and takes its last value. Duplicates are rare; they are found
         // by sorting positions by name (equal names in position order), cheaper than hashing every name.
@@ -39,22 +47,32 @@ impl BaseEnv {
                 value_of[first] = Some(last);
             }
         }
-        let mut entries: Vec<Option<CString>> = named.into_iter().map(|(_, entry)| Some(entry)).collect();
-        BaseEnv { entries: value_of.into_iter().flatten().filter_map(|at| entries[at].take()).collect() }
+        let mut entries: Vec<Option<CString>> =
+            named.into_iter().map(|(_, entry)| Some(entry)).collect();
+        BaseEnv {
+            entries: value_of
+                .into_iter()
+                .flatten()
+                .filter_map(|at| entries[at].take())
+                .collect(),
+        }
     }
 }
 
 /// Values stay out of debug output: the environment may hold credentials.
 impl fmt::Debug for BaseEnv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BaseEnv").field("vars", &self.entries.len()).finish()
+        f.debug_struct("BaseEnv")
+            .field("vars", &self.entries.len())
+            .finish()
     }
 }
 
 fn inheritable(name: &[u8]) -> bool {
-    let is_proxy = PROXY_PREFIXES
-        .iter()
-        .any(|prefix| name.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)));
+    let is_proxy = PROXY_PREFIXES.iter().any(|prefix| {
+        name.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    });
     !name.is_empty() && !name.contains(&b'=') && !name.starts_with(b"CNI_") && !is_proxy
 }
 
@@ -91,7 +109,10 @@ pub fn build_env(base: BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
         ("CNI_PATH", vars.path),
     ];
     let mut env = Vec::with_capacity(cni.len() + base.entries.len());
-    env.extend(cni.iter().filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes())));
+    env.extend(
+        cni.iter()
+            .filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes())),
+    );
     env.extend(base.entries);
     env
 }
@@ -101,11 +122,16 @@ mod tests {
     use super::*;
 
     fn os(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
-        pairs.iter().map(|(name, value)| (OsString::from(name), OsString::from(value))).collect()
+        pairs
+            .iter()
+            .map(|(name, value)| (OsString::from(name), OsString::from(value)))
+            .collect()
     }
 
     fn strings(env: &[CString]) -> Vec<String> {
-        env.iter().map(|entry| entry.to_str().unwrap().to_string()).collect()
+        env.iter()
+            .map(|entry| entry.to_str().unwrap().to_string())
+            .collect()
     }
 
     #[test]
@@ -128,19 +154,35 @@ mod tests {
         ]);
         vars.push((OsString::from("NUL"), OsString::from("a\0b")));
         let base = BaseEnv::from_vars(vars);
-        assert_eq!(strings(&base.entries), ["PATH=/usr/bin", "cni_lower=kept", "HOME=/root", "MY_HTTP_PROXY=kept"]);
+        assert_eq!(
+            strings(&base.entries),
+            [
+                "PATH=/usr/bin",
+                "cni_lower=kept",
+                "HOME=/root",
+                "MY_HTTP_PROXY=kept"
+            ]
+        );
         assert_eq!(format!("{base:?}"), "BaseEnv { vars: 4 }");
     }
 
     #[test]
     fn capture_reads_the_process_env() {
-        assert_eq!(BaseEnv::capture().entries, BaseEnv::from_vars(std::env::vars_os()).entries);
+        assert_eq!(
+            BaseEnv::capture().entries,
+            BaseEnv::from_vars(std::env::vars_os()).entries
+        );
     }
 
     #[test]
     fn build_env_puts_the_six_first() {
         let base = BaseEnv::from_vars(os(&[("PATH", "/bin"), ("CNI_ARGS", "old")]));
-        let vars = CniVars { command: "DEL", container_id: "c", args: "K=V;A=B", ..CniVars::default() };
+        let vars = CniVars {
+            command: "DEL",
+            container_id: "c",
+            args: "K=V;A=B",
+            ..CniVars::default()
+        };
         assert_eq!(
             strings(&build_env(base.clone(), &vars)),
             [
@@ -153,7 +195,13 @@ mod tests {
                 "PATH=/bin"
             ]
         );
-        let bad = CniVars { command: "ADD", args: "a\0b", ..CniVars::default() };
-        assert!(!strings(&build_env(base, &bad)).iter().any(|entry| entry.starts_with("CNI_ARGS")));
+        let bad = CniVars {
+            command: "ADD",
+            args: "a\0b",
+            ..CniVars::default()
+        };
+        assert!(!strings(&build_env(base, &bad))
+            .iter()
+            .any(|entry| entry.starts_with("CNI_ARGS")));
     }
 }

@@ -50,7 +50,12 @@ pub(super) struct Io<'a> {
 
 impl<'a> Io<'a> {
     /// `pipes` are the parent's ends of stdin (non-blocking), stdout and stderr.
-    pub(super) fn new(input: &'a [u8], pipes: [OwnedFd; 3], max_stdout: usize, max_stderr: usize) -> Io<'a> {
+    pub(super) fn new(
+        input: &'a [u8],
+        pipes: [OwnedFd; 3],
+        max_stdout: usize,
+        max_stderr: usize,
+    ) -> Io<'a> {
         let [stdin, stdout, stderr] = pipes;
         Io {
             input,
@@ -65,7 +70,11 @@ impl<'a> Io<'a> {
     /// The request is written at once (the pipe normally takes all of it), and whether the plugin has exited is
     /// asked only once its output is closed or every POLL_INTERVAL, not on every wakeup: a plugin call is then
     /// one write, the reads, one or two exit checks and the reap.
-    pub(super) fn run(&mut self, child: &mut Child, deadline: Option<Instant>) -> nix::Result<Stop> {
+    pub(super) fn run(
+        &mut self,
+        child: &mut Child,
+        deadline: Option<Instant>,
+    ) -> nix::Result<Stop> {
         let _blocked = SigpipeBlock::new()?;
         self.feed_stdin()?;
         let mut grace_end: Option<Instant> = None; // set once the plugin has exited
@@ -86,10 +95,16 @@ impl<'a> Io<'a> {
             match grace_end {
                 Some(_) if self.output_closed() => return Ok(Stop::Done),
                 Some(end) if now >= end => return Ok(Stop::PipesHeld),
-                None if deadline.is_some_and(|deadline| now >= deadline) => return Ok(Stop::TimedOut),
+                None if deadline.is_some_and(|deadline| now >= deadline) => {
+                    return Ok(Stop::TimedOut)
+                }
                 _ => {}
             }
-            let step = if self.output_closed() { settle.step() } else { POLL_INTERVAL };
+            let step = if self.output_closed() {
+                settle.step()
+            } else {
+                POLL_INTERVAL
+            };
             let limit = grace_end.or(deadline); // the grace period never outlasts the deadline
             self.wait(limit.map_or(step, |limit| step.min(limit.saturating_duration_since(now))))?;
         }
@@ -145,7 +160,10 @@ impl<'a> Io<'a> {
         }
         // poll counts whole milliseconds: round up so that a short wait does not become a busy loop.
         let millis = timeout.as_nanos().div_ceil(1_000_000);
-        match poll(&mut fds, PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX)) {
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
+        ) {
             Ok(_) => {}
             Err(Errno::EINTR) => return Ok(ready),
             Err(e) => return Err(e),
@@ -189,7 +207,12 @@ struct Sink {
 
 impl Sink {
     fn new(fd: OwnedFd, limit: usize) -> Sink {
-        Sink { fd: Some(fd), data: Vec::new(), limit, overflowed: false }
+        Sink {
+            fd: Some(fd),
+            data: Vec::new(),
+            limit,
+            overflowed: false,
+        }
     }
 
     /// One read per wakeup, so a plugin flooding one stream cannot starve the others or the deadline check. Data
@@ -226,7 +249,9 @@ struct SigpipeBlock {
 
 impl SigpipeBlock {
     fn new() -> nix::Result<SigpipeBlock> {
-        Ok(SigpipeBlock { previous: sigpipe_set().thread_swap_mask(SigmaskHow::SIG_BLOCK)? })
+        Ok(SigpipeBlock {
+            previous: sigpipe_set().thread_swap_mask(SigmaskHow::SIG_BLOCK)?,
+        })
     }
 }
 

@@ -36,7 +36,10 @@ pub fn find_plugin(plugin_type: &str, dirs: &[PathBuf]) -> Result<PathBuf> {
         .filter(|dir| !dir.as_os_str().is_empty())
         .map(|dir| dir.join(plugin_type))
         .find(|candidate| std::fs::metadata(candidate).is_ok_and(|meta| meta.is_file()))
-        .ok_or_else(|| Error::PluginNotFound { plugin: plugin_type.to_string(), paths: dirs.to_vec() })
+        .ok_or_else(|| Error::PluginNotFound {
+            plugin: plugin_type.to_string(),
+            paths: dirs.to_vec(),
+        })
 }
 
 /// A plugin result bigger than this is an error.
@@ -54,7 +57,11 @@ pub struct ExecOptions {
 
 impl Default for ExecOptions {
     fn default() -> ExecOptions {
-        ExecOptions { timeout: None, max_stdout: DEFAULT_MAX_STDOUT, max_stderr: DEFAULT_MAX_STDERR }
+        ExecOptions {
+            timeout: None,
+            max_stdout: DEFAULT_MAX_STDOUT,
+            max_stderr: DEFAULT_MAX_STDERR,
+        }
     }
 }
 
@@ -73,17 +80,28 @@ pub fn exec_plugin(
     env: &[CString],
     opts: &ExecOptions,
 ) -> Result<ExecOutput> {
-    let exec_error = |reason: String| Error::Exec { path: path.to_path_buf(), reason };
-    let timeout_error = |after| Error::Timeout { path: path.to_path_buf(), command: command_label(command), after };
+    let exec_error = |reason: String| Error::Exec {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let timeout_error = |after| Error::Timeout {
+        path: path.to_path_buf(),
+        command: command_label(command),
+        after,
+    };
     if let Some(after) = opts.timeout.filter(Duration::is_zero) {
         // Starting a plugin only to kill it at once could leave half-made changes behind.
         return Err(timeout_error(after));
     }
     let started = Instant::now();
-    let deadline = opts.timeout.and_then(|timeout| started.checked_add(timeout));
+    let deadline = opts
+        .timeout
+        .and_then(|timeout| started.checked_add(timeout));
     let (mut child, pipes) = Child::spawn(path, env, deadline).map_err(exec_error)?;
     let mut io = Io::new(stdin, pipes, opts.max_stdout, opts.max_stderr);
-    let stop = io.run(&mut child, deadline).map_err(|e| exec_error(format!("communicating with the plugin: {e}")))?;
+    let stop = io
+        .run(&mut child, deadline)
+        .map_err(|e| exec_error(format!("communicating with the plugin: {e}")))?;
     match stop {
         Stop::TimedOut => {
             child.terminate();
@@ -91,18 +109,27 @@ pub fn exec_plugin(
         }
         Stop::TooLarge => {
             child.terminate();
-            return Err(exec_error(format!("plugin output exceeds {} bytes", opts.max_stdout)));
+            return Err(exec_error(format!(
+                "plugin output exceeds {} bytes",
+                opts.max_stdout
+            )));
         }
         Stop::PipesHeld => child.kill_group(),
         Stop::Done => {}
     }
     let exit = child.reap().map_err(|e| match e {
-        Errno::ECHILD => exec_error("its exit status was taken by another waiter in this process (ECHILD)".into()),
+        Errno::ECHILD => exec_error(
+            "its exit status was taken by another waiter in this process (ECHILD)".into(),
+        ),
         e => exec_error(format!("waiting for the plugin: {e}")),
     })?;
     let (stdout, stderr) = io.into_output();
     if exit == Exit::Code(0) {
-        Ok(ExecOutput { stdout, stderr, elapsed: started.elapsed() })
+        Ok(ExecOutput {
+            stdout,
+            stderr,
+            elapsed: started.elapsed(),
+        })
     } else {
         Err(plugin_failure(path, command, exit, &stdout, &stderr))
     }
@@ -131,7 +158,8 @@ fn plugin_failure(path: &Path, command: &str, exit: Exit, stdout: &[u8], stderr:
     } else {
         let mut error = serde_json::from_slice::<CniError>(stdout).unwrap_or_else(|e| {
             let text = String::from_utf8_lossy(stdout);
-            let msg = format!("netplugin failed but error parsing its diagnostic message {text:?}: {e}");
+            let msg =
+                format!("netplugin failed but error parsing its diagnostic message {text:?}: {e}");
             CniError::new(codes::INTERNAL, msg, "")
         });
         if error.details.is_empty() {
@@ -139,8 +167,16 @@ fn plugin_failure(path: &Path, command: &str, exit: Exit, stdout: &[u8], stderr:
         }
         error
     };
-    let plugin = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy().into_owned();
-    Error::Plugin { plugin, command: command_label(command), error }
+    let plugin = path
+        .file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy()
+        .into_owned();
+    Error::Plugin {
+        plugin,
+        command: command_label(command),
+        error,
+    }
 }
 
 /// Pauses for retry loops: `spins` zero ones first, then exponentially growing ones, capped at `max`.
@@ -152,7 +188,11 @@ struct Backoff {
 
 impl Backoff {
     fn new(spins: u32, first: Duration, max: Duration) -> Backoff {
-        Backoff { spins, next: first, max }
+        Backoff {
+            spins,
+            next: first,
+            max,
+        }
     }
 
     fn step(&mut self) -> Duration {

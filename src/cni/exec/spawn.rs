@@ -56,20 +56,40 @@ impl Child {
         env: &[CString],
         deadline: Option<Instant>,
     ) -> Result<(Child, [OwnedFd; 3]), String> {
-        let argv = CString::new(path.as_os_str().as_bytes()).map_err(|_| "plugin path contains a NUL byte")?;
-        let pipes = || -> nix::Result<_> { Ok([pipe_above_stdio()?, pipe_above_stdio()?, pipe_above_stdio()?]) };
+        let argv = CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| "plugin path contains a NUL byte")?;
+        let pipes = || -> nix::Result<_> {
+            Ok([
+                pipe_above_stdio()?,
+                pipe_above_stdio()?,
+                pipe_above_stdio()?,
+            ])
+        };
         let [(stdin_r, stdin_w), (stdout_r, stdout_w), (stderr_r, stderr_w)] =
             pipes().map_err(|e| format!("creating pipes: {e}"))?;
         let attr = spawn_attr().map_err(|e| format!("preparing spawn attributes: {e}"))?;
-        let pipe_fds = [&stdin_r, &stdin_w, &stdout_r, &stdout_w, &stderr_r, &stderr_w].map(AsRawFd::as_raw_fd);
+        let pipe_fds = [
+            &stdin_r, &stdin_w, &stdout_r, &stdout_w, &stderr_r, &stderr_w,
+        ]
+        .map(AsRawFd::as_raw_fd);
         let stdio = [&stdin_r, &stdout_w, &stderr_w];
-        let request = Request { path, argv: [argv], env, attr, stdio, pipes: pipe_fds };
+        let request = Request {
+            path,
+            argv: [argv],
+            env,
+            attr,
+            stdio,
+            pipes: pipe_fds,
+        };
         let pid = request.retrying(deadline).map_err(|e| match e {
-            Errno::ETXTBSY => format!("{e} (the binary stayed open for writing; retried for up to {ETXTBSY_BUDGET:?})"),
+            Errno::ETXTBSY => format!(
+                "{e} (the binary stayed open for writing; retried for up to {ETXTBSY_BUDGET:?})"
+            ),
             e => e.to_string(),
         })?;
         let child = Child { pid, reaped: false };
-        fcntl(&stdin_w, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
+        fcntl(&stdin_w, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
+            .map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
         Ok((child, [stdin_w, stdout_r, stderr_r]))
     }
 
@@ -179,7 +199,10 @@ impl Request<'_> {
         for (target, fd) in (0..).zip(self.stdio) {
             actions.add_dup2(fd.as_raw_fd(), target)?;
         }
-        for fd in open_fds_above_stdio()?.into_iter().filter(|fd| !self.pipes.contains(fd)) {
+        for fd in open_fds_above_stdio()?
+            .into_iter()
+            .filter(|fd| !self.pipes.contains(fd))
+        {
             // Refused only for an fd beyond RLIMIT_NOFILE, which the child could not close either.
             let _ = actions.add_close(fd);
         }
@@ -224,7 +247,11 @@ fn open_fds_above_stdio() -> nix::Result<Vec<RawFd>> {
     let mut fds = Vec::new();
     for entry in std::fs::read_dir("/proc/self/fd").map_err(to_errno)? {
         let name = entry.map_err(to_errno)?.file_name();
-        if let Some(fd) = name.to_str().and_then(|name| name.parse::<RawFd>().ok()).filter(|fd| *fd > 2) {
+        if let Some(fd) = name
+            .to_str()
+            .and_then(|name| name.parse::<RawFd>().ok())
+            .filter(|fd| *fd > 2)
+        {
             fds.push(fd);
         }
     }

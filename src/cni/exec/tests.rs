@@ -40,12 +40,19 @@ fn run(path: &Path, stdin: &[u8], opts: &ExecOptions) -> Result<ExecOutput> {
 }
 
 fn with_timeout(ms: u64) -> ExecOptions {
-    ExecOptions { timeout: Some(Duration::from_millis(ms)), ..ExecOptions::default() }
+    ExecOptions {
+        timeout: Some(Duration::from_millis(ms)),
+        ..ExecOptions::default()
+    }
 }
 
 fn plugin_error(result: Result<ExecOutput>) -> (String, String, CniError) {
     match result {
-        Err(Error::Plugin { plugin, command, error }) => (plugin, command, error),
+        Err(Error::Plugin {
+            plugin,
+            command,
+            error,
+        }) => (plugin, command, error),
         other => panic!("expected a plugin error, got {other:?}"),
     }
 }
@@ -56,7 +63,10 @@ fn read_pid(path: &Path) -> i32 {
 
 /// Our child, and reaped: waitpid no longer knows it.
 fn assert_reaped(pid: i32) {
-    assert_eq!(waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)), Err(Errno::ECHILD));
+    assert_eq!(
+        waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)),
+        Err(Errno::ECHILD)
+    );
 }
 
 /// Dead (gone or a zombie of whoever inherited it) within a second.
@@ -89,10 +99,15 @@ fn find_plugin_cases() {
     std::os::unix::fs::symlink(a.join("missing"), a.join("dangling")).unwrap();
     let dirs = vec![PathBuf::new(), a.clone(), b.clone()];
     assert_eq!(find_plugin("bridge", &dirs).unwrap(), a.join("bridge"));
-    assert_eq!(find_plugin("dir-plugin", &dirs).unwrap(), b.join("dir-plugin"));
+    assert_eq!(
+        find_plugin("dir-plugin", &dirs).unwrap(),
+        b.join("dir-plugin")
+    );
     assert_eq!(find_plugin("link", &dirs).unwrap(), a.join("link"));
     let err = find_plugin("dangling", &dirs).unwrap_err();
-    assert!(matches!(&err, Error::PluginNotFound { plugin, paths } if plugin == "dangling" && paths == &dirs));
+    assert!(
+        matches!(&err, Error::PluginNotFound { plugin, paths } if plugin == "dangling" && paths == &dirs)
+    );
     let msg = |name: &str, dirs: &[PathBuf]| find_plugin(name, dirs).unwrap_err().to_string();
     assert_eq!(
         msg("nope", std::slice::from_ref(&a)),
@@ -105,14 +120,21 @@ fn find_plugin_cases() {
     assert_eq!(msg(".", &dirs), "invalid plugin name: .");
     assert_eq!(msg("x\0y", &dirs), "invalid plugin name: x\0y");
     assert_eq!(msg("bridge", &[]), "no paths provided");
-    assert!(matches!(find_plugin("bridge", &[PathBuf::new()]), Err(Error::PluginNotFound { .. })));
+    assert!(matches!(
+        find_plugin("bridge", &[PathBuf::new()]),
+        Err(Error::PluginNotFound { .. })
+    ));
 }
 
 #[test]
 fn stdin_is_delivered_byte_exact() {
     let tmp = tempfile::tempdir().unwrap();
     let copy = tmp.path().join("copy");
-    let path = script(tmp.path(), "cat", &format!("cat > '{}'; echo '{{}}'", copy.display()));
+    let path = script(
+        tmp.path(),
+        "cat",
+        &format!("cat > '{}'; echo '{{}}'", copy.display()),
+    );
     let input: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let out = run(&path, &input, &ExecOptions::default()).unwrap();
     assert_eq!(out.stdout, b"{}\n");
@@ -124,9 +146,15 @@ fn stdin_is_delivered_byte_exact() {
 fn env_is_exactly_as_built() {
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "env", "cat /proc/$$/environ");
-    let mut vars: Vec<(OsString, OsString)> = vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())];
+    let mut vars: Vec<(OsString, OsString)> =
+        vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())];
     vars.extend(
-        [("HTTP_PROXY", "http://proxy"), ("CNI_PATH", "/caller"), ("FOO", "bar")].map(|(n, v)| (n.into(), v.into())),
+        [
+            ("HTTP_PROXY", "http://proxy"),
+            ("CNI_PATH", "/caller"),
+            ("FOO", "bar"),
+        ]
+        .map(|(n, v)| (n.into(), v.into())),
     );
     let cni = CniVars {
         command: "ADD",
@@ -138,10 +166,21 @@ fn env_is_exactly_as_built() {
     };
     let env = build_env(BaseEnv::from_vars(vars), &cni);
     let out = exec_plugin(&path, "ADD", b"", &env, &ExecOptions::default()).unwrap();
-    let expected: Vec<u8> = env.iter().flat_map(|e| e.as_bytes_with_nul().to_vec()).collect();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&expected));
+    let expected: Vec<u8> = env
+        .iter()
+        .flat_map(|e| e.as_bytes_with_nul().to_vec())
+        .collect();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&expected)
+    );
     let seen = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(seen.split('\0').filter(|e| e.starts_with("CNI_PATH=")).count(), 1);
+    assert_eq!(
+        seen.split('\0')
+            .filter(|e| e.starts_with("CNI_PATH="))
+            .count(),
+        1
+    );
     assert!(!seen.contains("PROXY"));
 }
 
@@ -158,7 +197,11 @@ fn unread_large_stdin_does_not_block() {
 #[test]
 fn large_stdout_and_stderr_are_read_concurrently() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = script(tmp.path(), "big", "head -c 1048576 /dev/zero >&2; head -c 8388608 /dev/zero");
+    let path = script(
+        tmp.path(),
+        "big",
+        "head -c 1048576 /dev/zero >&2; head -c 8388608 /dev/zero",
+    );
     let out = run(&path, b"", &ExecOptions::default()).unwrap();
     assert_eq!(out.stdout.len(), 8 << 20);
     assert_eq!(out.stderr.len(), DEFAULT_MAX_STDERR);
@@ -168,21 +211,41 @@ fn large_stdout_and_stderr_are_read_concurrently() {
 fn stdout_over_the_cap_fails_and_kills() {
     let tmp = tempfile::tempdir().unwrap();
     let pid_file = tmp.path().join("pid");
-    let path =
-        script(tmp.path(), "chatty", &format!("echo $$ > '{}'; head -c 5000 /dev/zero; sleep 5", pid_file.display()));
-    let opts = ExecOptions { max_stdout: 1000, ..ExecOptions::default() };
+    let path = script(
+        tmp.path(),
+        "chatty",
+        &format!(
+            "echo $$ > '{}'; head -c 5000 /dev/zero; sleep 5",
+            pid_file.display()
+        ),
+    );
+    let opts = ExecOptions {
+        max_stdout: 1000,
+        ..ExecOptions::default()
+    };
     let started = Instant::now();
     let err = run(&path, b"", &opts).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert_eq!(err.to_string(), format!("exec of plugin {path:?} failed: plugin output exceeds 1000 bytes"));
+    assert_eq!(
+        err.to_string(),
+        format!("exec of plugin {path:?} failed: plugin output exceeds 1000 bytes")
+    );
     assert_reaped(read_pid(&pid_file));
 }
 
 #[test]
 fn exactly_the_cap_is_fine() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = script(tmp.path(), "exact", "head -c 1000 /dev/zero; head -c 100 /dev/zero >&2");
-    let opts = ExecOptions { max_stdout: 1000, max_stderr: 10, ..ExecOptions::default() };
+    let path = script(
+        tmp.path(),
+        "exact",
+        "head -c 1000 /dev/zero; head -c 100 /dev/zero >&2",
+    );
+    let opts = ExecOptions {
+        max_stdout: 1000,
+        max_stderr: 10,
+        ..ExecOptions::default()
+    };
     let out = run(&path, b"", &opts).unwrap();
     assert_eq!((out.stdout.len(), out.stderr.len()), (1000, 10));
 }
@@ -195,12 +258,28 @@ fn error_object_is_kept() {
         "failer",
         r#"echo '{"cniVersion":"1.0.0","code":7,"msg":"bad config","details":"d"}'; echo noise >&2; exit 1"#,
     );
-    let (plugin, command, error) = plugin_error(exec_plugin(&path, "DEL", b"{}", &env(), &ExecOptions::default()));
+    let (plugin, command, error) = plugin_error(exec_plugin(
+        &path,
+        "DEL",
+        b"{}",
+        &env(),
+        &ExecOptions::default(),
+    ));
     assert_eq!((plugin.as_str(), command.as_str()), ("failer", "delete"));
     assert_eq!(error, CniError::new(7, "bad config", "d"));
 
-    let path = script(tmp.path(), "terse", r#"echo '{"code":11,"msg":"later"}'; echo '  from stderr ' >&2; exit 1"#);
-    let (_, command, error) = plugin_error(exec_plugin(&path, "CHECK", b"", &env(), &ExecOptions::default()));
+    let path = script(
+        tmp.path(),
+        "terse",
+        r#"echo '{"code":11,"msg":"later"}'; echo '  from stderr ' >&2; exit 1"#,
+    );
+    let (_, command, error) = plugin_error(exec_plugin(
+        &path,
+        "CHECK",
+        b"",
+        &env(),
+        &ExecOptions::default(),
+    ));
     assert_eq!(command, "check");
     assert_eq!(error, CniError::new(11, "later", "from stderr"));
 }
@@ -217,7 +296,9 @@ fn unparsable_stdout_is_reported() {
         let (_, _, error) = plugin_error(run(&path, b"", &ExecOptions::default()));
         let printed = format!("{stdout}\n");
         let json_error = serde_json::from_str::<CniError>(&printed).unwrap_err();
-        let msg = format!("netplugin failed but error parsing its diagnostic message {printed:?}: {json_error}");
+        let msg = format!(
+            "netplugin failed but error parsing its diagnostic message {printed:?}: {json_error}"
+        );
         assert_eq!(error, CniError::new(codes::INTERNAL, msg, ""), "{name}");
     }
 }
@@ -227,7 +308,14 @@ fn stderr_is_the_fallback_message() {
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "stderr", "echo ' it \"broke\"' >&2; exit 2");
     let (_, _, error) = plugin_error(run(&path, b"", &ExecOptions::default()));
-    assert_eq!(error, CniError::new(codes::INTERNAL, r#"netplugin failed: "it \"broke\"": exit status 2"#, ""));
+    assert_eq!(
+        error,
+        CniError::new(
+            codes::INTERNAL,
+            r#"netplugin failed: "it \"broke\"": exit status 2"#,
+            ""
+        )
+    );
 }
 
 #[test]
@@ -247,7 +335,10 @@ fn death_by_signal_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "segv", "ulimit -c 0; kill -SEGV $$");
     let (_, _, error) = plugin_error(run(&path, b"", &ExecOptions::default()));
-    assert_eq!(error.msg, "netplugin failed with no error message: signal: SIGSEGV");
+    assert_eq!(
+        error.msg,
+        "netplugin failed with no error message: signal: SIGSEGV"
+    );
     let path = script(tmp.path(), "segv2", "echo bye >&2; kill -TERM $$");
     let (_, _, error) = plugin_error(run(&path, b"", &ExecOptions::default()));
     assert_eq!(error.msg, "netplugin failed: \"bye\": signal: SIGTERM");
@@ -257,11 +348,19 @@ fn death_by_signal_is_reported() {
 fn timeout_kills_the_whole_group() {
     let tmp = tempfile::tempdir().unwrap();
     let (pid_file, gc_file) = (tmp.path().join("pid"), tmp.path().join("gc"));
-    let body = format!("sleep 30 & echo $! > '{}'; echo $$ > '{}'; sleep 30", gc_file.display(), pid_file.display());
+    let body = format!(
+        "sleep 30 & echo $! > '{}'; echo $$ > '{}'; sleep 30",
+        gc_file.display(),
+        pid_file.display()
+    );
     let path = script(tmp.path(), "slow", &body);
     let started = Instant::now();
     let err = exec_plugin(&path, "DEL", b"{}", &env(), &with_timeout(300)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(1300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(1300),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(
         matches!(&err, Error::Timeout { command, after, .. } if command == "delete" && *after == Duration::from_millis(300))
     );
@@ -274,9 +373,22 @@ fn timeout_kills_the_whole_group() {
 fn zero_timeout_does_not_start_the_plugin() {
     let tmp = tempfile::tempdir().unwrap();
     let marker = tmp.path().join("ran");
-    let path = script(tmp.path(), "never", &format!("touch '{}'", marker.display()));
-    assert!(matches!(run(&path, b"", &with_timeout(0)), Err(Error::Timeout { after: Duration::ZERO, .. })));
-    let huge = ExecOptions { timeout: Some(Duration::MAX), ..ExecOptions::default() };
+    let path = script(
+        tmp.path(),
+        "never",
+        &format!("touch '{}'", marker.display()),
+    );
+    assert!(matches!(
+        run(&path, b"", &with_timeout(0)),
+        Err(Error::Timeout {
+            after: Duration::ZERO,
+            ..
+        })
+    ));
+    let huge = ExecOptions {
+        timeout: Some(Duration::MAX),
+        ..ExecOptions::default()
+    };
     assert!(run(&path, b"", &huge).is_ok());
     assert!(marker.exists());
 }
@@ -293,7 +405,11 @@ fn grandchild_holding_stdout_does_not_hang_us() {
     let path = script(tmp.path(), "daemonizer", &body);
     let started = Instant::now();
     let out = run(&path, b"", &ExecOptions::default()).unwrap();
-    assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(out.stdout, b"{\"ok\":1}\n");
     assert_reaped(read_pid(&pid_file));
     assert_dies(read_pid(&gc_file));
@@ -308,7 +424,10 @@ fn closed_output_then_slow_exit_is_waited_for_until_the_deadline() {
     assert!(out.elapsed >= Duration::from_millis(300));
     let path = script(tmp.path(), "closer2", "exec >&- 2>&-; sleep 30");
     let started = Instant::now();
-    assert!(matches!(run(&path, b"", &with_timeout(200)), Err(Error::Timeout { .. })));
+    assert!(matches!(
+        run(&path, b"", &with_timeout(200)),
+        Err(Error::Timeout { .. })
+    ));
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
@@ -324,7 +443,11 @@ fn busy_binary_is_retried() {
     let out = run(&path, b"", &ExecOptions::default()).unwrap();
     closer.join().unwrap();
     assert_eq!(out.stdout, b"ok\n");
-    assert!(out.elapsed >= Duration::from_millis(15), "{:?}", out.elapsed);
+    assert!(
+        out.elapsed >= Duration::from_millis(15),
+        "{:?}",
+        out.elapsed
+    );
 }
 
 #[test]
@@ -335,11 +458,18 @@ fn binary_busy_for_too_long_is_an_exec_error() {
     let started = Instant::now();
     let err = run(&path, b"", &ExecOptions::default()).unwrap_err();
     assert!((Duration::from_millis(500)..Duration::from_secs(2)).contains(&started.elapsed()));
-    let reason = "ETXTBSY: Text file busy (the binary stayed open for writing; retried for up to 500ms)";
-    assert_eq!(err.to_string(), format!("exec of plugin {path:?} failed: {reason}"));
+    let reason =
+        "ETXTBSY: Text file busy (the binary stayed open for writing; retried for up to 500ms)";
+    assert_eq!(
+        err.to_string(),
+        format!("exec of plugin {path:?} failed: {reason}")
+    );
     // A deadline cuts the retries short instead of starting the plugin only to kill it.
     let started = Instant::now();
-    assert!(matches!(run(&path, b"", &with_timeout(50)), Err(Error::Exec { .. })));
+    assert!(matches!(
+        run(&path, b"", &with_timeout(50)),
+        Err(Error::Exec { .. })
+    ));
     assert!(started.elapsed() < Duration::from_millis(100));
 }
 
@@ -348,7 +478,10 @@ fn spawn_failures_are_exec_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("missing");
     let err = run(&missing, b"", &ExecOptions::default()).unwrap_err();
-    assert_eq!(err.to_string(), format!("exec of plugin {missing:?} failed: ENOENT: No such file or directory"));
+    assert_eq!(
+        err.to_string(),
+        format!("exec of plugin {missing:?} failed: ENOENT: No such file or directory")
+    );
     let plain = tmp.path().join("plain");
     fs::write(&plain, "#!/bin/sh\n").unwrap();
     assert!(
@@ -391,7 +524,10 @@ fn plugin_gets_clean_signals_and_its_own_group() {
     previous.thread_set_mask().unwrap();
     let text = String::from_utf8(out.unwrap().stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["SigBlk:", "0000000000000000"]);
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["SigBlk:", "0000000000000000"]
+    );
     // The test harness ignores SIGPIPE; none of the standard signals may stay ignored. (glibc itself leaves its
     // two internal signals, 32 and 33, ignored in a spawned child; the plugin's libc takes them over.)
     let ignored = u64::from_str_radix(lines[1].trim_start_matches("SigIgn:").trim(), 16).unwrap();
@@ -404,7 +540,11 @@ fn plugin_gets_clean_signals_and_its_own_group() {
 fn normal_exit_is_reaped_without_delay() {
     let tmp = tempfile::tempdir().unwrap();
     let pid_file = tmp.path().join("pid");
-    let path = script(tmp.path(), "quick", &format!("echo $$ > '{}'", pid_file.display()));
+    let path = script(
+        tmp.path(),
+        "quick",
+        &format!("echo $$ > '{}'", pid_file.display()),
+    );
     let out = run(&path, b"{}", &ExecOptions::default()).unwrap();
     assert!(out.elapsed < Duration::from_millis(500));
     assert_reaped(read_pid(&pid_file));
@@ -430,8 +570,12 @@ fn exit_status_taken_by_another_waiter() {
     let tmp = tempfile::tempdir().unwrap();
     let pid_file = tmp.path().join("pid");
     let ready = tmp.path().join("ready");
-    let body =
-        format!("echo $$ > '{}'; mv '{}' '{}'; sleep 0.3", pid_file.display(), pid_file.display(), ready.display());
+    let body = format!(
+        "echo $$ > '{}'; mv '{}' '{}'; sleep 0.3",
+        pid_file.display(),
+        pid_file.display(),
+        ready.display()
+    );
     let path = script(tmp.path(), "stolen", &body);
     let thief = thread::spawn(move || {
         while !ready.exists() {
@@ -445,11 +589,17 @@ fn exit_status_taken_by_another_waiter() {
         Ok(status) => {
             assert!(matches!(status, nix::sys::wait::WaitStatus::Exited(_, 0)));
             let reason = "its exit status was taken by another waiter in this process (ECHILD)";
-            assert_eq!(outcome.unwrap_err().to_string(), format!("exec of plugin {path:?} failed: {reason}"));
+            assert_eq!(
+                outcome.unwrap_err().to_string(),
+                format!("exec of plugin {path:?} failed: {reason}")
+            );
         }
         Err(errno) => {
             assert_eq!(errno, nix::errno::Errno::ECHILD);
-            assert!(outcome.is_ok(), "we reaped first, so the call succeeds: {outcome:?}");
+            assert!(
+                outcome.is_ok(),
+                "we reaped first, so the call succeeds: {outcome:?}"
+            );
         }
     }
 }

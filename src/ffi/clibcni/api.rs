@@ -71,7 +71,9 @@ const DEFAULT_CACHE_DIR: &str = "/var/lib/cni";
 /// `cni_conf_files` fails when more files than this match (the original's limit).
 const MAX_CONF_FILES: usize = 200;
 /// The log levels `cni_log_init` accepts (case-insensitively).
-const LOG_PRIORITIES: [&str; 9] = ["FATAL", "ALERT", "CRIT", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG", "TRACE"];
+const LOG_PRIORITIES: [&str; 9] = [
+    "FATAL", "ALERT", "CRIT", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG", "TRACE",
+];
 
 thread_local! {
     /// The prefix set by `cni_set_log_prefix` (per thread, as in the original); nothing logs.
@@ -214,14 +216,18 @@ unsafe fn read_rc(rc: *const runtime_conf) -> Result<RuntimeConf, String> {
         return Err("rc must not be NULL".into());
     }
     let r = &*rc;
-    let text = |p: *mut c_char, field: &str| Ok::<_, String>(opt_str(p, field)?.unwrap_or_default().to_string());
+    let text = |p: *mut c_char, field: &str| {
+        Ok::<_, String>(opt_str(p, field)?.unwrap_or_default().to_string())
+    };
     let args = read_array(r.args, r.args_len, "args", |[key, value], i| {
         Ok((
             req_str(*key, &format!("args[{i}][0]"))?.to_string(),
             req_str(*value, &format!("args[{i}][1]"))?.to_string(),
         ))
     })?;
-    let mappings = read_array(r.p_mapping, r.p_mapping_len, "p_mapping", |p, i| port_mapping(*p, i))?;
+    let mappings = read_array(r.p_mapping, r.p_mapping_len, "p_mapping", |p, i| {
+        port_mapping(*p, i)
+    })?;
     let mut capability_args = Map::new();
     if !mappings.is_empty() {
         capability_args.insert("portMappings".into(), Value::Array(mappings));
@@ -246,7 +252,9 @@ unsafe fn read_paths(paths: *const *mut c_char) -> Result<Vec<PathBuf>, String> 
         if dir.is_null() {
             return Ok(dirs);
         }
-        dirs.push(PathBuf::from(OsStr::from_bytes(CStr::from_ptr(dir).to_bytes())));
+        dirs.push(PathBuf::from(OsStr::from_bytes(
+            CStr::from_ptr(dir).to_bytes(),
+        )));
     }
 }
 
@@ -255,14 +263,19 @@ fn runtime(paths: *const *mut c_char) -> Result<CniConfig, String> {
     // SAFETY: paths is NULL or a NULL-terminated array of C strings.
     let dirs = unsafe { read_paths(paths) }?;
     let cache_dir = std::env::var_os("CLIBCNI_CACHE_DIR").filter(|d| !d.is_empty());
-    Ok(CniConfig::new(dirs, cache_dir.map_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR), PathBuf::from)))
+    Ok(CniConfig::new(
+        dirs,
+        cache_dir.map_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR), PathBuf::from),
+    ))
 }
 
 /// The runtime's message, with the original's wording for a missing plugin (callers look for
 /// "No such file or directory").
 fn error_text(e: Error) -> String {
     match e {
-        Error::PluginNotFound { plugin, .. } => format!("find plugin: \"{plugin}\" failed: No such file or directory"),
+        Error::PluginNotFound { plugin, .. } => {
+            format!("find plugin: \"{plugin}\" failed: No such file or directory")
+        }
         other => other.to_string(),
     }
 }
@@ -274,7 +287,11 @@ fn check_name(name: &str) -> Result<(), String> {
     let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     let inner = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'.';
     let bytes = name.as_bytes();
-    if name.len() <= MAX_NETWORK_NAME_LEN && edge(bytes.first()) && edge(bytes.last()) && bytes.iter().all(inner) {
+    if name.len() <= MAX_NETWORK_NAME_LEN
+        && edge(bytes.first())
+        && edge(bytes.last())
+        && bytes.iter().all(inner)
+    {
         Ok(())
     } else {
         Err(format!("Invalid network name: {name}"))
@@ -289,7 +306,10 @@ fn parse_list(text: &str) -> Result<NetworkConfigList, String> {
     if list.plugins.is_empty() {
         return Err("Error parsing configuration list: no 'plugins' key".into());
     }
-    list.plugins.iter().filter_map(|p| p.name.as_deref()).try_for_each(check_name)?;
+    list.plugins
+        .iter()
+        .filter_map(|p| p.name.as_deref())
+        .try_for_each(check_name)?;
     Ok(list)
 }
 
@@ -332,7 +352,11 @@ fn c_list_conf(list: &NetworkConfigList) -> Result<*mut cni_network_list_conf, S
 }
 
 /// Stores what `make` builds in a caller's out-pointer (NULL until then, and on failure).
-fn put<T>(out: *mut *mut T, name: &str, make: impl FnOnce() -> Result<*mut T, String>) -> Result<c_int, String> {
+fn put<T>(
+    out: *mut *mut T,
+    name: &str,
+    make: impl FnOnce() -> Result<*mut T, String>,
+) -> Result<c_int, String> {
     if out.is_null() {
         return Err(format!("{name} must not be NULL"));
     }
@@ -422,7 +446,9 @@ fn list_conf_files(dir: &str, extensions: &[&str]) -> Result<Vec<String>, String
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("Read dir {dir} failed: {e}"))?;
-        let Ok(name) = entry.file_name().into_string() else { continue };
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
         let path = format!("{dir}/{name}");
         let meta = match fs::symlink_metadata(&path) {
             Ok(meta) => meta,
@@ -432,7 +458,10 @@ fn list_conf_files(dir: &str, extensions: &[&str]) -> Result<Vec<String>, String
         if meta.is_dir() || meta.len() > MAX_CONF_FILE_SIZE {
             continue;
         }
-        if name.rfind('.').is_some_and(|dot| extensions.contains(&&name[dot..])) {
+        if name
+            .rfind('.')
+            .is_some_and(|dot| extensions.contains(&&name[dot..]))
+        {
             files.push(path);
         }
     }
@@ -490,15 +519,23 @@ fn add(
     put(out, out_name, || {
         // SAFETY: rc is NULL or a valid runtime_conf.
         let rt = unsafe { read_rc(rc) }?;
-        let added = runtime(paths)?.add_network_list(list, &rt).map_err(error_text)?;
+        let added = runtime(paths)?
+            .add_network_list(list, &rt)
+            .map_err(error_text)?;
         added.as_ref().map_or(Ok(ptr::null_mut()), c_result)
     })
 }
 
-fn del(list: &NetworkConfigList, rc: *const runtime_conf, paths: *const *mut c_char) -> Result<c_int, String> {
+fn del(
+    list: &NetworkConfigList,
+    rc: *const runtime_conf,
+    paths: *const *mut c_char,
+) -> Result<c_int, String> {
     // SAFETY: rc is NULL or a valid runtime_conf.
     let rt = unsafe { read_rc(rc) }?;
-    runtime(paths)?.del_network_list(list, &rt).map_err(error_text)?;
+    runtime(paths)?
+        .del_network_list(list, &rt)
+        .map_err(error_text)?;
     Ok(0)
 }
 
@@ -523,7 +560,9 @@ pub extern "C" fn cni_add_network_list(
     pret: *mut *mut result,
     err: *mut *mut c_char,
 ) -> c_int {
-    with_err("cni_add_network_list", err, || add(&list_arg(net_list_conf_str)?, rc, paths, pret, "pret"))
+    with_err("cni_add_network_list", err, || {
+        add(&list_arg(net_list_conf_str)?, rc, paths, pret, "pret")
+    })
 }
 
 /// ADD of a single network configuration.
@@ -535,7 +574,15 @@ pub extern "C" fn cni_add_network(
     add_result: *mut *mut result,
     err: *mut *mut c_char,
 ) -> c_int {
-    with_err("cni_add_network", err, || add(&conf_as_list(net_conf_str)?, rc, paths, add_result, "add_result"))
+    with_err("cni_add_network", err, || {
+        add(
+            &conf_as_list(net_conf_str)?,
+            rc,
+            paths,
+            add_result,
+            "add_result",
+        )
+    })
 }
 
 /// DEL of every plugin of the list in reverse order.
@@ -546,7 +593,9 @@ pub extern "C" fn cni_del_network_list(
     paths: *mut *mut c_char,
     err: *mut *mut c_char,
 ) -> c_int {
-    with_err("cni_del_network_list", err, || del(&list_arg(net_list_conf_str)?, rc, paths))
+    with_err("cni_del_network_list", err, || {
+        del(&list_arg(net_list_conf_str)?, rc, paths)
+    })
 }
 
 /// DEL of a single network configuration.
@@ -557,7 +606,9 @@ pub extern "C" fn cni_del_network(
     paths: *mut *mut c_char,
     err: *mut *mut c_char,
 ) -> c_int {
-    with_err("cni_del_network", err, || del(&conf_as_list(net_conf_str)?, rc, paths))
+    with_err("cni_del_network", err, || {
+        del(&conf_as_list(net_conf_str)?, rc, paths)
+    })
 }
 
 /// VERSION of the plugin `plugin_type` found in `paths`.
@@ -572,7 +623,11 @@ pub extern "C" fn cni_get_version_info(
         put(pinfo, "pinfo", || {
             // SAFETY: plugin_type is NULL or a C string.
             let plugin = unsafe { req_str(plugin_type, "plugin_type") }?;
-            c_plugin_info(&runtime(paths)?.get_version_info(plugin).map_err(error_text)?)
+            c_plugin_info(
+                &runtime(paths)?
+                    .get_version_info(plugin)
+                    .map_err(error_text)?,
+            )
         })
     })
 }
@@ -581,13 +636,22 @@ pub extern "C" fn cni_get_version_info(
 
 /// What the original's logger accepted: a known priority, a driver of NULL, "stdout" or "fifo",
 /// and a file for "fifo".
-fn check_log_config(driver: Option<&str>, file: Option<&str>, priority: Option<&str>) -> Result<(), String> {
+fn check_log_config(
+    driver: Option<&str>,
+    file: Option<&str>,
+    priority: Option<&str>,
+) -> Result<(), String> {
     let priority = priority.ok_or("priority must not be NULL")?;
-    if !LOG_PRIORITIES.iter().any(|p| p.eq_ignore_ascii_case(priority)) {
+    if !LOG_PRIORITIES
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(priority))
+    {
         return Err(format!("Unable to parse logging level:{priority}"));
     }
     match driver {
-        Some(d) if d.eq_ignore_ascii_case("fifo") && file.is_none() => Err(format!("Must set log file for driver {d}")),
+        Some(d) if d.eq_ignore_ascii_case("fifo") && file.is_none() => {
+            Err(format!("Must set log file for driver {d}"))
+        }
         Some(d) if !d.eq_ignore_ascii_case("fifo") && !d.eq_ignore_ascii_case("stdout") => {
             Err(format!("Invalid log driver: {d}"))
         }
@@ -598,11 +662,20 @@ fn check_log_config(driver: Option<&str>, file: Option<&str>, priority: Option<&
 /// For link compatibility: the library does not log. Validates the arguments as the original
 /// did and returns 0 (-1 for invalid ones).
 #[no_mangle]
-pub extern "C" fn cni_log_init(driver: *const c_char, file: *const c_char, priority: *const c_char) -> c_int {
+pub extern "C" fn cni_log_init(
+    driver: *const c_char,
+    file: *const c_char,
+    priority: *const c_char,
+) -> c_int {
     guard("cni_log_init", || {
         // SAFETY: each is NULL or a C string.
-        let (driver, file, priority) =
-            unsafe { (opt_str(driver, "driver")?, opt_str(file, "file")?, opt_str(priority, "priority")?) };
+        let (driver, file, priority) = unsafe {
+            (
+                opt_str(driver, "driver")?,
+                opt_str(file, "file")?,
+                opt_str(priority, "priority")?,
+            )
+        };
         check_log_config(driver, file, priority)?;
         Ok(0)
     })
@@ -639,33 +712,73 @@ mod tests {
         for good in ["a", "default", "net-1.2", "0", "a".repeat(200).as_str()] {
             assert!(check_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "Default", "-a", "a-", "a.", ".a", "a_b", "a b", "a".repeat(201).as_str()] {
-            assert_eq!(check_name(bad).unwrap_err(), format!("Invalid network name: {bad}"), "{bad}");
+        for bad in [
+            "",
+            "Default",
+            "-a",
+            "a-",
+            "a.",
+            ".a",
+            "a_b",
+            "a b",
+            "a".repeat(201).as_str(),
+        ] {
+            assert_eq!(
+                check_name(bad).unwrap_err(),
+                format!("Invalid network name: {bad}"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn lists_are_checked_like_the_original() {
-        let list = parse_list(r#"{"cniVersion":"0.3.1","name":"net","plugins":[{"type":"bridge","name":"b"}]}"#).unwrap();
+        let list = parse_list(
+            r#"{"cniVersion":"0.3.1","name":"net","plugins":[{"type":"bridge","name":"b"}]}"#,
+        )
+        .unwrap();
         assert_eq!((list.name.as_str(), list.plugins.len()), ("net", 1));
         let cases = [
-            (r#"{"cniVersion":"0.3.1","name":"Net","plugins":[{"type":"bridge"}]}"#, "Invalid network name: Net"),
-            (r#"{"cniVersion":"0.3.1","name":"net"}"#, "Error parsing configuration list: no 'plugins' key"),
-            (r#"{"name":"net","plugins":[{"type":"bridge","name":"B"}]}"#, "Invalid network name: B"),
-            (r#"{"name":"net","plugins":[]}"#, "error parsing configuration list: no plugins in list"),
-            (r#"{"plugins":[{"type":"bridge"}]}"#, "error parsing configuration list: no name"),
+            (
+                r#"{"cniVersion":"0.3.1","name":"Net","plugins":[{"type":"bridge"}]}"#,
+                "Invalid network name: Net",
+            ),
+            (
+                r#"{"cniVersion":"0.3.1","name":"net"}"#,
+                "Error parsing configuration list: no 'plugins' key",
+            ),
+            (
+                r#"{"name":"net","plugins":[{"type":"bridge","name":"B"}]}"#,
+                "Invalid network name: B",
+            ),
+            (
+                r#"{"name":"net","plugins":[]}"#,
+                "error parsing configuration list: no plugins in list",
+            ),
+            (
+                r#"{"plugins":[{"type":"bridge"}]}"#,
+                "error parsing configuration list: no name",
+            ),
         ];
         for (json, msg) in cases {
             assert_eq!(parse_list(json).unwrap_err(), msg, "{json}");
         }
-        assert!(parse_list("{").unwrap_err().starts_with("error parsing configuration list: "));
+        assert!(parse_list("{")
+            .unwrap_err()
+            .starts_with("error parsing configuration list: "));
     }
 
     #[test]
     fn confs_are_checked_like_the_original() {
         assert_eq!(parse_conf(r#"{"type":"bridge"}"#).unwrap().name, None);
-        assert_eq!(parse_conf(r#"{"name":"UP","type":"bridge"}"#).unwrap_err(), "Invalid network name: UP");
-        assert_eq!(parse_conf(r#"{"name":"x"}"#).unwrap_err(), "error parsing configuration: missing 'type'");
+        assert_eq!(
+            parse_conf(r#"{"name":"UP","type":"bridge"}"#).unwrap_err(),
+            "Invalid network name: UP"
+        );
+        assert_eq!(
+            parse_conf(r#"{"name":"x"}"#).unwrap_err(),
+            "error parsing configuration: missing 'type'"
+        );
     }
 
     #[test]
@@ -676,13 +789,22 @@ mod tests {
             fs::write(dir.path().join(name), "{}").unwrap();
         }
         fs::create_dir(dir.path().join("sub.conf")).unwrap();
-        fs::write(dir.path().join("big.conf"), vec![b' '; MAX_CONF_FILE_SIZE as usize + 1]).unwrap();
+        fs::write(
+            dir.path().join("big.conf"),
+            vec![b' '; MAX_CONF_FILE_SIZE as usize + 1],
+        )
+        .unwrap();
         let files = list_conf_files(root, &[".conf", ".conflist"]).unwrap();
-        let want: Vec<String> = [".conf", "a.conflist", "b.conf"].iter().map(|n| format!("{root}/{n}")).collect();
+        let want: Vec<String> = [".conf", "a.conflist", "b.conf"]
+            .iter()
+            .map(|n| format!("{root}/{n}"))
+            .collect();
         assert_eq!(files, want);
         // Extensions are compared with their dot, as in the original.
         assert!(list_conf_files(root, &["conf"]).unwrap().is_empty());
-        assert!(list_conf_files(&format!("{root}/missing"), &[".conf"]).unwrap().is_empty());
+        assert!(list_conf_files(&format!("{root}/missing"), &[".conf"])
+            .unwrap()
+            .is_empty());
         let not_dir = list_conf_files(&format!("{root}/d.txt"), &[".txt"]).unwrap_err();
         assert!(not_dir.starts_with("Open dir failed: "), "{not_dir}");
     }
@@ -706,16 +828,34 @@ mod tests {
         assert!(check_log_config(None, None, Some("info")).is_ok());
         assert!(check_log_config(Some("STDOUT"), None, Some("DEBUG")).is_ok());
         assert!(check_log_config(Some("fifo"), Some("/tmp/x"), Some("warn")).is_ok());
-        assert_eq!(check_log_config(None, None, None).unwrap_err(), "priority must not be NULL");
-        assert_eq!(check_log_config(None, None, Some("loud")).unwrap_err(), "Unable to parse logging level:loud");
-        assert_eq!(check_log_config(Some("fifo"), None, Some("info")).unwrap_err(), "Must set log file for driver fifo");
-        assert_eq!(check_log_config(Some("file"), None, Some("info")).unwrap_err(), "Invalid log driver: file");
+        assert_eq!(
+            check_log_config(None, None, None).unwrap_err(),
+            "priority must not be NULL"
+        );
+        assert_eq!(
+            check_log_config(None, None, Some("loud")).unwrap_err(),
+            "Unable to parse logging level:loud"
+        );
+        assert_eq!(
+            check_log_config(Some("fifo"), None, Some("info")).unwrap_err(),
+            "Must set log file for driver fifo"
+        );
+        assert_eq!(
+            check_log_config(Some("file"), None, Some("info")).unwrap_err(),
+            "Invalid log driver: file"
+        );
     }
 
     #[test]
     fn missing_plugins_keep_the_original_wording() {
-        let e = Error::PluginNotFound { plugin: "bridge".into(), paths: vec!["/x".into()] };
-        assert_eq!(error_text(e), "find plugin: \"bridge\" failed: No such file or directory");
+        let e = Error::PluginNotFound {
+            plugin: "bridge".into(),
+            paths: vec!["/x".into()],
+        };
+        assert_eq!(
+            error_text(e),
+            "find plugin: \"bridge\" failed: No such file or directory"
+        );
         assert_eq!(error_text(Error::config("x")), "x");
     }
 }

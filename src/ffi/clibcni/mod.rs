@@ -18,7 +18,11 @@ pub mod version;
 
 /// Runs a legacy export in [`guard`]; `err` must not be NULL, and a failure's message is also
 /// handed to the caller as a malloc'd `*err` (left untouched on success, as the original does).
-fn with_err<R: Failure>(function: &str, err: *mut *mut c_char, body: impl FnOnce() -> Result<R, String>) -> R {
+fn with_err<R: Failure>(
+    function: &str,
+    err: *mut *mut c_char,
+    body: impl FnOnce() -> Result<R, String>,
+) -> R {
     guard(function, || {
         if err.is_null() {
             return Err("err must not be NULL".into());

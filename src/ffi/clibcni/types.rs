@@ -216,7 +216,10 @@ pub extern "C" fn free_result(val: *mut result) {
 
 /// A calloc'd `T` filled by `fill`; on failure it is released with `drop`, which copes with a
 /// half-filled value (members are set before the lengths that describe them).
-pub(super) fn build<T>(fill: impl FnOnce(&mut T) -> Result<(), String>, drop: unsafe fn(*mut T)) -> Result<*mut T, String> {
+pub(super) fn build<T>(
+    fill: impl FnOnce(&mut T) -> Result<(), String>,
+    drop: unsafe fn(*mut T),
+) -> Result<*mut T, String> {
     let p = c_calloc::<T>(1)?;
     // SAFETY: p is a fresh zeroed T: NULL pointers and zero lengths, a valid empty value.
     if let Err(e) = fill(unsafe { &mut *p }) {
@@ -312,9 +315,14 @@ fn c_interface(i: &Interface) -> Result<*mut interface, String> {
 fn c_ipconfig(ip: &IpConfig) -> Result<*mut ipconfig, String> {
     build(
         |c: &mut ipconfig| {
-            c.version = c_strdup(if ip.address.addr().is_ipv4() { "4" } else { "6" })?;
+            c.version = c_strdup(if ip.address.addr().is_ipv4() {
+                "4"
+            } else {
+                "6"
+            })?;
             if let Some(index) = ip.interface {
-                let index = i32::try_from(index).map_err(|_| format!("interface index {index} is out of range"))?;
+                let index = i32::try_from(index)
+                    .map_err(|_| format!("interface index {index} is out of range"))?;
                 c.interface = c_calloc::<i32>(1)?;
                 // SAFETY: just allocated.
                 unsafe { *c.interface = index };
@@ -413,8 +421,12 @@ fn ip_text(bytes: &[u8]) -> String {
 
 /// The prefix length of a canonical mask (ones then zeros), else None.
 fn prefix_len(mask: &[u8]) -> Option<u32> {
-    let packed = mask.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
-    let bits = packed.checked_shl(128u32.saturating_sub(8 * mask.len() as u32)).unwrap_or(0);
+    let packed = mask
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    let bits = packed
+        .checked_shl(128u32.saturating_sub(8 * mask.len() as u32))
+        .unwrap_or(0);
     let ones = bits.leading_ones();
     (bits.checked_shl(ones).unwrap_or(0) == 0).then_some(ones)
 }
@@ -426,7 +438,9 @@ fn ipnet_text(ip: &[u8], mask: &[u8]) -> Result<String, String> {
         (IpAddr::V4(_), IPV4LEN) | (IpAddr::V6(_), IPV6LEN) => mask,
         (IpAddr::V4(_), IPV6LEN) => &mask[IPV6LEN - IPV4LEN..],
         (IpAddr::V6(_), IPV4LEN) => {
-            return Err(format!("len of IP: {IPV6LEN} different to len of mask: {IPV4LEN}"))
+            return Err(format!(
+                "len of IP: {IPV6LEN} different to len of mask: {IPV4LEN}"
+            ))
         }
         (_, n) => return Err(format!("Invalid mask len: {n}")),
     };
@@ -437,7 +451,8 @@ fn ipnet_text(ip: &[u8], mask: &[u8]) -> Result<String, String> {
 }
 
 fn parse_ip(text: &str) -> Result<IpAddr, String> {
-    text.parse().map_err(|_| format!("Invalid ip address: {text}"))
+    text.parse()
+        .map_err(|_| format!("Invalid ip address: {text}"))
 }
 
 /// "addr/prefix" with a decimal prefix no longer than the address.
@@ -454,7 +469,12 @@ fn parse_cidr_text(cidr: &str) -> Result<IpNet, String> {
 
 /// `*ips` = the address's bytes (4 for IPv4, 16 for IPv6), `*len` their number.
 #[no_mangle]
-pub extern "C" fn parse_ip_from_str(addr: *const c_char, ips: *mut *mut u8, len: *mut usize, err: *mut *mut c_char) -> c_int {
+pub extern "C" fn parse_ip_from_str(
+    addr: *const c_char,
+    ips: *mut *mut u8,
+    len: *mut usize,
+    err: *mut *mut c_char,
+) -> c_int {
     with_err("parse_ip_from_str", err, || {
         if ips.is_null() || len.is_null() {
             return Err("ips and len must not be NULL".into());
@@ -473,7 +493,11 @@ pub extern "C" fn parse_ip_from_str(addr: *const c_char, ips: *mut *mut u8, len:
 
 /// `*ipnet_val` = the address of "addr/prefix" as written (host bits kept) and its mask.
 #[no_mangle]
-pub extern "C" fn parse_cidr(cidr_str: *const c_char, ipnet_val: *mut *mut ipnet, err: *mut *mut c_char) -> c_int {
+pub extern "C" fn parse_cidr(
+    cidr_str: *const c_char,
+    ipnet_val: *mut *mut ipnet,
+    err: *mut *mut c_char,
+) -> c_int {
     with_err("parse_cidr", err, || {
         if ipnet_val.is_null() {
             return Err("ipnet_val must not be NULL".into());
@@ -497,7 +521,10 @@ pub extern "C" fn ipnet_to_string(value: *const ipnet, err: *mut *mut c_char) ->
         // SAFETY: value is a valid ipnet whose pointers hold the lengths it states.
         let text = unsafe {
             let v = &*value;
-            ipnet_text(byte_slice(v.ip, v.ip_len, "ip")?, byte_slice(v.ip_mask, v.ip_mask_len, "ip_mask")?)?
+            ipnet_text(
+                byte_slice(v.ip, v.ip_len, "ip")?,
+                byte_slice(v.ip_mask, v.ip_mask_len, "ip_mask")?,
+            )?
         };
         c_strdup(&text)
     })
@@ -537,8 +564,14 @@ mod tests {
         assert_eq!(prefix_len(&[255; 16]), Some(128));
         assert_eq!(prefix_len(&[255, 0, 255, 0]), None);
         assert_eq!(prefix_len(&[255, 255, 254, 0]), Some(23));
-        assert_eq!(ipnet_text(&[10, 1, 2, 3], &[255, 255, 255, 0]).unwrap(), "10.1.2.3/24");
-        assert_eq!(ipnet_text(&[10, 1, 2, 3], &[255, 0, 255, 0]).unwrap(), "10.1.2.3/ff00ff00");
+        assert_eq!(
+            ipnet_text(&[10, 1, 2, 3], &[255, 255, 255, 0]).unwrap(),
+            "10.1.2.3/24"
+        );
+        assert_eq!(
+            ipnet_text(&[10, 1, 2, 3], &[255, 0, 255, 0]).unwrap(),
+            "10.1.2.3/ff00ff00"
+        );
         let mut mapped_mask = [255u8; 16];
         mapped_mask[15] = 0;
         let mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1];
@@ -551,8 +584,14 @@ mod tests {
 
     #[test]
     fn malformed_ipnets() {
-        assert_eq!(ipnet_text(&[1, 2, 3], &[255; 3]).unwrap_err(), "Invalid ip, len=3");
-        assert_eq!(ipnet_text(&[10, 0, 0, 1], &[255; 3]).unwrap_err(), "Invalid mask len: 3");
+        assert_eq!(
+            ipnet_text(&[1, 2, 3], &[255; 3]).unwrap_err(),
+            "Invalid ip, len=3"
+        );
+        assert_eq!(
+            ipnet_text(&[10, 0, 0, 1], &[255; 3]).unwrap_err(),
+            "Invalid mask len: 3"
+        );
         let v6: Ipv6Addr = "fd00::5".parse().unwrap();
         assert_eq!(
             ipnet_text(&v6.octets(), &[255; 4]).unwrap_err(),
@@ -563,13 +602,34 @@ mod tests {
     #[test]
     fn cidrs() {
         let net = parse_cidr_text("10.1.2.3/24").unwrap();
-        assert_eq!((net.addr().to_string(), net.prefix_len()), ("10.1.2.3".to_string(), 24));
+        assert_eq!(
+            (net.addr().to_string(), net.prefix_len()),
+            ("10.1.2.3".to_string(), 24)
+        );
         assert_eq!(parse_cidr_text("fd00::1/64").unwrap().prefix_len(), 64);
-        for bad in ["10.1.2.3", "10.1.2.3/33", "10.1.2.3/", "10.1.2.3/+8", "10.1.2.3/x", "fd00::/129", "10.1.2.3/999"] {
-            assert_eq!(parse_cidr_text(bad).unwrap_err(), format!("Invalid CIDR address {bad}"), "{bad}");
+        for bad in [
+            "10.1.2.3",
+            "10.1.2.3/33",
+            "10.1.2.3/",
+            "10.1.2.3/+8",
+            "10.1.2.3/x",
+            "fd00::/129",
+            "10.1.2.3/999",
+        ] {
+            assert_eq!(
+                parse_cidr_text(bad).unwrap_err(),
+                format!("Invalid CIDR address {bad}"),
+                "{bad}"
+            );
         }
-        assert_eq!(parse_cidr_text("10.1.2/24").unwrap_err(), "Invalid ip address: 10.1.2");
-        assert_eq!(parse_ip("01.2.3.4").unwrap_err(), "Invalid ip address: 01.2.3.4");
+        assert_eq!(
+            parse_cidr_text("10.1.2/24").unwrap_err(),
+            "Invalid ip address: 10.1.2"
+        );
+        assert_eq!(
+            parse_ip("01.2.3.4").unwrap_err(),
+            "Invalid ip address: 01.2.3.4"
+        );
     }
 
     #[test]
@@ -585,7 +645,10 @@ mod tests {
             assert_eq!((res.interfaces_len, res.ips_len, res.routes_len), (1, 2, 1));
             let ip0 = &**res.ips;
             assert_eq!(*ip0.interface, 0);
-            assert_eq!(slice::from_raw_parts(ip0.gateway, ip0.gateway_len), &[10, 0, 0, 1]);
+            assert_eq!(
+                slice::from_raw_parts(ip0.gateway, ip0.gateway_len),
+                &[10, 0, 0, 1]
+            );
             let ip1 = &**res.ips.add(1);
             assert!(ip1.interface.is_null() && ip1.gateway.is_null());
             assert_eq!((*ip1.address).ip_len, 16);
@@ -600,6 +663,9 @@ mod tests {
     fn out_of_range_interface_index_fails() {
         let json = br#"{"cniVersion":"0.3.1","ips":[{"version":"4","address":"10.0.0.2/24","interface":4294967296}]}"#;
         let r = CniResult::from_plugin_output(json, crate::cni::Version::V0_3_1).unwrap();
-        assert_eq!(c_result(&r).unwrap_err(), "interface index 4294967296 is out of range");
+        assert_eq!(
+            c_result(&r).unwrap_err(),
+            "interface index 4294967296 is out of range"
+        );
     }
 }

@@ -27,7 +27,8 @@ pub struct plugin_info {
 }
 
 /// The original's result constructor type (kept for source compatibility).
-pub type new_result_t = Option<unsafe extern "C" fn(json_data: *const c_char, err: *mut *mut c_char) -> *mut result>;
+pub type new_result_t =
+    Option<unsafe extern "C" fn(json_data: *const c_char, err: *mut *mut c_char) -> *mut result>;
 
 /// The original's table of result constructors (kept for source compatibility).
 #[repr(C)]
@@ -54,7 +55,10 @@ pub extern "C" fn free_plugin_info(pinfo: *mut plugin_info) {
     })
 }
 
-fn c_plugin_info_parts(cni_version: &str, supported: &[String]) -> Result<*mut plugin_info, String> {
+fn c_plugin_info_parts(
+    cni_version: &str,
+    supported: &[String],
+) -> Result<*mut plugin_info, String> {
     build(
         |p: &mut plugin_info| {
             p.cniversion = c_strdup(cni_version)?;
@@ -85,7 +89,13 @@ pub extern "C" fn plugin_supports(
         let versions = (0..len)
             .map(|i| {
                 // SAFETY: supported_versions holds len entries, each NULL or a C string.
-                unsafe { req_str(*supported_versions.add(i), &format!("supported_versions[{i}]")) }.map(str::to_string)
+                unsafe {
+                    req_str(
+                        *supported_versions.add(i),
+                        &format!("supported_versions[{i}]"),
+                    )
+                }
+                .map(str::to_string)
             })
             .collect::<Result<Vec<_>, _>>()?;
         c_plugin_info_parts(CURRENT_VERSION, &versions)
@@ -94,7 +104,10 @@ pub extern "C" fn plugin_supports(
 
 /// Decodes a plugin's VERSION answer.
 #[no_mangle]
-pub extern "C" fn plugin_info_decode(jsonstr: *const c_char, errmsg: *mut *mut c_char) -> *mut plugin_info {
+pub extern "C" fn plugin_info_decode(
+    jsonstr: *const c_char,
+    errmsg: *mut *mut c_char,
+) -> *mut plugin_info {
     with_err("plugin_info_decode", errmsg, || {
         // SAFETY: jsonstr is NULL or a C string.
         let json = unsafe { req_str(jsonstr, "jsonstr") }?;
@@ -119,7 +132,10 @@ fn config_version(json: &str) -> Result<String, String> {
 
 /// The `cniVersion` of a configuration, malloc'd ("0.1.0" when missing or empty).
 #[no_mangle]
-pub extern "C" fn cniversion_decode(jsonstr: *const c_char, errmsg: *mut *mut c_char) -> *mut c_char {
+pub extern "C" fn cniversion_decode(
+    jsonstr: *const c_char,
+    errmsg: *mut *mut c_char,
+) -> *mut c_char {
     with_err("cniversion_decode", errmsg, || {
         // SAFETY: jsonstr is NULL or a C string.
         let json = unsafe { req_str(jsonstr, "jsonstr") }?;
@@ -141,10 +157,15 @@ fn parse_result(version: &str, json: &str) -> Result<CniResult, String> {
 
 /// Parses a plugin result into a `struct result` of `version` (freed with `free_result`).
 #[no_mangle]
-pub extern "C" fn new_result(version: *const c_char, jsonstr: *const c_char, err: *mut *mut c_char) -> *mut result {
+pub extern "C" fn new_result(
+    version: *const c_char,
+    jsonstr: *const c_char,
+    err: *mut *mut c_char,
+) -> *mut result {
     with_err("new_result", err, || {
         // SAFETY: both are NULL or C strings.
-        let (version, json) = unsafe { (req_str(version, "version")?, req_str(jsonstr, "jsonstr")?) };
+        let (version, json) =
+            unsafe { (req_str(version, "version")?, req_str(jsonstr, "jsonstr")?) };
         c_result(&parse_result(version, json)?)
     })
 }
@@ -155,30 +176,67 @@ mod tests {
 
     #[test]
     fn plugin_info_decoding() {
-        let info = decode_version_info(br#"{"cniVersion":"0.4.0","supportedVersions":["0.3.1","0.4.0"]}"#).unwrap();
-        assert_eq!((info.cni_version.as_str(), info.supported_versions.len()), ("0.4.0", 2));
+        let info =
+            decode_version_info(br#"{"cniVersion":"0.4.0","supportedVersions":["0.3.1","0.4.0"]}"#)
+                .unwrap();
+        assert_eq!(
+            (info.cni_version.as_str(), info.supported_versions.len()),
+            ("0.4.0", 2)
+        );
         let old = decode_version_info(br#"{"cniVersion":"0.2.0"}"#).unwrap();
         assert_eq!(old.supported_versions, ["0.1.0", "0.2.0"]);
         let cases = [
-            (r#"{"cniVersion":"0.3.1"}"#, "decoding version info: missing field supportedVersions"),
-            (r#"{"supportedVersions":["0.1.0"]}"#, "decoding version info: missing field cniVersion"),
-            (r#"{"cniVersion":"","supportedVersions":["0.1.0"]}"#, "decoding version info: missing field cniVersion"),
-            (r#"{"cniVersion":"0.4.0","supportedVersions":[1]}"#, "decoding version info: supportedVersions must hold strings"),
+            (
+                r#"{"cniVersion":"0.3.1"}"#,
+                "decoding version info: missing field supportedVersions",
+            ),
+            (
+                r#"{"supportedVersions":["0.1.0"]}"#,
+                "decoding version info: missing field cniVersion",
+            ),
+            (
+                r#"{"cniVersion":"","supportedVersions":["0.1.0"]}"#,
+                "decoding version info: missing field cniVersion",
+            ),
+            (
+                r#"{"cniVersion":"0.4.0","supportedVersions":[1]}"#,
+                "decoding version info: supportedVersions must hold strings",
+            ),
         ];
         for (json, msg) in cases {
-            assert_eq!(decode_version_info(json.as_bytes()).unwrap_err().to_string(), msg, "{json}");
+            assert_eq!(
+                decode_version_info(json.as_bytes())
+                    .unwrap_err()
+                    .to_string(),
+                msg,
+                "{json}"
+            );
         }
-        assert!(decode_version_info(b"{").unwrap_err().to_string().starts_with("decoding version info: "));
+        assert!(decode_version_info(b"{")
+            .unwrap_err()
+            .to_string()
+            .starts_with("decoding version info: "));
     }
 
     #[test]
     fn config_versions() {
-        assert_eq!(config_version(r#"{"cniVersion":"0.4.0"}"#).unwrap(), "0.4.0");
+        assert_eq!(
+            config_version(r#"{"cniVersion":"0.4.0"}"#).unwrap(),
+            "0.4.0"
+        );
         assert_eq!(config_version(r#"{"cniVersion":""}"#).unwrap(), "0.1.0");
         assert_eq!(config_version(r#"{"name":"x"}"#).unwrap(), "0.1.0");
-        assert_eq!(config_version(r#"{"cniVersion":1}"#).unwrap_err(), r#"decoding config "{"cniVersion":1}", failed: cniVersion is not a string"#);
-        assert_eq!(config_version("[]").unwrap_err(), r#"decoding config "[]", failed: not a JSON object"#);
-        assert!(config_version("{").unwrap_err().starts_with(r#"decoding config "{", failed: "#));
+        assert_eq!(
+            config_version(r#"{"cniVersion":1}"#).unwrap_err(),
+            r#"decoding config "{"cniVersion":1}", failed: cniVersion is not a string"#
+        );
+        assert_eq!(
+            config_version("[]").unwrap_err(),
+            r#"decoding config "[]", failed: not a JSON object"#
+        );
+        assert!(config_version("{")
+            .unwrap_err()
+            .starts_with(r#"decoding config "{", failed: "#));
     }
 
     #[test]
@@ -186,13 +244,27 @@ mod tests {
         let v031 = r#"{"cniVersion":"0.3.1","ips":[{"version":"4","address":"10.0.0.2/24"}]}"#;
         assert_eq!(parse_result("0.3.1", v031).unwrap().ips.len(), 1);
         let v100 = r#"{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2/24"}]}"#;
-        assert_eq!(parse_result("1.0.0", v100).unwrap().cni_version, Version::V1_0_0);
+        assert_eq!(
+            parse_result("1.0.0", v100).unwrap().cni_version,
+            Version::V1_0_0
+        );
         // Converted to the requested version.
-        assert_eq!(parse_result("0.3.1", v100).unwrap().cni_version, Version::V0_3_1);
+        assert_eq!(
+            parse_result("0.3.1", v100).unwrap().cni_version,
+            Version::V0_3_1
+        );
         let v020 = r#"{"ip4":{"ip":"10.0.0.2/24"}}"#;
         assert_eq!(parse_result("0.2.0", v020).unwrap().ips.len(), 1);
-        assert_eq!(parse_result("0.5.0", v031).unwrap_err(), r#"unsupported CNI result version "0.5.0""#);
-        assert_eq!(parse_result("1.0", v031).unwrap_err(), r#"unsupported CNI result version "1.0""#);
-        assert!(parse_result("0.3.1", "{").unwrap_err().starts_with("failed to unmarshal raw result: "));
+        assert_eq!(
+            parse_result("0.5.0", v031).unwrap_err(),
+            r#"unsupported CNI result version "0.5.0""#
+        );
+        assert_eq!(
+            parse_result("1.0", v031).unwrap_err(),
+            r#"unsupported CNI result version "1.0""#
+        );
+        assert!(parse_result("0.3.1", "{")
+            .unwrap_err()
+            .starts_with("failed to unmarshal raw result: "));
     }
 }

@@ -8,7 +8,10 @@ use std::os::fd::AsRawFd;
 
 use nix::ifaddrs::getifaddrs;
 use nix::net::if_::if_nametoindex;
-use nix::sys::socket::{bind, recv, sendto, socket, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType};
+use nix::sys::socket::{
+    bind, recv, sendto, socket, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol,
+    SockType,
+};
 
 /// Names of all host interfaces and every address configured on them.
 pub fn interfaces_and_addresses() -> io::Result<(HashSet<String>, Vec<IpAddr>)> {
@@ -41,8 +44,13 @@ pub fn delete_link(name: &str) -> io::Result<bool> {
         Err(nix::errno::Errno::ENODEV) => return Ok(false),
         Err(e) => return Err(io::Error::from(e)),
     };
-    let fd = socket(AddressFamily::Netlink, SockType::Raw, SockFlag::SOCK_CLOEXEC, SockProtocol::NetlinkRoute)
-        .map_err(io::Error::from)?;
+    let fd = socket(
+        AddressFamily::Netlink,
+        SockType::Raw,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkRoute,
+    )
+    .map_err(io::Error::from)?;
     let kernel = NetlinkAddr::new(0, 0);
     bind(fd.as_raw_fd(), &kernel).map_err(io::Error::from)?;
     let seq: u32 = 1;
@@ -52,7 +60,7 @@ pub fn delete_link(name: &str) -> io::Result<bool> {
     msg.extend_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
     msg.extend_from_slice(&seq.to_ne_bytes());
     msg.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel fills it in
-    // ifinfomsg: family AF_UNSPEC, pad, type, index, flags, change
+                                                // ifinfomsg: family AF_UNSPEC, pad, type, index, flags, change
     msg.extend_from_slice(&[0u8, 0u8]);
     msg.extend_from_slice(&0u16.to_ne_bytes());
     msg.extend_from_slice(&(index as i32).to_ne_bytes());
@@ -76,7 +84,8 @@ pub fn delete_link(name: &str) -> io::Result<bool> {
 fn ack_of(data: &[u8], seq: u32) -> Option<i32> {
     let mut rest = data;
     while rest.len() >= NLMSG_HEADER_LEN + 4 {
-        let word = |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
+        let word =
+            |at: usize| u32::from_ne_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
         let len = word(0) as usize;
         let kind = u16::from_ne_bytes([rest[4], rest[5]]);
         if kind == NLMSG_ERROR && word(8) == seq {

@@ -80,7 +80,10 @@ struct Taken {
 
 impl Taken {
     fn of(list: &NetworkConfigList) -> Taken {
-        Taken { subnets: subnets_of(list), bridges: bridge_names(list) }
+        Taken {
+            subnets: subnets_of(list),
+            bridges: bridge_names(list),
+        }
     }
 }
 
@@ -96,8 +99,12 @@ struct Scanned {
 impl Scanned {
     fn new(files: Vec<LoadedList>, previous: &Scanned) -> Scanned {
         // A reused list is the very same allocation, which `previous` keeps alive: its address identifies it.
-        let known: HashMap<usize, &Arc<Taken>> =
-            previous.files.iter().zip(&previous.taken).map(|(file, taken)| (list_id(&file.list), taken)).collect();
+        let known: HashMap<usize, &Arc<Taken>> = previous
+            .files
+            .iter()
+            .zip(&previous.taken)
+            .map(|(file, taken)| (list_id(&file.list), taken))
+            .collect();
         let taken = files
             .iter()
             .map(|file| match known.get(&list_id(&file.list)) {
@@ -117,15 +124,27 @@ impl NativeNetworks {
     /// Loads every `isulacni-*` file of the conf dir, keyed by the network name inside it.
     pub fn load(conf_dir: &Path) -> NetResult<NativeNetworks> {
         let scan = conf::scan_dir(conf_dir, &|name| name.starts_with(NATIVE_FILE_PREFIX), &[])
-            .map_err(|e| NetError::exec(format!("cannot load native networks from {}: {e}", conf_dir.display())))?;
+            .map_err(|e| {
+                NetError::exec(format!(
+                    "cannot load native networks from {}: {e}",
+                    conf_dir.display()
+                ))
+            })?;
         let mut warnings = scan.warnings;
         let mut nets = BTreeMap::new();
         for file in &scan.lists {
             if nets.contains_key(&file.list.name) {
-                warnings.push(format!("Ignore native network: {}, because already exist", file.list.name));
+                warnings.push(format!(
+                    "Ignore native network: {}, because already exist",
+                    file.list.name
+                ));
                 continue;
             }
-            let net = NativeNet { list: file.list.clone(), path: file.path.clone(), containers: Mutex::default() };
+            let net = NativeNet {
+                list: file.list.clone(),
+                path: file.path.clone(),
+                containers: Mutex::default(),
+            };
             nets.insert(file.list.name.clone(), Arc::new(net));
         }
         Ok(NativeNetworks {
@@ -162,29 +181,55 @@ impl NativeNetworks {
         let used = self.used(&scanned)?;
         let (present, missing) = present_plugins(cni);
         let version = newest_common_version(cni, &present);
-        let plugins = Plugins { dnsname: present.iter().any(|p| p == "dnsname") };
+        let plugins = Plugins {
+            dnsname: present.iter().any(|p| p == "dnsname"),
+        };
         let new = plan::plan(req, &used, &version, &plugins)?;
-        let path = self.conf_dir.join(format!("{NATIVE_FILE_PREFIX}{}.conflist", new.name));
+        let path = self
+            .conf_dir
+            .join(format!("{NATIVE_FILE_PREFIX}{}.conflist", new.name));
         write_new_file(&self.conf_dir, &path, new.conflist.as_bytes())?;
         let list = match NetworkConfigList::from_bytes(new.conflist.as_bytes()) {
             Ok(list) => list,
             Err(e) => {
                 let _ = fs::remove_file(&path);
-                return Err(NetError::exec(format!("generated configuration is invalid: {e}")));
+                return Err(NetError::exec(format!(
+                    "generated configuration is invalid: {e}"
+                )));
             }
         };
-        let net = NativeNet { list: Arc::new(list), path, containers: Mutex::default() };
-        self.nets.write().unwrap_or_else(|p| p.into_inner()).insert(new.name.clone(), Arc::new(net));
+        let net = NativeNet {
+            list: Arc::new(list),
+            path,
+            containers: Mutex::default(),
+        };
+        self.nets
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(new.name.clone(), Arc::new(net));
         let warning = (!missing.is_empty()).then(|| {
-            let dirs: Vec<String> = cni.bin_dirs().iter().map(|d| d.display().to_string()).collect();
-            format!("WARN:cannot find cni plugin \"{}\" in dir \"{}\"", missing.join(","), dirs.join(";"))
+            let dirs: Vec<String> = cni
+                .bin_dirs()
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect();
+            format!(
+                "WARN:cannot find cni plugin \"{}\" in dir \"{}\"",
+                missing.join(","),
+                dirs.join(";")
+            )
         });
-        Ok(Created { name: new.name, warning })
+        Ok(Created {
+            name: new.name,
+            warning,
+        })
     }
 
     /// The network's file text, as written.
     pub fn inspect(&self, name: &str) -> NetResult<String> {
-        self.get(name).map(|n| n.list.bytes.clone()).ok_or_else(|| NetError::exec(format!("No such network {name}")))
+        self.get(name)
+            .map(|n| n.list.bytes.clone())
+            .ok_or_else(|| NetError::exec(format!("No such network {name}")))
     }
 
     /// The networks accepted by `filter(name, plugin types)`, in name order.
@@ -194,7 +239,12 @@ impl NativeNetworks {
             .map(|n| NetworkInfo {
                 name: n.list.name.clone(),
                 version: n.list.cni_version.clone(),
-                plugins: n.list.plugins.iter().map(|p| p.plugin_type.clone()).collect(),
+                plugins: n
+                    .list
+                    .plugins
+                    .iter()
+                    .map(|p| p.plugin_type.clone())
+                    .collect(),
             })
             .filter(|info| filter(&info.name, &info.plugins))
             .collect()
@@ -205,9 +255,14 @@ impl NativeNetworks {
     pub fn remove(&self, name: &str) -> NetResult<Vec<String>> {
         let _changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
         let mut nets = self.nets.write().unwrap_or_else(|p| p.into_inner());
-        let net = nets.get(name).cloned().ok_or_else(|| NetError::exec(format!("Cannot find network {name}")))?;
+        let net = nets
+            .get(name)
+            .cloned()
+            .ok_or_else(|| NetError::exec(format!("Cannot find network {name}")))?;
         if !net.containers().is_empty() {
-            return Err(NetError::exec(format!("network {name} has connected containers")));
+            return Err(NetError::exec(format!(
+                "network {name} has connected containers"
+            )));
         }
         let mut warnings = Vec::new();
         if let Some(bridge) = bridge_names(&net.list).into_iter().next() {
@@ -229,8 +284,11 @@ impl NativeNetworks {
 
     /// Records an attached container (daemon restore).
     pub fn add_container(&self, name: &str, container: &str) -> NetResult<()> {
-        crate::cni::validate::container_id(container).map_err(|e| NetError::input(format!("Invalid container id {container:?}: {e}")))?;
-        let net = self.get(name).ok_or_else(|| NetError::exec(format!("Cannot found net: {name}")))?;
+        crate::cni::validate::container_id(container)
+            .map_err(|e| NetError::input(format!("Invalid container id {container:?}: {e}")))?;
+        let net = self
+            .get(name)
+            .ok_or_else(|| NetError::exec(format!("Cannot found net: {name}")))?;
         net.containers().insert(container.to_string());
         Ok(())
     }
@@ -245,8 +303,14 @@ impl NativeNetworks {
         let nets = self.read();
         let mut plan = Vec::with_capacity(req.extra_nets.len());
         for (i, extra) in req.extra_nets.iter().enumerate() {
-            let net = nets.get(&extra.name).ok_or_else(|| NetError::exec(format!("Cannot found net: {}", extra.name)))?;
-            plan.push(Planned { list: net.list.clone(), ifname: extra.interface.clone(), with_annotations: i == 0 });
+            let net = nets
+                .get(&extra.name)
+                .ok_or_else(|| NetError::exec(format!("Cannot found net: {}", extra.name)))?;
+            plan.push(Planned {
+                list: net.list.clone(),
+                ifname: extra.interface.clone(),
+                with_annotations: i == 0,
+            });
         }
         reject_duplicate_interfaces(&plan)?;
         for extra in &req.extra_nets {
@@ -265,7 +329,11 @@ impl NativeNetworks {
             .enumerate()
             .filter_map(|(i, extra)| {
                 let net = nets.get(&extra.name)?;
-                Some(Planned { list: net.list.clone(), ifname: extra.interface.clone(), with_annotations: i == 0 })
+                Some(Planned {
+                    list: net.list.clone(),
+                    ifname: extra.interface.clone(),
+                    with_annotations: i == 0,
+                })
             })
             .collect()
     }
@@ -290,21 +358,33 @@ impl NativeNetworks {
     /// What create must avoid: native names, every subnet and bridge of every conflist in the
     /// conf dir (native and cri) and of the loaded networks, host interfaces and addresses.
     fn used(&self, scanned: &Scanned) -> NetResult<Used> {
-        let (mut interfaces, host_addrs) =
-            host::interfaces_and_addresses().map_err(|e| NetError::exec(format!("cannot read host interfaces: {e}")))?;
+        let (mut interfaces, host_addrs) = host::interfaces_and_addresses()
+            .map_err(|e| NetError::exec(format!("cannot read host interfaces: {e}")))?;
         let nets = self.read();
         // Loaded networks are mostly the scanned files themselves; the others (a file changed or removed since)
         // count as well.
-        let in_dir: HashSet<usize> = scanned.files.iter().map(|file| list_id(&file.list)).collect();
-        let elsewhere: Vec<Taken> =
-            nets.values().filter(|n| !in_dir.contains(&list_id(&n.list))).map(|n| Taken::of(&n.list)).collect();
+        let in_dir: HashSet<usize> = scanned
+            .files
+            .iter()
+            .map(|file| list_id(&file.list))
+            .collect();
+        let elsewhere: Vec<Taken> = nets
+            .values()
+            .filter(|n| !in_dir.contains(&list_id(&n.list)))
+            .map(|n| Taken::of(&n.list))
+            .collect();
         let mut subnets = Vec::new();
         for taken in scanned.taken.iter().map(Arc::as_ref).chain(&elsewhere) {
             subnets.extend_from_slice(&taken.subnets);
             interfaces.extend(taken.bridges.iter().cloned());
         }
         let names: HashSet<String> = nets.keys().cloned().collect();
-        Ok(Used { names, interfaces, subnets, host_addrs })
+        Ok(Used {
+            names,
+            interfaces,
+            subnets,
+            host_addrs,
+        })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<NativeNet>>> {
@@ -316,14 +396,24 @@ impl NativeNetworks {
 pub fn subnets_of(list: &NetworkConfigList) -> Vec<IpNet> {
     let mut out = Vec::new();
     for plugin in &list.plugins {
-        let Some(ipam) = plugin.raw.get("ipam") else { continue };
+        let Some(ipam) = plugin.raw.get("ipam") else {
+            continue;
+        };
         let mut add = |v: Option<&Value>| {
-            if let Some(net) = v.and_then(Value::as_str).and_then(|s| s.parse::<IpNet>().ok()) {
+            if let Some(net) = v
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<IpNet>().ok())
+            {
                 out.push(net.trunc());
             }
         };
         add(ipam.get("subnet"));
-        for set in ipam.get("ranges").and_then(Value::as_array).into_iter().flatten() {
+        for set in ipam
+            .get("ranges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             for range in set.as_array().into_iter().flatten() {
                 add(range.get("subnet"));
             }
@@ -337,19 +427,33 @@ pub fn subnets_of(list: &NetworkConfigList) -> Vec<IpNet> {
 /// reservation is still in it.
 fn remove_ipam_state(list: &NetworkConfigList) -> Result<(), String> {
     for plugin in &list.plugins {
-        let Some(ipam) = plugin.raw.get("ipam").filter(|i| i.get("type").and_then(Value::as_str) == Some("host-local")) else {
+        let Some(ipam) = plugin
+            .raw
+            .get("ipam")
+            .filter(|i| i.get("type").and_then(Value::as_str) == Some("host-local"))
+        else {
             continue;
         };
-        let data_dir = ipam.get("dataDir").and_then(Value::as_str).unwrap_or(HOST_LOCAL_DATA_DIR);
+        let data_dir = ipam
+            .get("dataDir")
+            .and_then(Value::as_str)
+            .unwrap_or(HOST_LOCAL_DATA_DIR);
         let dir = Path::new(data_dir).join(&list.name);
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(format!("Failed to read {}: {e}", dir.display())),
         };
-        let names: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-        if names.iter().all(|n| n == "lock" || n.starts_with("last_reserved_ip")) {
-            fs::remove_dir_all(&dir).map_err(|e| format!("Failed to remove {}: {e}", dir.display()))?;
+        let names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        if names
+            .iter()
+            .all(|n| n == "lock" || n.starts_with("last_reserved_ip"))
+        {
+            fs::remove_dir_all(&dir)
+                .map_err(|e| format!("Failed to remove {}: {e}", dir.display()))?;
         }
     }
     Ok(())
@@ -360,15 +464,25 @@ pub fn bridge_names(list: &NetworkConfigList) -> Vec<String> {
     list.plugins
         .iter()
         .filter(|p| p.plugin_type == "bridge")
-        .filter_map(|p| p.raw.get("bridge").and_then(Value::as_str).map(str::to_string))
+        .filter_map(|p| {
+            p.raw
+                .get("bridge")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .collect()
 }
 
 /// Which native plugins are installed; `dnsname` is optional, the others are reported.
 fn present_plugins(cni: &CniConfig) -> (Vec<String>, Vec<String>) {
-    let (present, missing): (Vec<&str>, Vec<&str>) =
-        PLUGIN_TYPES.iter().partition(|p| exec::find_plugin(p, cni.bin_dirs()).is_ok());
-    let missing = missing.into_iter().filter(|p| *p != "dnsname").map(str::to_string).collect();
+    let (present, missing): (Vec<&str>, Vec<&str>) = PLUGIN_TYPES
+        .iter()
+        .partition(|p| exec::find_plugin(p, cni.bin_dirs()).is_ok());
+    let missing = missing
+        .into_iter()
+        .filter(|p| *p != "dnsname")
+        .map(str::to_string)
+        .collect();
     (present.into_iter().map(str::to_string).collect(), missing)
 }
 
@@ -377,8 +491,14 @@ fn present_plugins(cni: &CniConfig) -> (Vec<String>, Vec<String>) {
 fn newest_common_version(cni: &CniConfig, plugins: &[String]) -> String {
     let mut common: Option<Vec<Version>> = None;
     for plugin in plugins {
-        let Ok(info) = cni.get_version_info(plugin) else { continue };
-        let supported: Vec<Version> = info.supported_versions.iter().filter_map(|s| Version::parse(s).ok()).collect();
+        let Ok(info) = cni.get_version_info(plugin) else {
+            continue;
+        };
+        let supported: Vec<Version> = info
+            .supported_versions
+            .iter()
+            .filter_map(|s| Version::parse(s).ok())
+            .collect();
         common = Some(match common {
             None => supported,
             Some(c) => c.into_iter().filter(|v| supported.contains(v)).collect(),
@@ -397,18 +517,33 @@ fn newest_common_version(cni: &CniConfig, plugins: &[String]) -> String {
 /// Writes a file that must not exist yet: temp file (mode set explicitly, so the umask does
 /// not matter), fsync, then a hard link to the final name, which fails if it exists.
 fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
-    let io_err = |what: &str, e: std::io::Error| NetError::exec(format!("{what} {}: {e}", path.display()));
+    let io_err =
+        |what: &str, e: std::io::Error| NetError::exec(format!("{what} {}: {e}", path.display()));
     if !dir.is_dir() {
-        fs::DirBuilder::new().recursive(true).mode(CONF_DIR_MODE).create(dir).map_err(|e| io_err("cannot create dir for", e))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(CONF_DIR_MODE)).map_err(|e| io_err("cannot chmod dir for", e))?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(CONF_DIR_MODE)
+            .create(dir)
+            .map_err(|e| io_err("cannot create dir for", e))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(CONF_DIR_MODE))
+            .map_err(|e| io_err("cannot chmod dir for", e))?;
     }
     if path.exists() {
         return Err(NetError::exec(format!("File {} exist", path.display())));
     }
     // Our own hidden name: a leftover of a killed process with the same pid is simply overwritten.
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("conf"), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("conf"),
+        std::process::id()
+    ));
     let written = (|| {
-        let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(CONF_FILE_MODE).open(&tmp)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(CONF_FILE_MODE)
+            .open(&tmp)?;
         f.set_permissions(fs::Permissions::from_mode(CONF_FILE_MODE))?;
         f.write_all(data)?;
         f.sync_all()?;
@@ -422,7 +557,9 @@ fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
             }
             Ok(())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(NetError::exec(format!("File {} exist", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(NetError::exec(format!("File {} exist", path.display())))
+        }
         Err(e) => Err(io_err("cannot write", e)),
     }
 }
@@ -448,18 +585,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cri = dir.path().join("10-cri.conflist");
         fs::write(&cri, conflist("cri", "10.1.0.0/24")).unwrap();
-        fs::write(dir.path().join("isulacni-a.conflist"), conflist("a", "10.2.0.0/24")).unwrap();
+        fs::write(
+            dir.path().join("isulacni-a.conflist"),
+            conflist("a", "10.2.0.0/24"),
+        )
+        .unwrap();
         let nets = NativeNetworks::load(dir.path()).unwrap();
         let first = nets.rescan(&nets.changes.lock().unwrap()).unwrap();
         let again = nets.rescan(&first).unwrap();
         assert_eq!(first.files.len(), 2);
-        assert!(first.taken.iter().zip(&again.taken).all(|(a, b)| Arc::ptr_eq(a, b)));
+        assert!(first
+            .taken
+            .iter()
+            .zip(&again.taken)
+            .all(|(a, b)| Arc::ptr_eq(a, b)));
         // A new size: the change is seen even within one tick of the file system's clock.
         fs::write(&cri, conflist("cri", "10.30.0.0/16")).unwrap();
         let changed = nets.rescan(&again).unwrap();
-        assert_eq!(changed.taken[0].subnets, ["10.30.0.0/16".parse::<IpNet>().unwrap()]);
+        assert_eq!(
+            changed.taken[0].subnets,
+            ["10.30.0.0/16".parse::<IpNet>().unwrap()]
+        );
         assert_eq!(changed.taken[0].bridges, ["br-cri"]);
-        assert!(Arc::ptr_eq(&changed.taken[1], &again.taken[1]), "the native file is unchanged");
+        assert!(
+            Arc::ptr_eq(&changed.taken[1], &again.taken[1]),
+            "the native file is unchanged"
+        );
     }
 
     #[test]
@@ -471,16 +622,25 @@ mod tests {
         fs::write(&cri, conflist("cri", "192.168.0.0/24")).unwrap();
         let nets = NativeNetworks::load(dir.path()).unwrap();
         let create = |name: &str| {
-            let req = CreateRequest { name: Some(name.into()), ..CreateRequest::default() };
+            let req = CreateRequest {
+                name: Some(name.into()),
+                ..CreateRequest::default()
+            };
             nets.create(&req, &cni).unwrap();
             subnet_of(&nets, name)
         };
         let n1 = create("n1");
-        assert!(!n1.contains(&"192.168.0.1".parse::<IpAddr>().unwrap()), "{n1}");
+        assert!(
+            !n1.contains(&"192.168.0.1".parse::<IpAddr>().unwrap()),
+            "{n1}"
+        );
         // Rewritten in place (to a new size): the next create must see the whole 192.168.0.0/16 taken.
         fs::write(&cri, conflist("cri", "192.168.0.0/16") + "\n").unwrap();
         let n2 = create("n2");
         let pool: IpNet = "192.168.0.0/16".parse().unwrap();
-        assert!(!pool.contains(&n2) && !n2.contains(&pool) && n2 != n1, "{n2}");
+        assert!(
+            !pool.contains(&n2) && !n2.contains(&pool) && n2 != n1,
+            "{n2}"
+        );
     }
 }

@@ -59,7 +59,12 @@ pub struct NewNetwork {
 }
 
 /// Validates the request and allocates subnet, gateway and bridge.
-pub fn plan(req: &CreateRequest, used: &Used, cni_version: &str, plugins: &Plugins) -> NetResult<NewNetwork> {
+pub fn plan(
+    req: &CreateRequest,
+    used: &Used,
+    cni_version: &str,
+    plugins: &Plugins,
+) -> NetResult<NewNetwork> {
     if let Some(driver) = req.driver.as_deref().filter(|d| *d != "bridge") {
         return Err(NetError::input(format!("Cannot support driver: {driver}")));
     }
@@ -67,14 +72,18 @@ pub fn plan(req: &CreateRequest, used: &Used, cni_version: &str, plugins: &Plugi
     if let Some(name) = requested_name {
         check_name(name)?;
         if used.names.contains(name) {
-            return Err(NetError::input(format!("Network name \"{name}\" has been used")));
+            return Err(NetError::input(format!(
+                "Network name \"{name}\" has been used"
+            )));
         }
     }
     let subnet = match req.subnet.as_deref().filter(|s| !s.is_empty()) {
         Some(text) => {
             let subnet = parse_subnet(text)?;
             if conflicts(&subnet, used) {
-                return Err(NetError::input(format!("Subnet \"{subnet}\" conflict with CNI config or host network")));
+                return Err(NetError::input(format!(
+                    "Subnet \"{subnet}\" conflict with CNI config or host network"
+                )));
             }
             subnet
         }
@@ -82,7 +91,8 @@ pub fn plan(req: &CreateRequest, used: &Used, cni_version: &str, plugins: &Plugi
             if req.gateway.as_deref().is_some_and(|g| !g.is_empty()) {
                 return Err(NetError::input("Cannot specify gateway without subnet"));
             }
-            free_subnet(used).ok_or_else(|| NetError::exec("Cannot find avaliable subnet by default"))?
+            free_subnet(used)
+                .ok_or_else(|| NetError::exec("Cannot find avaliable subnet by default"))?
         }
     };
     let gateway = match req.gateway.as_deref().filter(|g| !g.is_empty()) {
@@ -92,10 +102,26 @@ pub fn plan(req: &CreateRequest, used: &Used, cni_version: &str, plugins: &Plugi
     let bridge = free_bridge(used)?;
     let name = requested_name.map_or_else(|| bridge.clone(), str::to_string);
     if requested_name.is_none() && used.names.contains(&name) {
-        return Err(NetError::input(format!("Network name \"{name}\" has been used")));
+        return Err(NetError::input(format!(
+            "Network name \"{name}\" has been used"
+        )));
     }
-    let conflist = conflist_text(&name, cni_version, &bridge, &subnet, &gateway, req.internal, plugins);
-    Ok(NewNetwork { name, bridge, subnet, gateway, conflist })
+    let conflist = conflist_text(
+        &name,
+        cni_version,
+        &bridge,
+        &subnet,
+        &gateway,
+        req.internal,
+        plugins,
+    );
+    Ok(NewNetwork {
+        name,
+        bridge,
+        subnet,
+        gateway,
+        conflist,
+    })
 }
 
 /// iSulad's network name rule: the CNI identifier rule, at most 200 characters.
@@ -108,17 +134,25 @@ pub fn check_name(name: &str) -> NetResult<()> {
 
 /// A subnet reduced to its network address (`192.168.2.5/16` is `192.168.0.0/16`).
 fn parse_subnet(text: &str) -> NetResult<IpNet> {
-    let net: IpNet = text.parse().map_err(|_| NetError::input(format!("Invalid subnet {text}")))?;
+    let net: IpNet = text
+        .parse()
+        .map_err(|_| NetError::input(format!("Invalid subnet {text}")))?;
     Ok(net.trunc())
 }
 
 /// An explicit gateway must lie strictly inside the subnet (not its network or broadcast
 /// address); it is kept as written.
 fn parse_gateway(text: &str, subnet: &IpNet) -> NetResult<IpAddr> {
-    let gw: IpAddr = text.parse().map_err(|_| NetError::input(format!("Invalid gateway {text}")))?;
-    let usable = subnet.contains(&gw) && gw != subnet.network() && (subnet.addr().is_ipv6() || gw != subnet.broadcast());
+    let gw: IpAddr = text
+        .parse()
+        .map_err(|_| NetError::input(format!("Invalid gateway {text}")))?;
+    let usable = subnet.contains(&gw)
+        && gw != subnet.network()
+        && (subnet.addr().is_ipv6() || gw != subnet.broadcast());
     if !usable {
-        return Err(NetError::input(format!("subnet \"{subnet}\" and gateway \"{text}\" not match")));
+        return Err(NetError::input(format!(
+            "subnet \"{subnet}\" and gateway \"{text}\" not match"
+        )));
     }
     Ok(gw)
 }
@@ -149,7 +183,10 @@ fn default_gateway(subnet: &IpNet) -> NetResult<IpAddr> {
 /// A subnet conflicts when it overlaps a used subnet (either contains the other) or contains
 /// a host address.
 fn conflicts(subnet: &IpNet, used: &Used) -> bool {
-    used.subnets.iter().any(|u| u.contains(subnet) || subnet.contains(u)) || used.host_addrs.iter().any(|a| subnet.contains(a))
+    used.subnets
+        .iter()
+        .any(|u| u.contains(subnet) || subnet.contains(u))
+        || used.host_addrs.iter().any(|a| subnet.contains(a))
 }
 
 /// The first free /24 of 192.168.0.0/16, then 172.16.0.0/12, then 10.0.0.0/8. Taken ranges
@@ -170,7 +207,11 @@ fn free_subnet(used: &Used) -> Option<IpNet> {
         .collect();
     taken.sort_unstable();
     let merged = merge(taken);
-    let pools = [(Ipv4Addr::new(192, 168, 0, 0), 16u8), (Ipv4Addr::new(172, 16, 0, 0), 12), (Ipv4Addr::new(10, 0, 0, 0), 8)];
+    let pools = [
+        (Ipv4Addr::new(192, 168, 0, 0), 16u8),
+        (Ipv4Addr::new(172, 16, 0, 0), 12),
+        (Ipv4Addr::new(10, 0, 0, 0), 8),
+    ];
     for (base, prefix) in pools {
         let pool = Ipv4Net::new(base, prefix).ok()?;
         let (first, last) = (u32::from(pool.network()), u32::from(pool.broadcast()));
@@ -187,7 +228,11 @@ fn free_subnet(used: &Used) -> Option<IpNet> {
                         None => break,
                     };
                 }
-                _ => return Ipv4Net::new(Ipv4Addr::from(candidate), 24).ok().map(IpNet::V4),
+                _ => {
+                    return Ipv4Net::new(Ipv4Addr::from(candidate), 24)
+                        .ok()
+                        .map(IpNet::V4)
+                }
             }
         }
     }
@@ -223,7 +268,11 @@ fn conflist_text(
     internal: bool,
     plugins: &Plugins,
 ) -> String {
-    let default_route = if subnet.addr().is_ipv4() { "0.0.0.0/0" } else { "::/0" };
+    let default_route = if subnet.addr().is_ipv4() {
+        "0.0.0.0/0"
+    } else {
+        "::/0"
+    };
     let mut bridge_plugin = Map::new();
     bridge_plugin.insert("type".into(), "bridge".into());
     bridge_plugin.insert("bridge".into(), bridge.into());
@@ -246,7 +295,9 @@ fn conflist_text(
         json!({"type": "firewall"}),
     ];
     if plugins.dnsname {
-        list.push(json!({"type": "dnsname", "domainName": DNS_DOMAIN, "capabilities": {"aliases": true}}));
+        list.push(
+            json!({"type": "dnsname", "domainName": DNS_DOMAIN, "capabilities": {"aliases": true}}),
+        );
     }
     let conf = json!({"cniVersion": cni_version, "name": name, "plugins": list});
     let mut text = pretty(&conf);
@@ -291,41 +342,140 @@ mod tests {
     #[test]
     fn allocation_table() {
         // (request, used, expected subnet, gateway, bridge, name) or expected error
-        type Case<'a> = (CreateRequest, Used, Result<(&'a str, &'a str, &'a str, &'a str), &'a str>);
+        type Case<'a> = (
+            CreateRequest,
+            Used,
+            Result<(&'a str, &'a str, &'a str, &'a str), &'a str>,
+        );
         let cases: Vec<Case> = vec![
-            (req(Some("n1"), None, None), Used::default(), Ok(("192.168.0.0/24", "192.168.0.1", "isula-br0", "n1"))),
-            (req(None, None, None), Used::default(), Ok(("192.168.0.0/24", "192.168.0.1", "isula-br0", "isula-br0"))),
+            (
+                req(Some("n1"), None, None),
+                Used::default(),
+                Ok(("192.168.0.0/24", "192.168.0.1", "isula-br0", "n1")),
+            ),
+            (
+                req(None, None, None),
+                Used::default(),
+                Ok(("192.168.0.0/24", "192.168.0.1", "isula-br0", "isula-br0")),
+            ),
             (
                 req(Some("n"), None, None),
-                used(&["192.168.0.0/24", "192.168.1.0/25"], &["192.168.2.7"], &["isula-br0"], &["isula-br1"]),
+                used(
+                    &["192.168.0.0/24", "192.168.1.0/25"],
+                    &["192.168.2.7"],
+                    &["isula-br0"],
+                    &["isula-br1"],
+                ),
                 Ok(("192.168.3.0/24", "192.168.3.1", "isula-br2", "n")),
             ),
-            (req(Some("n"), None, None), used(&["192.168.0.0/16"], &[], &[], &[]), Ok(("172.16.0.0/24", "172.16.0.1", "isula-br0", "n"))),
             (
                 req(Some("n"), None, None),
-                used(&["192.168.0.0/16", "172.16.0.0/12"], &["10.0.0.1"], &[], &[]),
+                used(&["192.168.0.0/16"], &[], &[], &[]),
+                Ok(("172.16.0.0/24", "172.16.0.1", "isula-br0", "n")),
+            ),
+            (
+                req(Some("n"), None, None),
+                used(
+                    &["192.168.0.0/16", "172.16.0.0/12"],
+                    &["10.0.0.1"],
+                    &[],
+                    &[],
+                ),
                 Ok(("10.0.1.0/24", "10.0.1.1", "isula-br0", "n")),
             ),
-            (req(Some("n"), Some("192.168.2.5/16"), None), Used::default(), Ok(("192.168.0.0/16", "192.168.0.1", "isula-br0", "n"))),
-            (req(Some("n"), Some("192.172.58.156/24"), None), Used::default(), Ok(("192.172.58.0/24", "192.172.58.1", "isula-br0", "n"))),
-            (req(Some("n"), Some("fff0:0003::0003/64"), None), Used::default(), Ok(("fff0:3::/64", "fff0:3::1", "isula-br0", "n"))),
-            (req(Some("n"), Some("10.9.0.0/16"), Some("10.9.8.7")), Used::default(), Ok(("10.9.0.0/16", "10.9.8.7", "isula-br0", "n"))),
-            (req(Some("n"), Some("10.1.0.0/16"), None), used(&["10.1.2.0/24"], &[], &[], &[]), Err("Subnet \"10.1.0.0/16\" conflict with CNI config or host network")),
-            (req(Some("n"), Some("10.1.2.0/24"), None), used(&["10.0.0.0/8"], &[], &[], &[]), Err("Subnet \"10.1.2.0/24\" conflict with CNI config or host network")),
-            (req(Some("n"), Some("10.1.2.0/24"), None), used(&[], &["10.1.2.3"], &[], &[]), Err("Subnet \"10.1.2.0/24\" conflict with CNI config or host network")),
-            (req(Some("n"), None, Some("10.1.2.1")), Used::default(), Err("Cannot specify gateway without subnet")),
-            (req(Some("n"), Some("10.1.2.0/33"), None), Used::default(), Err("Invalid subnet 10.1.2.0/33")),
-            (req(Some("n"), Some("10.1.2.0/24"), Some("x")), Used::default(), Err("Invalid gateway x")),
-            (req(Some("n"), Some("10.1.2.0/24"), Some("10.1.3.1")), Used::default(), Err("subnet \"10.1.2.0/24\" and gateway \"10.1.3.1\" not match")),
-            (req(Some("n"), Some("10.1.2.0/24"), Some("10.1.2.255")), Used::default(), Err("subnet \"10.1.2.0/24\" and gateway \"10.1.2.255\" not match")),
-            (req(Some("n"), Some("10.1.2.0/24"), Some("10.1.2.0")), Used::default(), Err("subnet \"10.1.2.0/24\" and gateway \"10.1.2.0\" not match")),
-            (req(Some("n"), Some("10.1.2.3/32"), None), Used::default(), Err("No avaliable gateway in 10.1.2.3/32")),
-            (req(Some("used"), None, None), used(&[], &[], &["used"], &[]), Err("Network name \"used\" has been used")),
-            (req(Some("-bad"), None, None), Used::default(), Err("Invalid network name -bad")),
-            (req(Some("../x"), None, None), Used::default(), Err("Invalid network name ../x")),
+            (
+                req(Some("n"), Some("192.168.2.5/16"), None),
+                Used::default(),
+                Ok(("192.168.0.0/16", "192.168.0.1", "isula-br0", "n")),
+            ),
+            (
+                req(Some("n"), Some("192.172.58.156/24"), None),
+                Used::default(),
+                Ok(("192.172.58.0/24", "192.172.58.1", "isula-br0", "n")),
+            ),
+            (
+                req(Some("n"), Some("fff0:0003::0003/64"), None),
+                Used::default(),
+                Ok(("fff0:3::/64", "fff0:3::1", "isula-br0", "n")),
+            ),
+            (
+                req(Some("n"), Some("10.9.0.0/16"), Some("10.9.8.7")),
+                Used::default(),
+                Ok(("10.9.0.0/16", "10.9.8.7", "isula-br0", "n")),
+            ),
+            (
+                req(Some("n"), Some("10.1.0.0/16"), None),
+                used(&["10.1.2.0/24"], &[], &[], &[]),
+                Err("Subnet \"10.1.0.0/16\" conflict with CNI config or host network"),
+            ),
+            (
+                req(Some("n"), Some("10.1.2.0/24"), None),
+                used(&["10.0.0.0/8"], &[], &[], &[]),
+                Err("Subnet \"10.1.2.0/24\" conflict with CNI config or host network"),
+            ),
+            (
+                req(Some("n"), Some("10.1.2.0/24"), None),
+                used(&[], &["10.1.2.3"], &[], &[]),
+                Err("Subnet \"10.1.2.0/24\" conflict with CNI config or host network"),
+            ),
+            (
+                req(Some("n"), None, Some("10.1.2.1")),
+                Used::default(),
+                Err("Cannot specify gateway without subnet"),
+            ),
+            (
+                req(Some("n"), Some("10.1.2.0/33"), None),
+                Used::default(),
+                Err("Invalid subnet 10.1.2.0/33"),
+            ),
+            (
+                req(Some("n"), Some("10.1.2.0/24"), Some("x")),
+                Used::default(),
+                Err("Invalid gateway x"),
+            ),
+            (
+                req(Some("n"), Some("10.1.2.0/24"), Some("10.1.3.1")),
+                Used::default(),
+                Err("subnet \"10.1.2.0/24\" and gateway \"10.1.3.1\" not match"),
+            ),
+            (
+                req(Some("n"), Some("10.1.2.0/24"), Some("10.1.2.255")),
+                Used::default(),
+                Err("subnet \"10.1.2.0/24\" and gateway \"10.1.2.255\" not match"),
+            ),
+            (
+                req(Some("n"), Some("10.1.2.0/24"), Some("10.1.2.0")),
+                Used::default(),
+                Err("subnet \"10.1.2.0/24\" and gateway \"10.1.2.0\" not match"),
+            ),
+            (
+                req(Some("n"), Some("10.1.2.3/32"), None),
+                Used::default(),
+                Err("No avaliable gateway in 10.1.2.3/32"),
+            ),
+            (
+                req(Some("used"), None, None),
+                used(&[], &[], &["used"], &[]),
+                Err("Network name \"used\" has been used"),
+            ),
+            (
+                req(Some("-bad"), None, None),
+                Used::default(),
+                Err("Invalid network name -bad"),
+            ),
+            (
+                req(Some("../x"), None, None),
+                Used::default(),
+                Err("Invalid network name ../x"),
+            ),
             (
                 req(Some("n"), None, None),
-                used(&["192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8"], &[], &[], &[]),
+                used(
+                    &["192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8"],
+                    &[],
+                    &[],
+                    &[],
+                ),
                 Err("Cannot find avaliable subnet by default"),
             ),
         ];
@@ -334,7 +484,12 @@ mod tests {
             match (got, expected) {
                 (Ok(net), Ok((subnet, gw, bridge, name))) => {
                     assert_eq!(
-                        (net.subnet.to_string().as_str(), net.gateway.to_string().as_str(), net.bridge.as_str(), net.name.as_str()),
+                        (
+                            net.subnet.to_string().as_str(),
+                            net.gateway.to_string().as_str(),
+                            net.bridge.as_str(),
+                            net.name.as_str()
+                        ),
                         (subnet, gw, bridge, name),
                         "{request:?}"
                     );
@@ -350,11 +505,26 @@ mod tests {
         let mut r = req(Some("n"), None, None);
         r.driver = Some("macvlan".into());
         let e = plan(&r, &Used::default(), "1.0.0", &NO_DNS).unwrap_err();
-        assert_eq!((e.msg.as_str(), e.cc), ("Cannot support driver: macvlan", crate::network::error::cc::ERR_INPUT));
+        assert_eq!(
+            (e.msg.as_str(), e.cc),
+            (
+                "Cannot support driver: macvlan",
+                crate::network::error::cc::ERR_INPUT
+            )
+        );
         let all: Vec<String> = (0..MAX_BRIDGES).map(|i| format!("isula-br{i}")).collect();
-        let full = Used { interfaces: all.into_iter().collect(), ..Used::default() };
+        let full = Used {
+            interfaces: all.into_iter().collect(),
+            ..Used::default()
+        };
         let e = plan(&req(Some("n"), None, None), &full, "1.0.0", &NO_DNS).unwrap_err();
-        assert_eq!((e.msg.as_str(), e.cc), ("Too many network bridges", crate::network::error::cc::ERR_EXEC));
+        assert_eq!(
+            (e.msg.as_str(), e.cc),
+            (
+                "Too many network bridges",
+                crate::network::error::cc::ERR_EXEC
+            )
+        );
     }
 
     #[test]
@@ -405,8 +575,19 @@ mod tests {
     ]
 }
 "#;
-        let used = used(&["192.168.0.0/24", "192.168.1.0/24"], &[], &["a", "b"], &["isula-br0", "isula-br1"]);
-        let net = plan(&req(Some("mynet1"), None, None), &used, "1.0.0", &Plugins { dnsname: true }).unwrap();
+        let used = used(
+            &["192.168.0.0/24", "192.168.1.0/24"],
+            &[],
+            &["a", "b"],
+            &["isula-br0", "isula-br1"],
+        );
+        let net = plan(
+            &req(Some("mynet1"), None, None),
+            &used,
+            "1.0.0",
+            &Plugins { dnsname: true },
+        )
+        .unwrap();
         assert_eq!(net.conflist, expected);
     }
 
@@ -425,8 +606,10 @@ mod tests {
         let base = u32::from(Ipv4Addr::new(172, 16, 0, 0));
         let nth = |i: u32| Ipv4Addr::from(base + i * 256);
         let mut u = used(&["192.168.0.0/16"], &[], &[], &[]);
-        u.subnets.extend((0..999).map(|i| IpNet::V4(Ipv4Net::new(nth(i), 24).unwrap())));
-        u.host_addrs.extend((999..1099).map(|i| IpAddr::V4(Ipv4Addr::from(u32::from(nth(i)) + 9))));
+        u.subnets
+            .extend((0..999).map(|i| IpNet::V4(Ipv4Net::new(nth(i), 24).unwrap())));
+        u.host_addrs
+            .extend((999..1099).map(|i| IpAddr::V4(Ipv4Addr::from(u32::from(nth(i)) + 9))));
         let net = plan(&req(Some("n"), None, None), &u, "1.0.0", &NO_DNS).unwrap();
         assert_eq!(net.subnet, IpNet::V4(Ipv4Net::new(nth(1099), 24).unwrap()));
     }

@@ -122,7 +122,7 @@ impl Fixture {
         let started = Instant::now();
         let outcome = match op {
             Op::Add => self.cni.add_network_list(&list, &rt).map(drop),
-            Op::Check => self.cni.check_network_list(&list, &rt),
+            Op::Check => self.cni.check_network_list(&list, &rt).map(drop),
             Op::Del => self.cni.del_network_list(&list, &rt),
         };
         (outcome, started.elapsed())

@@ -756,7 +756,7 @@ fn an_unusable_list_version_is_refused_before_any_plugin() {
         let net = list(json!({"cniVersion": version, "name": LIST, "plugins": [{"type": "p0"}]}));
         for (op, result) in [
             ("ADD", fx.cni.add_network_list(&net, &rt()).map(drop)),
-            ("CHECK", fx.cni.check_network_list(&net, &rt())),
+            ("CHECK", fx.cni.check_network_list(&net, &rt()).map(drop)),
             ("DEL", fx.cni.del_network_list(&net, &rt())),
         ] {
             match result {
@@ -835,7 +835,12 @@ fn add_and_check_run_in_list_order_and_del_in_reverse() {
         .add_network_list(&net, &rt())
         .expect("ADD")
         .expect("result");
-    fx.cni.check_network_list(&net, &rt()).expect("CHECK");
+    let checked = fx.cni.check_network_list(&net, &rt()).expect("CHECK");
+    assert_eq!(
+        checked.as_ref(),
+        Some(&result),
+        "CHECK returns the cached result it checked"
+    );
     fx.cni.del_network_list(&net, &rt()).expect("DEL");
     let calls = fx.calls("rec");
     assert_eq!(
@@ -906,10 +911,12 @@ fn check_with_disable_check_calls_nothing() {
     let net = list(
         json!({"cniVersion": "1.1.0", "name": LIST, "disableCheck": true, "plugins": [{"type": "p0"}]}),
     );
-    fx.cni.add_network_list(&net, &rt()).expect("ADD");
-    fx.cni
+    let added = fx.cni.add_network_list(&net, &rt()).expect("ADD");
+    let checked = fx
+        .cni
         .check_network_list(&net, &rt())
         .expect("CHECK is a no-op");
+    assert_eq!(checked, added, "still returns the cached result");
     assert_eq!(fx.commands("p0"), ["ADD"]);
 }
 
@@ -935,7 +942,7 @@ fn check_of_a_0_3_1_list_is_not_supported() {
 fn check_without_cache_sends_no_prev_result() {
     let fx = Fixture::new(&["p0"]);
     let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}]}));
-    fx.cni.check_network_list(&net, &rt()).expect("CHECK");
+    assert_eq!(fx.cni.check_network_list(&net, &rt()).expect("CHECK"), None);
     let call = only_call(&fx, "p0");
     assert_eq!(call.command, "CHECK");
     assert_eq!(
@@ -2070,7 +2077,7 @@ fn check_del_and_version_time_out_too() {
     for label in ["check", "delete", "version"] {
         let start = Instant::now();
         let result = match label {
-            "check" => fx.cni.check_network_list(&net, &rt()),
+            "check" => fx.cni.check_network_list(&net, &rt()).map(drop),
             "delete" => fx.cni.del_network_list(&net, &rt()),
             _ => fx.cni.get_version_info("p0").map(drop),
         };

@@ -182,7 +182,13 @@ impl CniConfig {
 
     /// CHECK (0.4.0 and later, unless `disableCheck`): every plugin in order with the cached
     /// result as `prevResult`. Args default to the ones cached at ADD when the caller gives none.
-    pub fn check_network_list(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
+    /// Returns that cached result in the list's version (None when nothing is cached), so a caller
+    /// that reports it does not read the cache a second time.
+    pub fn check_network_list(
+        &self,
+        list: &NetworkConfigList,
+        rt: &RuntimeConf,
+    ) -> Result<Option<CniResult>> {
         let version = known_version(list)?;
         if !version.supports_check() {
             return Err(Error::NotSupported(format!(
@@ -191,31 +197,25 @@ impl CniConfig {
             )));
         }
         if list.disable_check {
-            return Ok(());
+            return self.cached_result(list, rt);
         }
         validate_attachment(list, rt)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
         let _container = self.containers.lock(&rt.container_id);
-        let cached = self.cached_attachment(&list.name, rt).map_err(|e| {
+        let cache_error = |e: Error| {
             Error::cache(format!(
                 "failed to get network {:?} cached result: {e}",
                 list.name
             ))
-        })?;
+        };
+        let cached = self
+            .cached_attachment(&list.name, rt)
+            .map_err(cache_error)?;
         let prev = match cached.as_ref().and_then(|c| c.result.as_ref()) {
-            Some(value) => Some(
-                CniResult::from_value(value, version)
-                    .and_then(|r| r.convert_to(version))
-                    .map_err(|e| {
-                        Error::cache(format!(
-                            "failed to get network {:?} cached result: {e}",
-                            list.name
-                        ))
-                    })?
-                    .to_value(),
-            ),
+            Some(value) => Some(in_version(value, version).map_err(cache_error)?),
             None => None,
         };
+        let prev_value = prev.as_ref().map(CniResult::to_value);
         let rt = with_cached_args(rt, cached.as_ref());
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("CHECK", Some(&rt), &cni_args);
@@ -224,12 +224,12 @@ impl CniConfig {
                 &list.name,
                 &list.cni_version,
                 plugin,
-                prev.as_ref(),
+                prev_value.as_ref(),
                 &rt.capability_args,
             );
             self.run(plugin, &call, &stdin)?;
         }
-        Ok(())
+        Ok(prev)
     }
 
     /// DEL: plugins in reverse order with the cached result as `prevResult` (0.4.0 and later);
@@ -258,16 +258,14 @@ impl CniConfig {
             .as_ref()
             .and_then(|c| c.result.as_ref())
             .filter(|_| version.supports_check())
-            .and_then(|value| {
-                match CniResult::from_value(value, version).and_then(|r| r.convert_to(version)) {
-                    Ok(r) => Some(r.to_value()),
-                    Err(e) => {
-                        self.warn(&format!(
-                            "ignoring cached result of network {:?}: {e}",
-                            list.name
-                        ));
-                        None
-                    }
+            .and_then(|value| match in_version(value, version) {
+                Ok(r) => Some(r.to_value()),
+                Err(e) => {
+                    self.warn(&format!(
+                        "ignoring cached result of network {:?}: {e}",
+                        list.name
+                    ));
+                    None
                 }
             });
         let rt = with_cached_args(rt, cached.as_ref());
@@ -464,12 +462,10 @@ impl CniConfig {
     ) -> Result<Option<CniResult>> {
         let version = known_version(list)?;
         let cached = self.cached_attachment(&list.name, rt)?;
-        match cached.and_then(|c| c.result) {
-            Some(value) => Ok(Some(
-                CniResult::from_value(&value, version)?.convert_to(version)?,
-            )),
-            None => Ok(None),
-        }
+        cached
+            .and_then(|c| c.result)
+            .map(|value| in_version(&value, version))
+            .transpose()
     }
 
     /// The cached attachment (config, args, capability args, result); a legacy result-only file
@@ -560,6 +556,11 @@ fn known_version(list: &NetworkConfigList) -> Result<Version> {
             Version::CURRENT
         )))
     }
+}
+
+/// A cached result (in whatever version it was written) as a result of `version`.
+fn in_version(value: &Value, version: Version) -> Result<CniResult> {
+    CniResult::from_value(value, version)?.convert_to(version)
 }
 
 /// The container id, network name and interface name must be valid: they name the cache file

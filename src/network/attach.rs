@@ -60,12 +60,9 @@ impl Attacher<'_> {
         let mut results = Vec::with_capacity(plan.len());
         for net in plan {
             let rt = runtime_conf(req, net, &caps);
-            self.cni
-                .check_network_list(&net.list, &rt)
-                .map_err(|e| failure("check", &net.list, &net.ifname, e))?;
             let cached = self
                 .cni
-                .cached_result(&net.list, &rt)
+                .check_network_list(&net.list, &rt)
                 .map_err(|e| failure("check", &net.list, &net.ifname, e))?;
             results.push(api_result(&net.list.name, &net.ifname, cached.as_ref()));
         }

@@ -41,9 +41,11 @@ pub fn run(ctx: &Context, inv: &Invocation, env: Env<'_>) -> Result<(), Failure>
             }
         }
         ("check", Some(rt)) => {
-            timed(&|| cni.check_network_list(&list, rt))?;
+            let cached = ctx
+                .progress
+                .run(&label, || cni.check_network_list(&list, rt))
+                .map_err(failed)?;
             if json {
-                let cached = cni.cached_result(&list, rt).map_err(failed)?;
                 output::print_json(&cached.map_or(Value::Null, |r| r.to_value()), true);
             }
         }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::ser::PrettyFormatter;
 use serde_json::{Map, Value};
 
+use crate::cni::abandoned;
 use crate::cni::error::{Error, Result};
 
 /// The `kind` of every cache file that is not a legacy result-only file.
@@ -196,6 +197,18 @@ impl ResultCache {
         names.sort();
         Ok(names)
     }
+
+    /// Removes the temp files that writers killed mid-write left in `results/` (see [`abandoned`]); returns what
+    /// could not be removed.
+    pub fn remove_abandoned_temps(&self) -> Vec<String> {
+        abandoned::remove_abandoned_temps(&self.results_dir(), &temp_writer)
+    }
+}
+
+/// The writer's pid of a temp file name made by `temp_name`.
+fn temp_writer(name: &str) -> Option<i32> {
+    let middle = name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)?;
+    middle.split('-').next()?.parse().ok()
 }
 
 /// Whether `<network>-<id>-<ifname>` could be this file name (Go's prefilter): `-<id>-` with something before it
@@ -1052,6 +1065,38 @@ mod tests {
         fs::create_dir(cache.dir().join("results/net-c1-eth9")).unwrap();
         assert_eq!(cache.attachments(Some("c1")).unwrap(), vec![good.clone()]);
         assert_eq!(cache.attachments(None).unwrap(), vec![good]);
+    }
+
+    #[test]
+    fn abandoned_temp_files_of_gone_writers_are_removed() {
+        let (_tmp, cache) = cache();
+        let good = attachment("net", "c1", "eth0");
+        cache.write(&good).unwrap();
+        let own = format!(".cnicache-{}-1-0.tmp", std::process::id());
+        // 99999999 is above any pid_max: no such process.
+        for name in [
+            ".cnicache-99999999-7-3.tmp",
+            own.as_str(),
+            ".cnicache-x-1-0.tmp",
+            "net-99999999",
+        ] {
+            write_raw(&cache, name, b"{");
+        }
+        assert_eq!(cache.remove_abandoned_temps(), Vec::<String>::new());
+        let mut left: Vec<String> = fs::read_dir(cache.dir().join("results"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut expected = [
+            ".cnicache-x-1-0.tmp",
+            own.as_str(),
+            "net-99999999",
+            "net-c1-eth0",
+        ];
+        expected.sort();
+        assert_eq!(left, expected);
+        assert_eq!(temp_writer(&temp_name()), Some(std::process::id() as i32));
     }
 
     #[test]

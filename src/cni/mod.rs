@@ -1,6 +1,7 @@
 //! The CNI runtime: versions, configuration, plugin execution, results and the result cache.
 //! Pure Rust; nothing here knows about C.
 
+pub mod abandoned;
 pub mod cache;
 pub mod conf;
 pub mod error;

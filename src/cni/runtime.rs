@@ -495,6 +495,14 @@ impl CniConfig {
         self.cache.attachments(container_id)
     }
 
+    /// Removes the cache's temp files of writers killed mid-write (a daemon calls this when it starts); what cannot
+    /// be removed goes to the warning sink.
+    pub fn remove_abandoned_cache_temps(&self) {
+        for problem in self.cache.remove_abandoned_temps() {
+            self.warn(&problem);
+        }
+    }
+
     fn exec_options(&self) -> ExecOptions {
         ExecOptions {
             timeout: self.timeout(),

@@ -86,6 +86,7 @@ impl NetworkModule {
         if let Some(observer) = config.observer {
             cni = cni.with_call_observer(observer);
         }
+        cni.remove_abandoned_cache_temps();
         let loopback = NetworkConfigList::from_bytes(LOOPBACK_CONFLIST.as_bytes())?;
         let cri = config
             .network_plugin

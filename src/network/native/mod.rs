@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use ipnet::IpNet;
 use serde_json::Value;
 
+use crate::cni::abandoned;
 use crate::cni::conf::{self, LoadedList, NetworkConfigList};
 use crate::cni::exec;
 use crate::cni::runtime::CniConfig;
@@ -122,7 +123,9 @@ fn list_id(list: &Arc<NetworkConfigList>) -> usize {
 
 impl NativeNetworks {
     /// Loads every `isulacni-*` file of the conf dir, keyed by the network name inside it.
+    /// Temp files of creates killed mid-write are removed first (see [`abandoned`]).
     pub fn load(conf_dir: &Path) -> NetResult<NativeNetworks> {
+        let removal_problems = abandoned::remove_abandoned_temps(conf_dir, &temp_writer);
         let scan = conf::scan_dir(conf_dir, &|name| name.starts_with(NATIVE_FILE_PREFIX), &[])
             .map_err(|e| {
                 NetError::exec(format!(
@@ -130,7 +133,8 @@ impl NativeNetworks {
                     conf_dir.display()
                 ))
             })?;
-        let mut warnings = scan.warnings;
+        let mut warnings = removal_problems;
+        warnings.extend(scan.warnings);
         let mut nets = BTreeMap::new();
         for file in &scan.lists {
             if nets.contains_key(&file.list.name) {
@@ -514,6 +518,16 @@ fn newest_common_version(cni: &CniConfig, plugins: &[String]) -> String {
     }
 }
 
+/// Temp files of `write_new_file` are `.<file name>.tmp-<pid>`.
+const TEMP_MARK: &str = ".tmp-";
+
+/// The writer's pid of a temp file of a native network file.
+fn temp_writer(name: &str) -> Option<i32> {
+    let (file, pid) = name.strip_prefix('.')?.rsplit_once(TEMP_MARK)?;
+    file.starts_with(NATIVE_FILE_PREFIX)
+        .then(|| pid.parse().ok())?
+}
+
 /// Writes a file that must not exist yet: temp file (mode set explicitly, so the umask does
 /// not matter), fsync, then a hard link to the final name, which fails if it exists.
 fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
@@ -533,7 +547,7 @@ fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
     }
     // Our own hidden name: a leftover of a killed process with the same pid is simply overwritten.
     let tmp = dir.join(format!(
-        ".{}.tmp-{}",
+        ".{}{TEMP_MARK}{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("conf"),
         std::process::id()
     ));
@@ -578,6 +592,32 @@ mod tests {
 
     fn subnet_of(nets: &NativeNetworks, name: &str) -> IpNet {
         subnets_of(&nets.get(name).unwrap().list)[0]
+    }
+
+    #[test]
+    fn load_removes_temp_files_of_creates_whose_writer_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = format!(".isulacni-b.conflist.tmp-{}", std::process::id());
+        // 99999999 is above any pid_max: no such process.
+        for name in [
+            ".isulacni-a.conflist.tmp-99999999",
+            own.as_str(),
+            ".other.tmp-99999999",
+        ] {
+            fs::write(dir.path().join(name), "{").unwrap();
+        }
+        let nets = NativeNetworks::load(dir.path()).unwrap();
+        assert_eq!(nets.warnings(), &[] as &[String]);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut expected = [".other.tmp-99999999", own.as_str()];
+        expected.sort();
+        assert_eq!(left, expected);
+        assert_eq!(temp_writer(".isulacni-x.tmp-1.conflist.tmp-42"), Some(42));
+        assert_eq!(temp_writer("isulacni-x.conflist.tmp-42"), None);
     }
 
     #[test]

@@ -66,9 +66,9 @@ mod tests {
     use super::*;
     use std::fs::FileTimes;
 
-    /// `.tmp-<pid>` names, as a writer would make them.
+    /// `.tmp-<pid>[.<anything>]` names, as a writer would make them.
     fn writer_of(name: &str) -> Option<i32> {
-        name.strip_prefix(".tmp-")?.parse().ok()
+        name.strip_prefix(".tmp-")?.split('.').next()?.parse().ok()
     }
 
     /// A pid above the kernel's largest pid_max (2^22), so no process can have it.
@@ -88,7 +88,7 @@ mod tests {
         ] {
             write(&name);
         }
-        let old = dir.path().join(format!(".tmp-{own}-old"));
+        let old = dir.path().join(format!(".tmp-{own}.old"));
         fs::write(&old, b"{").unwrap();
         let long_ago = SystemTime::now() - ABANDONED_AFTER - Duration::from_secs(1);
         fs::File::options()
@@ -97,14 +97,7 @@ mod tests {
             .unwrap()
             .set_times(FileTimes::new().set_modified(long_ago))
             .unwrap();
-        let old_name = old.file_name().unwrap().to_str().unwrap().to_string();
-        let problems = remove_abandoned_temps(dir.path(), &|name| {
-            if name == old_name {
-                Some(own)
-            } else {
-                writer_of(name)
-            }
-        });
+        let problems = remove_abandoned_temps(dir.path(), &writer_of);
         assert_eq!(problems, Vec::<String>::new());
         let mut left: Vec<String> = fs::read_dir(dir.path())
             .unwrap()

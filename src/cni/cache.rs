@@ -189,7 +189,7 @@ impl ResultCache {
             let item = item.map_err(list_error)?;
             // Names we write are always UTF-8; anything else is foreign.
             if let Ok(name) = item.file_name().into_string() {
-                if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+                if temp_middle(&name).is_none() {
                     names.push(name);
                 }
             }
@@ -205,10 +205,14 @@ impl ResultCache {
     }
 }
 
+/// `<pid>-<tid>-<n>` of a temp file name made by `temp_name`; None for any other name.
+fn temp_middle(name: &str) -> Option<&str> {
+    name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)
+}
+
 /// The writer's pid of a temp file name made by `temp_name`.
 fn temp_writer(name: &str) -> Option<i32> {
-    let middle = name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)?;
-    middle.split('-').next()?.parse().ok()
+    temp_middle(name)?.split('-').next()?.parse().ok()
 }
 
 /// Whether `<network>-<id>-<ifname>` could be this file name (Go's prefilter): `-<id>-` with something before it

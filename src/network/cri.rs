@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use crate::cni::conf::{self, LoadedList, NetworkConfigList};
+use crate::cni::log::{log, Context, Level};
 use crate::network::attach::Planned;
 use crate::network::dirwatch::DirWatch;
 use crate::network::error::{NetError, NetResult};
@@ -92,8 +93,27 @@ impl CriNetworks {
             store.files = Arc::new(scan.lists);
             store.by_name = by_name;
         }
+        let changes = (!unchanged).then(|| describe_reload(&previous, &store.files));
+        let new_warnings: Vec<String> = warnings
+            .iter()
+            .filter(|w| !store.warnings.contains(w))
+            .cloned()
+            .collect();
         store.warnings = warnings;
         store.watchable = watchable;
+        drop(store);
+        if let Some(changes) = changes.filter(|c| !c.is_empty()) {
+            log!(
+                Level::Info,
+                Context::default(),
+                "CNI networks of {} reloaded: {changes}",
+                self.conf_dir.display()
+            );
+        }
+        // The daemon reloads every few seconds: each problem is logged when it first shows.
+        for warning in new_warnings {
+            log!(Level::Warn, Context::default(), "{warning}");
+        }
         Ok(())
     }
 
@@ -160,6 +180,46 @@ impl CriNetworks {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Networks> {
         self.store.read().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// What a reload changed: networks added, removed, changed, and the new default.
+fn describe_reload(before: &[LoadedList], after: &[LoadedList]) -> String {
+    let names = |files: &[LoadedList]| -> Vec<String> {
+        files.iter().map(|f| f.list.name.clone()).collect()
+    };
+    let (old, new) = (names(before), names(after));
+    let mut parts = Vec::new();
+    let added: Vec<&str> = new
+        .iter()
+        .filter(|n| !old.contains(n))
+        .map(String::as_str)
+        .collect();
+    let removed: Vec<&str> = old
+        .iter()
+        .filter(|n| !new.contains(n))
+        .map(String::as_str)
+        .collect();
+    let changed: Vec<&str> = after
+        .iter()
+        .filter(|a| {
+            before
+                .iter()
+                .any(|b| b.list.name == a.list.name && !Arc::ptr_eq(&a.list, &b.list))
+        })
+        .map(|a| a.list.name.as_str())
+        .collect();
+    for (label, items) in [("added", added), ("removed", removed), ("changed", changed)] {
+        if !items.is_empty() {
+            parts.push(format!("{label} {}", items.join(", ")));
+        }
+    }
+    if old.first() != new.first() {
+        parts.push(format!(
+            "default network {}",
+            new.first().map_or("none", String::as_str)
+        ));
+    }
+    parts.join("; ")
 }
 
 /// True when every entry of the dir is a regular file (no symlink, no subdirectory).

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cni::conf::NetworkConfigList;
+use crate::cni::log::{log, Context, Level};
 use crate::cni::runtime::{CallObserver, CniConfig, WarningSink};
 use attach::{Attacher, LOOPBACK_CONFLIST};
 use cri::CriNetworks;
@@ -92,6 +93,9 @@ impl NetworkModule {
             .network_plugin
             .map(|_| CriNetworks::new(conf_dir.clone()));
         let native = NativeNetworks::load(&conf_dir)?;
+        for warning in native.warnings() {
+            log!(Level::Warn, Context::default(), "{warning}");
+        }
         let module = NetworkModule {
             cni: Arc::new(cni),
             loopback,
@@ -178,7 +182,18 @@ impl NetworkModule {
     }
 
     pub fn create(&self, ty: NetworkType, req: &CreateRequest) -> NetResult<Created> {
-        self.native(ty)?.create(req, &self.cni)
+        let created = self.native(ty)?.create(req, &self.cni)?;
+        let context = Context::network(&created.name);
+        log!(
+            Level::Info,
+            context,
+            "native network {} created",
+            created.name
+        );
+        if let Some(warning) = &created.warning {
+            log!(Level::Warn, context, "{warning}");
+        }
+        Ok(created)
     }
 
     pub fn inspect(&self, ty: NetworkType, name: &str) -> NetResult<String> {
@@ -195,7 +210,13 @@ impl NetworkModule {
 
     /// Removes a native network; cleanup problems come back as warnings.
     pub fn remove(&self, ty: NetworkType, name: &str) -> NetResult<Vec<String>> {
-        self.native(ty)?.remove(name)
+        let warnings = self.native(ty)?.remove(name)?;
+        let context = Context::network(name);
+        log!(Level::Info, context, "native network {name} removed");
+        for warning in &warnings {
+            log!(Level::Warn, context, "{warning}");
+        }
+        Ok(warnings)
     }
 
     pub fn exists(&self, ty: NetworkType, name: &str) -> NetResult<bool> {

@@ -1,8 +1,11 @@
 //! `network_api.h`: iSulad's network module API (`network_module_*`, the `free_*` functions,
-//! `cni_update_container_networks_info`) and two additions (`network_module_last_error`,
-//! `network_module_set_plugin_timeout`).
+//! `cni_update_container_networks_info`) and three additions (`network_module_last_error`,
+//! `network_module_set_plugin_timeout`, `network_module_set_log_sink`).
 
 #![allow(non_camel_case_types)]
+
+mod log_sink;
+pub use log_sink::{network_module_log_fn, network_module_log_record, network_module_set_log_sink};
 
 use std::os::raw::{c_char, c_int, c_uint, c_void};
 use std::path::PathBuf;

@@ -298,7 +298,9 @@ int network_module_conf_list(const char *type,
 // Removes a native network that no container uses; `*res_name` = its name.
 int network_module_conf_rm(const char *type, const char *name, char **res_name);
 
-// Whether the type has at least one network. An unknown type is not ready.
+// Whether the type is ready: "native" has a network; "cri" has a default network whose plugins
+// answered STATUS at the last update (1.1.0 lists). When not, this thread's last error says why
+// (the daemon's error message is left alone). An unknown type is not ready.
 bool network_module_ready(const char *type);
 
 // Reloads the conf dir ("cri"); cheap when nothing changed.
@@ -320,6 +322,16 @@ int network_module_exist(const char *type, const char *name);
 int network_module_container_list_add(const char *type,
                                       const char *network_name,
                                       const char *cont_id);
+
+// Releases the cached attachments of `type`'s networks ("native" or "cri") whose container is
+// not in `live_container_ids[0..len)` and was not attached since `network_module_init`: the
+// daemon calls it once after restoring its containers, so addresses, links and rules of
+// containers that died with the daemon are given back. For each: DEL with the cached
+// configuration, args and capability args (and CNI GC for 1.1.0 lists), then its cache entry
+// goes. Returns the number of attachments released, or -1 with every failure in the last error
+// (each is also logged at WARN); one failing network does not stop the others.
+// `live_container_ids` may be NULL only when `len` is 0.
+int network_module_gc(const char *type, const char **live_container_ids, size_t len);
 
 // This thread's last error message, or NULL; valid until the next call on this thread.
 const char *network_module_last_error(void);

@@ -311,16 +311,37 @@ impl CniConfig {
             return Ok(());
         }
         let valid = valid.unwrap_or(&[]);
-        let _gc = self.gc.write().unwrap_or_else(|p| p.into_inner());
         let keep: HashSet<(&str, &str)> = valid
             .iter()
             .map(|a| (a.container_id.as_str(), a.ifname.as_str()))
             .collect();
+        let is_valid =
+            |a: &CachedAttachment| keep.contains(&(a.container_id.as_str(), a.if_name.as_str()));
+        self.release_stale(list, &is_valid, Some(valid)).map(drop)
+    }
+
+    /// Releases every cached attachment of `list` that `keep` refuses (DEL with its cached args and
+    /// capability args, as GC does), then, for 1.1.0 lists that allow GC, GC of every plugin with
+    /// `valid` (None: the attachments kept). `keep` is asked while ADD and DEL wait, so an attachment
+    /// made meanwhile is never half-seen. Returns how many were released; every error is collected.
+    pub fn release_stale(
+        &self,
+        list: &NetworkConfigList,
+        keep: &dyn Fn(&CachedAttachment) -> bool,
+        valid: Option<&[GcAttachment]>,
+    ) -> Result<usize> {
+        let _gc = self.gc.write().unwrap_or_else(|p| p.into_inner());
         let mut errors = Vec::new();
+        let mut released = 0;
+        let mut kept = Vec::new();
         match self.cache.attachments(None) {
             Ok(attachments) => {
                 for att in attachments.iter().filter(|a| a.network_name == list.name) {
-                    if keep.contains(&(att.container_id.as_str(), att.if_name.as_str())) {
+                    if keep(att) {
+                        kept.push(GcAttachment {
+                            container_id: att.container_id.clone(),
+                            ifname: att.if_name.clone(),
+                        });
                         continue;
                     }
                     let rt = RuntimeConf {
@@ -330,17 +351,19 @@ impl CniConfig {
                         args: att.cni_args.clone(),
                         capability_args: att.capability_args.clone(),
                     };
-                    if let Err(e) = self.del_unguarded(list, &rt) {
-                        errors.push(Error::cache(format!(
+                    match self.del_unguarded(list, &rt) {
+                        Ok(()) => released += 1,
+                        Err(e) => errors.push(Error::cache(format!(
                             "failed to delete stale attachment {} {}: {e}",
                             att.container_id, att.if_name
-                        )));
+                        ))),
                     }
                 }
             }
             Err(e) => errors.push(e),
         }
-        if list.version().is_ok_and(Version::supports_gc_and_status) {
+        if !list.disable_gc && list.version().is_ok_and(Version::supports_gc_and_status) {
+            let valid = valid.unwrap_or(&kept);
             let call = self.call("GC", &list.name, None, "");
             for plugin in &list.plugins {
                 let stdin = request::gc_request(&list.name, &list.cni_version, plugin, valid);
@@ -349,7 +372,7 @@ impl CniConfig {
                 }
             }
         }
-        Error::join(errors)
+        Error::join(errors).map(|()| released)
     }
 
     /// STATUS (1.1.0 lists only): every plugin in order; the first error is returned with its

@@ -89,6 +89,12 @@ pub fn report_warning(msg: &str) {
     set_message(msg);
 }
 
+/// Why a query answered "no" (e.g. `ready` false): this thread's last error only, since the
+/// daemon's error message is for failures.
+pub fn report_reason(msg: &str) {
+    set_last_error(msg);
+}
+
 /// This thread's last error and the daemon's error message.
 fn set_message(msg: &str) {
     set_last_error(msg);

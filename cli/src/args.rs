@@ -122,9 +122,9 @@ pub enum Cmd {
     },
     /// Print a shell completion script
     ///
-    /// bash: `clibcni completions bash > /usr/share/bash-completion/completions/clibcni`;
-    /// zsh: into a directory of $fpath as `_clibcni`; fish: into
-    /// ~/.config/fish/completions/clibcni.fish.
+    /// cmake --install puts them where the shells look (bash-completion's completions/clibcni,
+    /// zsh's site-functions/_clibcni, fish's vendor_completions.d/clibcni.fish). By hand, e.g.:
+    /// clibcni completions bash > ~/.local/share/bash-completion/completions/clibcni
     Completions {
         /// The shell
         shell: Shell,

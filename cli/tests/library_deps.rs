@@ -20,15 +20,7 @@ fn tree(package: &str, extra: &[&str]) -> BTreeSet<String> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(&cargo)
-        .args([
-            "tree",
-            "--locked",
-            "--offline",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}",
-        ])
+        .args(["tree", "--locked", "--prefix", "none", "--format", "{p}"])
         .arg("--manifest-path")
         .arg(&manifest)
         .args(["-p", package])

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use support::{real_plugins_dir, require_root, unique_subnet, unique_suffix, Netns};
+use support::{real_plugins_dir, require_root, unique_subnet, unique_suffix, Netns, PluginDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_clibcni");
 /// Variables the binary reads; each run starts without them.
@@ -604,7 +604,52 @@ fn cnitool_flow_on_a_conflist() {
     let links = ns.exec(&["ip", "-o", "link"]);
     assert!(!links.contains("eth0"), "{links}");
     assert_eq!(work.ok(&["status", &name], &[]), "");
-    assert_eq!(work.ok(&["gc", &name, &netns], &[]), "");
+}
+
+/// cnitool's gc on a 1.1.0 list: the attachment ADD left in the cache is stale (cnitool names no
+/// valid one), so it gets DEL with the arguments cached at ADD and its entry goes; then every
+/// plugin gets GC with an empty cni.dev/valid-attachments.
+#[test]
+fn cnitool_gc_releases_the_cached_attachment() {
+    let work = Work::new();
+    let plugins = PluginDir::new();
+    plugins.install("rec");
+    let name = format!("cligc{}", unique_suffix());
+    work.write_conf(
+        "10-rec.conflist",
+        &json!({"cniVersion": "1.1.0", "name": name, "plugins": [{"type": "rec"}]}),
+    );
+    let netns = format!("/run/netns/clibcni-fake-{}", unique_suffix());
+    let bins = plugins.path().display().to_string();
+    let env = [("CNI_PATH", bins.as_str())];
+    work.ok(
+        &["add", &name, &netns],
+        &[("CNI_PATH", bins.as_str()), ("CNI_ARGS", "IgnoreUnknown=1")],
+    );
+    let id = cnitool_id(&netns);
+    let cache_file = work
+        .cache_dir()
+        .join("results")
+        .join(format!("{name}-{id}-eth0"));
+    assert!(cache_file.exists());
+
+    assert_eq!(work.ok(&["gc", &name, &netns], &env), "");
+    let calls = plugins.calls("rec");
+    let commands: Vec<&str> = calls.iter().map(|c| c.command.as_str()).collect();
+    assert_eq!(commands, ["ADD", "DEL", "GC"]);
+    let del = &calls[1];
+    assert_eq!(del.env["CNI_CONTAINERID"], id);
+    assert_eq!(del.env["CNI_NETNS"], netns);
+    assert_eq!(
+        del.env["CNI_ARGS"], "IgnoreUnknown=1",
+        "the args cached at ADD"
+    );
+    assert_eq!(
+        calls[2].stdin,
+        json!({"type": "rec", "name": name, "cniVersion": "1.1.0",
+               "cni.dev/valid-attachments": [], "cni.dev/attachments": []})
+    );
+    assert!(!cache_file.exists(), "GC removes the stale entry");
 }
 
 #[test]

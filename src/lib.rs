@@ -5,6 +5,8 @@
 //! - [`network`]: iSulad's network store, its "cri" and "native" adaptors, native network creation;
 //! - [`cni`]: the CNI runtime itself (versions, configuration, plugin execution, results, cache).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod cni;
 pub mod ffi;
 pub mod network;

@@ -246,13 +246,18 @@ pub extern "C" fn free_attach_net_conf(ptr: *mut attach_net_conf) {
     })
 }
 
+/// # Safety
+/// `ptr` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_attach_net_conf_unguarded(ptr: *mut attach_net_conf) {
-    if ptr.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if ptr.is_null() {
+            return;
+        }
+        free((*ptr).name);
+        free((*ptr).interface);
+        free(ptr);
     }
-    free((*ptr).name);
-    free((*ptr).interface);
-    free(ptr);
 }
 
 /// Frees a `network_api_conf` and everything it owns; `annotations` through the host's `map_free`.
@@ -289,13 +294,19 @@ pub extern "C" fn free_network_api_conf(conf: *mut network_api_conf) {
 }
 
 /// Frees a `json_map_string_string` (as isula_libutils' `free_json_map_string_string`).
+///
+/// # Safety
+/// `map` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_json_map(map: *mut json_map_string_string) {
-    if map.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if map.is_null() {
+            return;
+        }
+        free_string_array((*map).keys, (*map).len);
+        free_string_array((*map).values, (*map).len);
+        free(map);
     }
-    free_string_array((*map).keys, (*map).len);
-    free_string_array((*map).values, (*map).len);
-    free(map);
 }
 
 /// Frees one result (NULL-safe).
@@ -308,17 +319,22 @@ pub extern "C" fn free_network_api_result(ptr: *mut network_api_result) {
     })
 }
 
+/// # Safety
+/// `ptr` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_result_unguarded(ptr: *mut network_api_result) {
-    if ptr.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if ptr.is_null() {
+            return;
+        }
+        let r = &mut *ptr;
+        free(r.name);
+        free(r.interface);
+        free(r.mac);
+        free_string_array(r.ips, r.ips_len);
+        free_string_array(r.gateway, r.ips_len);
+        free(ptr);
     }
-    let r = &mut *ptr;
-    free(r.name);
-    free(r.interface);
-    free(r.mac);
-    free_string_array(r.ips, r.ips_len);
-    free_string_array(r.gateway, r.ips_len);
-    free(ptr);
 }
 
 /// Frees a result list and its items (NULL-safe).
@@ -331,18 +347,23 @@ pub extern "C" fn free_network_api_result_list(ptr: *mut network_api_result_list
     })
 }
 
+/// # Safety
+/// `ptr` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_result_list_unguarded(ptr: *mut network_api_result_list) {
-    if ptr.is_null() {
-        return;
-    }
-    let list = &mut *ptr;
-    if !list.items.is_null() {
-        for i in 0..list.len {
-            free_result_unguarded(*list.items.add(i));
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if ptr.is_null() {
+            return;
         }
-        free(list.items);
+        let list = &mut *ptr;
+        if !list.items.is_null() {
+            for i in 0..list.len {
+                free_result_unguarded(*list.items.add(i));
+            }
+            free(list.items);
+        }
+        free(ptr);
     }
-    free(ptr);
 }
 
 /// Sets up the module: `conf_dir` defaults to /etc/cni/net.d, `bin_path` (';'-separated) to
@@ -381,82 +402,98 @@ pub extern "C" fn network_module_init(
 }
 
 /// Reads a `network_api_conf` into a request, refusing anything malformed.
+///
+/// # Safety
+/// `conf` is NULL or points to a valid, initialised struct of the caller whose strings are NULL or NUL-terminated, for the duration of the call.
 unsafe fn read_conf(conf: *const network_api_conf) -> Result<AttachRequest, String> {
-    if conf.is_null() {
-        return Err("conf must not be NULL".into());
-    }
-    let c = &*conf;
-    let text = |p: *mut c_char, field: &str| -> Result<String, String> {
-        Ok(opt_str(p, field)?.unwrap_or_default().to_string())
-    };
-    if c.extral_nets_len > MAX_EXTRA_NETWORKS {
-        return Err(format!(
-            "Too many networks: {} (at most {MAX_EXTRA_NETWORKS})",
-            c.extral_nets_len
-        ));
-    }
-    if c.extral_nets_len > 0 && c.extral_nets.is_null() {
-        return Err("extral_nets is NULL but extral_nets_len is not 0".into());
-    }
-    let mut extra_nets = Vec::with_capacity(c.extral_nets_len);
-    for i in 0..c.extral_nets_len {
-        let net = *c.extral_nets.add(i);
-        if net.is_null() {
-            return Err(format!("extral_nets[{i}] is NULL"));
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if conf.is_null() {
+            return Err("conf must not be NULL".into());
         }
-        extra_nets.push(ExtraNet {
-            name: req_str((*net).name, &format!("extral_nets[{i}].name"))?.to_string(),
-            interface: req_str((*net).interface, &format!("extral_nets[{i}].interface"))?
-                .to_string(),
-        });
+        let c = &*conf;
+        let text = |p: *mut c_char, field: &str| -> Result<String, String> {
+            Ok(opt_str(p, field)?.unwrap_or_default().to_string())
+        };
+        if c.extral_nets_len > MAX_EXTRA_NETWORKS {
+            return Err(format!(
+                "Too many networks: {} (at most {MAX_EXTRA_NETWORKS})",
+                c.extral_nets_len
+            ));
+        }
+        if c.extral_nets_len > 0 && c.extral_nets.is_null() {
+            return Err("extral_nets is NULL but extral_nets_len is not 0".into());
+        }
+        let mut extra_nets = Vec::with_capacity(c.extral_nets_len);
+        for i in 0..c.extral_nets_len {
+            let net = *c.extral_nets.add(i);
+            if net.is_null() {
+                return Err(format!("extral_nets[{i}] is NULL"));
+            }
+            extra_nets.push(ExtraNet {
+                name: req_str((*net).name, &format!("extral_nets[{i}].name"))?.to_string(),
+                interface: req_str((*net).interface, &format!("extral_nets[{i}].interface"))?
+                    .to_string(),
+            });
+        }
+        Ok(AttachRequest {
+            name: text(c.name, "name")?,
+            namespace: text(c.ns, "ns")?,
+            pod_id: text(c.pod_id, "pod_id")?,
+            netns_path: text(c.netns_path, "netns_path")?,
+            default_interface: text(c.default_interface, "default_interface")?,
+            extra_nets,
+            args: read_json_map(c.args)?,
+            annotations: read_annotations(c.annotations)?,
+        })
     }
-    Ok(AttachRequest {
-        name: text(c.name, "name")?,
-        namespace: text(c.ns, "ns")?,
-        pod_id: text(c.pod_id, "pod_id")?,
-        netns_path: text(c.netns_path, "netns_path")?,
-        default_interface: text(c.default_interface, "default_interface")?,
-        extra_nets,
-        args: read_json_map(c.args)?,
-        annotations: read_annotations(c.annotations)?,
-    })
 }
 
+/// # Safety
+/// `map` is NULL or points to a valid, initialised struct of the caller whose strings are NULL or NUL-terminated, for the duration of the call.
 unsafe fn read_json_map(
     map: *const json_map_string_string,
 ) -> Result<Vec<(String, String)>, String> {
-    if map.is_null() || (*map).len == 0 {
-        return Ok(Vec::new());
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if map.is_null() || (*map).len == 0 {
+            return Ok(Vec::new());
+        }
+        let m = &*map;
+        if m.keys.is_null() || m.values.is_null() {
+            return Err("args has NULL keys or values".into());
+        }
+        (0..m.len)
+            .map(|i| {
+                Ok((
+                    req_str(*m.keys.add(i), &format!("args key {i}"))?.to_string(),
+                    req_str(*m.values.add(i), &format!("args value {i}"))?.to_string(),
+                ))
+            })
+            .collect()
     }
-    let m = &*map;
-    if m.keys.is_null() || m.values.is_null() {
-        return Err("args has NULL keys or values".into());
-    }
-    (0..m.len)
-        .map(|i| {
-            Ok((
-                req_str(*m.keys.add(i), &format!("args key {i}"))?.to_string(),
-                req_str(*m.values.add(i), &format!("args value {i}"))?.to_string(),
-            ))
-        })
-        .collect()
 }
 
+/// # Safety
+/// `map` is NULL or a live host map of strings to strings.
 unsafe fn read_annotations(map: *mut map_t) -> Result<Annotations, String> {
-    if map.is_null() {
-        return Ok(Annotations::default());
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if map.is_null() {
+            return Ok(Annotations::default());
+        }
+        let search = HOST.map_search.ok_or_else(|| missing("map_search"))?;
+        let get = |key: &std::ffi::CStr| -> Result<Option<String>, String> {
+            let value = search(map, key.as_ptr() as *mut c_void) as *const c_char;
+            Ok(opt_str(value, &format!("annotation {key:?}"))?.map(str::to_string))
+        };
+        Ok(Annotations {
+            port_mappings: get(c"portMappings")?,
+            bandwidth: get(c"bandwidth")?,
+            ip_ranges: get(c"ipRanges")?,
+            aliases: get(c"aliases")?,
+        })
     }
-    let search = HOST.map_search.ok_or_else(|| missing("map_search"))?;
-    let get = |key: &std::ffi::CStr| -> Result<Option<String>, String> {
-        let value = search(map, key.as_ptr() as *mut c_void) as *const c_char;
-        Ok(opt_str(value, &format!("annotation {key:?}"))?.map(str::to_string))
-    };
-    Ok(Annotations {
-        port_mappings: get(c"portMappings")?,
-        bandwidth: get(c"bandwidth")?,
-        ip_ranges: get(c"ipRanges")?,
-        aliases: get(c"aliases")?,
-    })
 }
 
 /// A calloc'd `network_api_result_list` of the results; nothing stays allocated on failure.
@@ -734,14 +771,20 @@ fn network_info(info: &NetworkInfo) -> Result<*mut network_network_info, String>
 }
 
 /// As isula_libutils' `free_network_network_info` for what this library sets.
+///
+/// # Safety
+/// `item` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_network_info(item: *mut network_network_info) {
-    if item.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if item.is_null() {
+            return;
+        }
+        free((*item).name);
+        free((*item).version);
+        free_string_array((*item).plugins, (*item).plugins_len);
+        free(item);
     }
-    free((*item).name);
-    free((*item).version);
-    free_string_array((*item).plugins, (*item).plugins_len);
-    free(item);
 }
 
 /// Removes a native network that no container uses; `*res_name` = its name.
@@ -965,102 +1008,119 @@ pub extern "C" fn cni_update_container_networks_info(
 }
 
 /// Appends `item` to the networks map (keys/values grown with realloc).
+///
+/// # Safety
+/// `networks` is iSulad's map with `len` malloc'd keys and values (arrays from the libc allocator); `item`'s strings are NULL or NUL-terminated.
 unsafe fn append_network(
     networks: &mut defs_map_string_object_networks,
     item: &network_api_result,
 ) -> Result<(), String> {
-    let name = req_str(item.name, "result name")?;
-    let element = c_calloc::<defs_map_string_object_networks_element>(1)?;
-    let filled = fill_network_element(&mut *element, item);
-    let key = filled.and_then(|()| c_strdup(name));
-    let key = match key {
-        Ok(key) => key,
-        Err(e) => {
-            free_network_element(element);
-            return Err(e);
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        let name = req_str(item.name, "result name")?;
+        let element = c_calloc::<defs_map_string_object_networks_element>(1)?;
+        let filled = fill_network_element(&mut *element, item);
+        let key = filled.and_then(|()| c_strdup(name));
+        let key = match key {
+            Ok(key) => key,
+            Err(e) => {
+                free_network_element(element);
+                return Err(e);
+            }
+        };
+        let n = networks.len + 1;
+        let keys = libc::realloc(
+            networks.keys as *mut c_void,
+            n * std::mem::size_of::<*mut c_char>(),
+        ) as *mut *mut c_char;
+        if !keys.is_null() {
+            networks.keys = keys;
         }
-    };
-    let n = networks.len + 1;
-    let keys = libc::realloc(
-        networks.keys as *mut c_void,
-        n * std::mem::size_of::<*mut c_char>(),
-    ) as *mut *mut c_char;
-    if !keys.is_null() {
-        networks.keys = keys;
+        let values = libc::realloc(
+            networks.values as *mut c_void,
+            n * std::mem::size_of::<*mut c_void>(),
+        ) as *mut *mut defs_map_string_object_networks_element;
+        if !values.is_null() {
+            networks.values = values;
+        }
+        if keys.is_null() || values.is_null() {
+            free(key);
+            free_network_element(element);
+            return Err("out of memory".into());
+        }
+        *networks.keys.add(networks.len) = key;
+        *networks.values.add(networks.len) = element;
+        networks.len = n;
+        Ok(())
     }
-    let values = libc::realloc(
-        networks.values as *mut c_void,
-        n * std::mem::size_of::<*mut c_void>(),
-    ) as *mut *mut defs_map_string_object_networks_element;
-    if !values.is_null() {
-        networks.values = values;
-    }
-    if keys.is_null() || values.is_null() {
-        free(key);
-        free_network_element(element);
-        return Err("out of memory".into());
-    }
-    *networks.keys.add(networks.len) = key;
-    *networks.values.add(networks.len) = element;
-    networks.len = n;
-    Ok(())
 }
 
 /// Interface, MAC and the first address ("addr/prefix") with its gateway, by family.
+///
+/// # Safety
+/// `item`'s strings and arrays are NULL or valid for `ips_len` entries, NUL-terminated.
 unsafe fn fill_network_element(
     e: &mut defs_map_string_object_networks_element,
     item: &network_api_result,
 ) -> Result<(), String> {
-    if let Some(ifname) = opt_str(item.interface, "interface")? {
-        e.if_name = c_strdup(ifname)?;
-    }
-    if let Some(mac) = opt_str(item.mac, "mac")? {
-        e.mac_address = c_strdup(mac)?;
-    }
-    if item.ips_len == 0 || item.ips.is_null() {
-        return Ok(());
-    }
-    let cidr = req_str(*item.ips, "ips[0]")?;
-    let net: ipnet::IpNet = cidr
-        .parse()
-        .map_err(|_| format!("invalid address {cidr:?}"))?;
-    let gateway = if item.gateway.is_null() {
-        None
-    } else {
-        opt_str(*item.gateway, "gateway[0]")?
-    };
-    let gateway = gateway.filter(|g| !g.is_empty());
-    let addr = crate::network::attach::ip_string(net.addr());
-    if net.addr().is_ipv4() {
-        e.ip_address = c_strdup(&addr)?;
-        e.ip_prefix_len = c_int::from(net.prefix_len());
-        if let Some(gw) = gateway {
-            e.gateway = c_strdup(gw)?;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if let Some(ifname) = opt_str(item.interface, "interface")? {
+            e.if_name = c_strdup(ifname)?;
         }
-    } else {
-        e.global_i_pv6address = c_strdup(&addr)?;
-        e.global_i_pv6prefix_len = c_int::from(net.prefix_len());
-        if let Some(gw) = gateway {
-            e.i_pv6gateway = c_strdup(gw)?;
+        if let Some(mac) = opt_str(item.mac, "mac")? {
+            e.mac_address = c_strdup(mac)?;
         }
+        if item.ips_len == 0 || item.ips.is_null() {
+            return Ok(());
+        }
+        let cidr = req_str(*item.ips, "ips[0]")?;
+        let net: ipnet::IpNet = cidr
+            .parse()
+            .map_err(|_| format!("invalid address {cidr:?}"))?;
+        let gateway = if item.gateway.is_null() {
+            None
+        } else {
+            opt_str(*item.gateway, "gateway[0]")?
+        };
+        let gateway = gateway.filter(|g| !g.is_empty());
+        let addr = crate::network::attach::ip_string(net.addr());
+        if net.addr().is_ipv4() {
+            e.ip_address = c_strdup(&addr)?;
+            e.ip_prefix_len = c_int::from(net.prefix_len());
+            if let Some(gw) = gateway {
+                e.gateway = c_strdup(gw)?;
+            }
+        } else {
+            e.global_i_pv6address = c_strdup(&addr)?;
+            e.global_i_pv6prefix_len = c_int::from(net.prefix_len());
+            if let Some(gw) = gateway {
+                e.i_pv6gateway = c_strdup(gw)?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
+/// # Safety
+/// `e` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_network_element(e: *mut defs_map_string_object_networks_element) {
-    if e.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if e.is_null() {
+            return;
+        }
+        let el = &mut *e;
+        for s in [
+            el.if_name,
+            el.mac_address,
+            el.ip_address,
+            el.gateway,
+            el.global_i_pv6address,
+            el.i_pv6gateway,
+        ] {
+            free(s);
+        }
+        free(e);
     }
-    let el = &mut *e;
-    for s in [
-        el.if_name,
-        el.mac_address,
-        el.ip_address,
-        el.gateway,
-        el.global_i_pv6address,
-        el.i_pv6gateway,
-    ] {
-        free(s);
-    }
-    free(e);
 }

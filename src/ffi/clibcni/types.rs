@@ -81,79 +81,115 @@ const IPV6LEN: usize = 16;
 
 // --- freeing ------------------------------------------------------------------------------------
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_ipnet(p: *mut ipnet) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).ip);
+        free((*p).ip_mask);
+        free(p);
     }
-    free((*p).ip);
-    free((*p).ip_mask);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_ipconfig(p: *mut ipconfig) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).version);
+        free((*p).interface);
+        drop_ipnet((*p).address);
+        free((*p).gateway);
+        free(p);
     }
-    free((*p).version);
-    free((*p).interface);
-    drop_ipnet((*p).address);
-    free((*p).gateway);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_route(p: *mut route) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        drop_ipnet((*p).dst);
+        free((*p).gw);
+        free(p);
     }
-    drop_ipnet((*p).dst);
-    free((*p).gw);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_interface(p: *mut interface) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).name);
+        free((*p).mac);
+        free((*p).sandbox);
+        free(p);
     }
-    free((*p).name);
-    free((*p).mac);
-    free((*p).sandbox);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_dns(p: *mut dns) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        let d = &*p;
+        free_string_array(d.name_servers, d.name_servers_len);
+        free(d.domain);
+        free_string_array(d.search, d.search_len);
+        free_string_array(d.options, d.options_len);
+        free(p);
     }
-    let d = &*p;
-    free_string_array(d.name_servers, d.name_servers_len);
-    free(d.domain);
-    free_string_array(d.search, d.search_len);
-    free_string_array(d.options, d.options_len);
-    free(p);
 }
 
 /// Frees `len` items of an array with `drop_item`, then the array (NULL-safe).
+///
+/// # Safety
+/// `items` is NULL or a malloc'd array of at least `len` items, each of which `drop_item` may free; none is used afterwards.
 unsafe fn drop_array<T>(items: *mut *mut T, len: usize, drop_item: unsafe fn(*mut T)) {
-    if items.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if items.is_null() {
+            return;
+        }
+        for i in 0..len {
+            drop_item(*items.add(i));
+        }
+        free(items);
     }
-    for i in 0..len {
-        drop_item(*items.add(i));
-    }
-    free(items);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 pub(super) unsafe fn drop_result(p: *mut result) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        let r = &*p;
+        free(r.cniversion);
+        drop_array(r.interfaces, r.interfaces_len, drop_interface);
+        drop_array(r.ips, r.ips_len, drop_ipconfig);
+        drop_array(r.routes, r.routes_len, drop_route);
+        drop_dns(r.my_dns);
+        free(p);
     }
-    let r = &*p;
-    free(r.cniversion);
-    drop_array(r.interfaces, r.interfaces_len, drop_interface);
-    drop_array(r.ips, r.ips_len, drop_ipconfig);
-    drop_array(r.routes, r.routes_len, drop_route);
-    drop_dns(r.my_dns);
-    free(p);
 }
 
 // The exported `free_*`: NULL-safe, for values this library (or the caller, with libc) allocated.
@@ -391,10 +427,13 @@ pub(super) fn c_result(r: &CniResult) -> Result<*mut result, String> {
 /// # Safety
 /// `p` is NULL or points to at least `len` readable bytes that outlive the slice.
 unsafe fn byte_slice<'a>(p: *const u8, len: usize, field: &str) -> Result<&'a [u8], String> {
-    match (p.is_null(), len) {
-        (_, 0) => Ok(&[]),
-        (true, _) => Err(format!("{field} is NULL but its length is {len}")),
-        (false, _) => Ok(slice::from_raw_parts(p, len)),
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        match (p.is_null(), len) {
+            (_, 0) => Ok(&[]),
+            (true, _) => Err(format!("{field} is NULL but its length is {len}")),
+            (false, _) => Ok(slice::from_raw_parts(p, len)),
+        }
     }
 }
 

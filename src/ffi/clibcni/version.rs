@@ -37,13 +37,18 @@ pub struct result_factories {
     pub new_result_op: new_result_t,
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_plugin_info(p: *mut plugin_info) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).cniversion);
+        free_string_array((*p).supported_versions, (*p).supported_versions_len);
+        free(p);
     }
-    free((*p).cniversion);
-    free_string_array((*p).supported_versions, (*p).supported_versions_len);
-    free(p);
 }
 
 #[no_mangle]

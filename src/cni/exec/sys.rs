@@ -101,8 +101,14 @@ impl SpawnAttr {
         unsafe {
             check(libc::posix_spawnattr_setflags(a, flags as libc::c_short))?;
             check(libc::posix_spawnattr_setpgroup(a, 0))?;
-            check(libc::posix_spawnattr_setsigmask(a, SigSet::empty().as_ref()))?;
-            check(libc::posix_spawnattr_setsigdefault(a, SigSet::all().as_ref()))?;
+            check(libc::posix_spawnattr_setsigmask(
+                a,
+                SigSet::empty().as_ref(),
+            ))?;
+            check(libc::posix_spawnattr_setsigdefault(
+                a,
+                SigSet::all().as_ref(),
+            ))?;
         }
         Ok(attr)
     }

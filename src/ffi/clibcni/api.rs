@@ -25,7 +25,7 @@ use crate::ffi::alloc::{c_null_terminated_array, c_strdup, free, opt_str, req_st
 use crate::ffi::clibcni::types::{build, c_opt_strdup, c_result, result};
 use crate::ffi::clibcni::version::{c_plugin_info, plugin_info};
 use crate::ffi::clibcni::with_err;
-use crate::ffi::guard::guard;
+use crate::ffi::guard::{guard, guard_keeping_error};
 
 /// A port mapping handed to plugins with the `portMappings` capability.
 #[repr(C)]
@@ -159,7 +159,7 @@ unsafe fn drop_runtime_conf(rc: *mut runtime_conf) {
 
 #[no_mangle]
 pub extern "C" fn free_cni_network_conf(val: *mut cni_network_conf) {
-    guard("free_cni_network_conf", || {
+    guard_keeping_error("free_cni_network_conf", || {
         // SAFETY: val is NULL or a conf whose members were allocated with libc.
         unsafe { drop_network_conf(val) };
         Ok(())
@@ -168,7 +168,7 @@ pub extern "C" fn free_cni_network_conf(val: *mut cni_network_conf) {
 
 #[no_mangle]
 pub extern "C" fn free_cni_network_list_conf(val: *mut cni_network_list_conf) {
-    guard("free_cni_network_list_conf", || {
+    guard_keeping_error("free_cni_network_list_conf", || {
         // SAFETY: val is NULL or a list conf whose members were allocated with libc.
         unsafe { drop_list_conf(val) };
         Ok(())
@@ -177,7 +177,7 @@ pub extern "C" fn free_cni_network_list_conf(val: *mut cni_network_list_conf) {
 
 #[no_mangle]
 pub extern "C" fn free_cni_port_mapping(val: *mut cni_port_mapping) {
-    guard("free_cni_port_mapping", || {
+    guard_keeping_error("free_cni_port_mapping", || {
         // SAFETY: val is NULL or a mapping whose strings were allocated with libc.
         unsafe { drop_port_mapping(val) };
         Ok(())
@@ -187,7 +187,7 @@ pub extern "C" fn free_cni_port_mapping(val: *mut cni_port_mapping) {
 /// Frees a runtime_conf the caller built with libc: its strings, `args` pairs, port mappings.
 #[no_mangle]
 pub extern "C" fn free_runtime_conf(rc: *mut runtime_conf) {
-    guard("free_runtime_conf", || {
+    guard_keeping_error("free_runtime_conf", || {
         // SAFETY: rc is NULL or a runtime_conf whose members were allocated with libc.
         unsafe { drop_runtime_conf(rc) };
         Ok(())
@@ -738,7 +738,7 @@ pub extern "C" fn cni_set_log_prefix(prefix: *const c_char) {
 /// Frees this thread's log prefix.
 #[no_mangle]
 pub extern "C" fn cni_free_log_prefix() {
-    guard("cni_free_log_prefix", || {
+    guard_keeping_error("cni_free_log_prefix", || {
         LOG_PREFIX.with(|p| p.borrow_mut().take());
         Ok(())
     })

@@ -15,7 +15,7 @@ use ::ipnet::IpNet;
 use crate::cni::result::{CniResult, Dns, Interface, IpConfig, Route};
 use crate::ffi::alloc::{c_calloc, c_strdup, c_string_array, free, free_string_array, req_str};
 use crate::ffi::clibcni::with_err;
-use crate::ffi::guard::guard;
+use crate::ffi::guard::{guard, guard_keeping_error};
 
 /// An interface created by a plugin.
 #[repr(C)]
@@ -196,7 +196,7 @@ pub(super) unsafe fn drop_result(p: *mut result) {
 
 #[no_mangle]
 pub extern "C" fn free_ipnet_type(val: *mut ipnet) {
-    guard("free_ipnet_type", || {
+    guard_keeping_error("free_ipnet_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_ipnet(val) };
         Ok(())
@@ -205,7 +205,7 @@ pub extern "C" fn free_ipnet_type(val: *mut ipnet) {
 
 #[no_mangle]
 pub extern "C" fn free_ipconfig_type(val: *mut ipconfig) {
-    guard("free_ipconfig_type", || {
+    guard_keeping_error("free_ipconfig_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_ipconfig(val) };
         Ok(())
@@ -214,7 +214,7 @@ pub extern "C" fn free_ipconfig_type(val: *mut ipconfig) {
 
 #[no_mangle]
 pub extern "C" fn free_route_type(val: *mut route) {
-    guard("free_route_type", || {
+    guard_keeping_error("free_route_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_route(val) };
         Ok(())
@@ -223,7 +223,7 @@ pub extern "C" fn free_route_type(val: *mut route) {
 
 #[no_mangle]
 pub extern "C" fn free_interface_type(val: *mut interface) {
-    guard("free_interface_type", || {
+    guard_keeping_error("free_interface_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_interface(val) };
         Ok(())
@@ -232,7 +232,7 @@ pub extern "C" fn free_interface_type(val: *mut interface) {
 
 #[no_mangle]
 pub extern "C" fn free_dns_type(val: *mut dns) {
-    guard("free_dns_type", || {
+    guard_keeping_error("free_dns_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_dns(val) };
         Ok(())
@@ -241,7 +241,7 @@ pub extern "C" fn free_dns_type(val: *mut dns) {
 
 #[no_mangle]
 pub extern "C" fn free_result(val: *mut result) {
-    guard("free_result", || {
+    guard_keeping_error("free_result", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_result(val) };
         Ok(())

@@ -13,7 +13,7 @@ use crate::cni::version::Version;
 use crate::ffi::alloc::{c_strdup, c_string_array, free, free_string_array, req_str};
 use crate::ffi::clibcni::types::{build, c_result, result};
 use crate::ffi::clibcni::with_err;
-use crate::ffi::guard::guard;
+use crate::ffi::guard::guard_keeping_error;
 
 /// The spec version the original implemented; what `plugin_supports` reports as `cniversion`.
 const CURRENT_VERSION: &str = "0.3.1";
@@ -53,7 +53,7 @@ unsafe fn drop_plugin_info(p: *mut plugin_info) {
 
 #[no_mangle]
 pub extern "C" fn free_plugin_info(pinfo: *mut plugin_info) {
-    guard("free_plugin_info", || {
+    guard_keeping_error("free_plugin_info", || {
         // SAFETY: pinfo is NULL or a plugin_info whose members were allocated with libc.
         unsafe { drop_plugin_info(pinfo) };
         Ok(())

@@ -68,6 +68,8 @@ pub struct CniConfig {
     timeout_ms: AtomicU64,
     warnings: Option<WarningSink>,
     observer: Option<CallObserver>,
+    /// The caller's environment as plugins inherit it, captured once (see [`CniConfig::new`]).
+    base_env: BaseEnv,
     containers: KeyedLock,
     /// ADD/CHECK/DEL hold it shared, GC exclusively (the spec makes GC exclusive with ADD/DEL).
     gc: RwLock<()>,
@@ -82,6 +84,9 @@ struct Call {
 }
 
 impl CniConfig {
+    /// Plugins inherit the process environment as it is now (filtered: [`BaseEnv`]): it is captured here, once,
+    /// not re-read per operation, since a `setenv` from a C thread of the host is not covered by Rust's
+    /// environment lock.
     pub fn new(bin_dirs: Vec<PathBuf>, cache_dir: impl Into<PathBuf>) -> CniConfig {
         let cni_path = bin_dirs
             .iter()
@@ -95,6 +100,7 @@ impl CniConfig {
             timeout_ms: AtomicU64::new(DEFAULT_PLUGIN_TIMEOUT.as_millis() as u64),
             warnings: None,
             observer: None,
+            base_env: BaseEnv::capture(),
             containers: KeyedLock::new(),
             gc: RwLock::new(()),
             versions: Mutex::new(HashMap::new()),
@@ -385,7 +391,7 @@ impl CniConfig {
             args: "",
             path: "dummy",
         };
-        let env = exec::build_env(BaseEnv::capture(), &vars);
+        let env = exec::build_env(&self.base_env, &vars);
         let info = match exec::exec_plugin(
             &path,
             "VERSION",
@@ -522,7 +528,7 @@ impl CniConfig {
         };
         Call {
             command,
-            env: exec::build_env(BaseEnv::capture(), &vars),
+            env: exec::build_env(&self.base_env, &vars),
         }
     }
 

@@ -32,7 +32,7 @@ fn env() -> Vec<CString> {
         args: "",
         path: "/opt/cni/bin",
     };
-    build_env(BaseEnv::capture(), &vars)
+    build_env(&BaseEnv::capture(), &vars)
 }
 
 fn run(path: &Path, stdin: &[u8], opts: &ExecOptions) -> Result<ExecOutput> {
@@ -164,7 +164,7 @@ fn env_is_exactly_as_built() {
         args: "K=V",
         path: "/opt/cni/bin",
     };
-    let env = build_env(BaseEnv::from_vars(vars), &cni);
+    let env = build_env(&BaseEnv::from_vars(vars), &cni);
     let out = exec_plugin(&path, "ADD", b"", &env, &ExecOptions::default()).unwrap();
     let expected: Vec<u8> = env
         .iter()
@@ -613,7 +613,10 @@ fn plugin_fds(path: &Path) -> Vec<(u32, String)> {
         .lines()
         .filter_map(|line| {
             let (left, target) = line.split_once(" -> ")?;
-            Some((left.split_whitespace().last()?.parse().ok()?, target.to_string()))
+            Some((
+                left.split_whitespace().last()?.parse().ok()?,
+                target.to_string(),
+            ))
         })
         .collect();
     let own_dir = |target: &str| {

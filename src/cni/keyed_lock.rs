@@ -1,12 +1,11 @@
 //! Serialises operations on the same key (a container id) while letting different keys run in
 //! parallel. The spec forbids parallel operations on one container, across all its attachments.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-#[derive(Default)]
 pub struct KeyedLock {
-    busy: Mutex<HashSet<String>>,
+    busy: Mutex<BTreeSet<String>>,
     freed: Condvar,
 }
 
@@ -17,8 +16,12 @@ pub struct KeyGuard<'a> {
 }
 
 impl KeyedLock {
-    pub fn new() -> KeyedLock {
-        KeyedLock::default()
+    /// Const, so that a process-wide table can be a plain static.
+    pub const fn new() -> KeyedLock {
+        KeyedLock {
+            busy: Mutex::new(BTreeSet::new()),
+            freed: Condvar::new(),
+        }
     }
 
     /// Waits until no other guard holds `key`, then holds it.
@@ -37,7 +40,7 @@ impl KeyedLock {
         }
     }
 
-    fn busy_set(&self) -> MutexGuard<'_, HashSet<String>> {
+    fn busy_set(&self) -> MutexGuard<'_, BTreeSet<String>> {
         // The set stays consistent even if a holder panicked: guards still remove their key.
         self.busy
             .lock()

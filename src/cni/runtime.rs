@@ -59,6 +59,11 @@ pub struct PluginInfo {
 /// daemon may run under valgrind.
 pub const DEFAULT_PLUGIN_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// ADD, CHECK and DEL of one container, one at a time, in the whole process: every `CniConfig` shares the
+/// table, so a daemon that re-initialises its module while calls are still running on the old one (or uses two
+/// configurations) never runs two operations on one container at once.
+static CONTAINERS: KeyedLock = KeyedLock::new();
+
 /// A CNI runtime: where plugins and the cache live, and how plugins are run.
 pub struct CniConfig {
     bin_dirs: Vec<PathBuf>,
@@ -70,7 +75,6 @@ pub struct CniConfig {
     observer: Option<CallObserver>,
     /// The caller's environment as plugins inherit it, captured once (see [`CniConfig::new`]).
     base_env: BaseEnv,
-    containers: KeyedLock,
     /// ADD/CHECK/DEL hold it shared, GC exclusively (the spec makes GC exclusive with ADD/DEL).
     gc: RwLock<()>,
     versions: Mutex<HashMap<PathBuf, (FileStamp, PluginInfo)>>,
@@ -101,7 +105,6 @@ impl CniConfig {
             warnings: None,
             observer: None,
             base_env: BaseEnv::capture(),
-            containers: KeyedLock::new(),
             gc: RwLock::new(()),
             versions: Mutex::new(HashMap::new()),
         }
@@ -149,7 +152,7 @@ impl CniConfig {
         validate_attachment(list, rt)?;
         let cni_args = cni_args_string(&rt.args)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
-        let _container = self.containers.lock(&rt.container_id);
+        let _container = CONTAINERS.lock(&rt.container_id);
         let call = self.call("ADD", Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
         for plugin in &list.plugins {
@@ -207,7 +210,7 @@ impl CniConfig {
         }
         validate_attachment(list, rt)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
-        let _container = self.containers.lock(&rt.container_id);
+        let _container = CONTAINERS.lock(&rt.container_id);
         let cache_error = |e: Error| {
             Error::cache(format!(
                 "failed to get network {:?} cached result: {e}",
@@ -249,7 +252,7 @@ impl CniConfig {
     fn del_unguarded(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
         let version = known_version(list)?;
         validate_attachment(list, rt)?;
-        let _container = self.containers.lock(&rt.container_id);
+        let _container = CONTAINERS.lock(&rt.container_id);
         let cached = match self.cached_attachment(&list.name, rt) {
             Ok(cached) => cached,
             Err(e) => {

@@ -3,12 +3,15 @@
 //! FIFO or a channel), never guessed with a sleep.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::fd::AsFd;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use super::types::{AttachRequest, ExtraNet};
 use super::*;
@@ -43,31 +46,84 @@ struct Site {
     module: Arc<NetworkModule>,
 }
 
-/// A module over networks "other" and "doomed"; `bridge_body` is the bridge plugin's script.
-fn site(bridge_body: &str) -> Site {
+/// A module over networks "other" and "doomed"; every plugin is PLUGIN but those in `scripts` (name, body).
+fn site(scripts: &[(&str, &str)]) -> Site {
     let root = tempfile::tempdir().unwrap();
     let (bin, conf) = (root.path().join("bin"), root.path().join("net.d"));
     fs::create_dir_all(&bin).unwrap();
     fs::create_dir_all(&conf).unwrap();
-    for name in ["loopback", "portmap", "firewall"] {
-        plugin(&bin, name, PLUGIN);
+    for name in ["loopback", "bridge", "portmap", "firewall"] {
+        let body = scripts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(PLUGIN, |(_, b)| b);
+        plugin(&bin, name, body);
     }
-    plugin(&bin, "bridge", bridge_body);
     for (name, subnet) in [("other", "10.201.1.0/24"), ("doomed", "10.201.2.0/24")] {
         let file = conf.join(format!("{NATIVE_FILE_PREFIX}{name}.conflist"));
         fs::write(file, native_conflist(name, subnet)).unwrap();
     }
+    let module = Arc::new(init_module(root.path()));
+    Site { root, module }
+}
+
+/// A module on a site's directories (as `network_module_init` makes one).
+fn init_module(root: &Path) -> NetworkModule {
     let module = NetworkModule::init(ModuleConfig {
-        cache_dir: Some(root.path().join("cache")),
-        conf_dir: Some(conf),
-        bin_path: Some(bin.display().to_string()),
+        cache_dir: Some(root.join("cache")),
+        conf_dir: Some(root.join("net.d")),
+        bin_path: Some(root.join("bin").display().to_string()),
         ..ModuleConfig::default()
     })
     .unwrap();
     module.cni().set_timeout(Some(Duration::from_secs(30)));
-    Site {
-        root,
-        module: Arc::new(module),
+    module
+}
+
+/// Two FIFOs in a dir of their own: a plugin step opens `entered` (blocking until the test opens it too), then
+/// waits for a line on `release`.
+struct Gate {
+    dir: tempfile::TempDir,
+}
+
+impl Gate {
+    fn new() -> Gate {
+        let dir = tempfile::tempdir().unwrap();
+        for fifo in ["entered", "release"] {
+            nix::unistd::mkfifo(&dir.path().join(fifo), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        }
+        Gate { dir }
+    }
+
+    /// Shell commands holding the plugin at the gate.
+    fn hold(&self) -> String {
+        let path = |name: &str| self.dir.path().join(name).display().to_string();
+        format!(
+            "echo in > '{}'; read -r go < '{}'",
+            path("entered"),
+            path("release")
+        )
+    }
+
+    /// Returns once a plugin is held at the gate.
+    fn await_entered(&self) {
+        assert_eq!(
+            fs::read_to_string(self.dir.path().join("entered")).unwrap(),
+            "in\n"
+        );
+    }
+
+    /// `entered`, opened without waiting for a plugin: readable once one is held at the gate.
+    fn open_entered(&self) -> fs::File {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(self.dir.path().join("entered"))
+            .unwrap()
+    }
+
+    fn release(&self) {
+        fs::write(self.dir.path().join("release"), "go\n").unwrap();
     }
 }
 
@@ -99,7 +155,9 @@ fn calls_on_other_network(module: &Arc<NetworkModule>) -> Vec<(&'static str, Dur
         timed("attach", &|| {
             module.attach(NetworkType::Native, &req).unwrap();
         });
-        timed("detach", &|| module.detach(NetworkType::Native, &req).unwrap());
+        timed("detach", &|| {
+            module.detach(NetworkType::Native, &req).unwrap()
+        });
         timed("list", &|| {
             assert!(!module
                 .list(NetworkType::Native, &|_, _| true)
@@ -114,6 +172,12 @@ fn calls_on_other_network(module: &Arc<NetworkModule>) -> Vec<(&'static str, Dur
         .expect("calls on another network are blocked by the slow work")
 }
 
+/// Whether the FIFO has data (or its writer has come and gone) within `ms` milliseconds.
+fn readable_within(fifo: &fs::File, ms: u16) -> bool {
+    let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::POLLIN)];
+    poll(&mut fds, PollTimeout::from(ms)).unwrap() > 0
+}
+
 fn assert_prompt(took: &[(&str, Duration)]) {
     assert_eq!(took.len(), 4);
     for (what, took) in took {
@@ -123,7 +187,7 @@ fn assert_prompt(took: &[(&str, Duration)]) {
 
 #[test]
 fn calls_on_other_networks_do_not_wait_for_an_rm_cleanup() {
-    let site = site(PLUGIN);
+    let site = site(&[]);
     let (entered_tx, entered) = mpsc::channel();
     let (release, release_rx) = mpsc::channel::<()>();
     let release_rx = Mutex::new(release_rx);
@@ -162,21 +226,9 @@ fn calls_on_other_networks_do_not_wait_for_an_rm_cleanup() {
 
 #[test]
 fn calls_on_other_networks_do_not_wait_for_a_create_in_plugin_version() {
-    let gate = tempfile::tempdir().unwrap();
-    let (entered, release) = (gate.path().join("entered"), gate.path().join("release"));
-    for fifo in [&entered, &release] {
-        nix::unistd::mkfifo(fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-    }
-    // VERSION opens `entered` (which waits for the test to open it too), then waits for a line on `release`.
-    let bridge = PLUGIN.replace(
-        "VERSION) echo",
-        &format!(
-            "VERSION) echo in > '{}'; read -r go < '{}'; echo",
-            entered.display(),
-            release.display()
-        ),
-    );
-    let site = site(&bridge);
+    let gate = Gate::new();
+    let bridge = PLUGIN.replace("VERSION) echo", &format!("VERSION) {}; echo", gate.hold()));
+    let site = site(&[("bridge", &bridge)]);
     let module = Arc::clone(&site.module);
     let create = thread::spawn(move || {
         let req = CreateRequest {
@@ -185,12 +237,46 @@ fn calls_on_other_networks_do_not_wait_for_a_create_in_plugin_version() {
         };
         module.create(NetworkType::Native, &req)
     });
-    assert_eq!(fs::read_to_string(&entered).unwrap(), "in\n");
+    gate.await_entered();
 
     let took = calls_on_other_network(&site.module);
-    fs::write(&release, "go\n").unwrap();
+    gate.release();
     let created = create.join().unwrap().unwrap();
     assert_eq!(created.name, "fresh");
     assert_prompt(&took);
     assert!(site.module.exists(NetworkType::Native, "fresh").unwrap());
+}
+
+/// `network_module_init` again while an attach runs on the old module: a detach of the same container on the new
+/// module waits for it (the per-container locks are the process's, not the module's).
+#[test]
+fn a_new_module_does_not_run_a_container_operation_beside_the_old_modules() {
+    let (add, del) = (Gate::new(), Gate::new());
+    let bridge = PLUGIN.replace("ADD) echo", &format!("ADD) {}; echo", add.hold()));
+    // Detach starts with loopback's DEL.
+    let loopback = PLUGIN.replace("esac", &format!("DEL) {} ;;\nesac", del.hold()));
+    let site = site(&[("bridge", &bridge), ("loopback", &loopback)]);
+    let req = on_other("pod-reinit");
+    let old = Arc::clone(&site.module);
+    let attach_req = req.clone();
+    let attach = thread::spawn(move || old.attach(NetworkType::Native, &attach_req));
+    add.await_entered();
+
+    let new = init_module(site.root.path());
+    let detach = thread::spawn(move || new.detach(NetworkType::Native, &req));
+    // The detach must not reach a plugin while the attach is inside one; nothing can signal that it has not,
+    // so a plugin call that overlapped would have this long to show up.
+    let held = del.open_entered();
+    assert!(
+        !readable_within(&held, 300),
+        "the new module's DEL ran while the old module's ADD was running"
+    );
+    add.release();
+    attach.join().unwrap().unwrap();
+    assert!(readable_within(&held, 10_000), "the detach never ran");
+    let mut entered = [0u8; 8];
+    let n = std::io::Read::read(&mut &held, &mut entered).unwrap(); // echo's one write
+    assert_eq!(&entered[..n], b"in\n");
+    del.release();
+    detach.join().unwrap().unwrap();
 }

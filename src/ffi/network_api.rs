@@ -16,7 +16,7 @@ use once_cell::sync::Lazy;
 use crate::ffi::alloc::{
     c_calloc, c_strdup, c_string_array, free, free_string_array, opt_str, req_str,
 };
-use crate::ffi::guard::{guard, last_error, report_warning};
+use crate::ffi::guard::{guard, guard_keeping_error, last_error, report_warning};
 use crate::ffi::host::{missing, HOST, MAP_STR_STR};
 use crate::network::error::NetError;
 use crate::network::native::plan::CreateRequest;
@@ -236,10 +236,11 @@ fn network_type(ty: *const c_char) -> Result<NetworkType, String> {
     NetworkType::parse(name).map_err(|e| e.msg)
 }
 
-/// Frees one `attach_net_conf` (NULL-safe).
+/// Frees one `attach_net_conf` (NULL-safe). Like every `free_*` function it keeps this thread's
+/// last error.
 #[no_mangle]
 pub extern "C" fn free_attach_net_conf(ptr: *mut attach_net_conf) {
-    guard("free_attach_net_conf", || {
+    guard_keeping_error("free_attach_net_conf", || {
         // SAFETY: the caller hands over a malloc'd struct (or NULL) with malloc'd strings.
         unsafe { free_attach_net_conf_unguarded(ptr) };
         Ok(())
@@ -260,10 +261,11 @@ unsafe fn free_attach_net_conf_unguarded(ptr: *mut attach_net_conf) {
     }
 }
 
-/// Frees a `network_api_conf` and everything it owns; `annotations` through the host's `map_free`.
+/// Frees a `network_api_conf` and everything it owns; `annotations` through the host's `map_free`
+/// (a host without it is the one failure that sets the last error).
 #[no_mangle]
 pub extern "C" fn free_network_api_conf(conf: *mut network_api_conf) {
-    guard("free_network_api_conf", || {
+    guard_keeping_error("free_network_api_conf", || {
         if conf.is_null() {
             return Ok(());
         }
@@ -309,10 +311,10 @@ unsafe fn free_json_map(map: *mut json_map_string_string) {
     }
 }
 
-/// Frees one result (NULL-safe).
+/// Frees one result (NULL-safe); keeps this thread's last error.
 #[no_mangle]
 pub extern "C" fn free_network_api_result(ptr: *mut network_api_result) {
-    guard("free_network_api_result", || {
+    guard_keeping_error("free_network_api_result", || {
         // SAFETY: the struct and its members were allocated by this library with libc.
         unsafe { free_result_unguarded(ptr) };
         Ok(())
@@ -337,10 +339,10 @@ unsafe fn free_result_unguarded(ptr: *mut network_api_result) {
     }
 }
 
-/// Frees a result list and its items (NULL-safe).
+/// Frees a result list and its items (NULL-safe); keeps this thread's last error.
 #[no_mangle]
 pub extern "C" fn free_network_api_result_list(ptr: *mut network_api_result_list) {
-    guard("free_network_api_result_list", || {
+    guard_keeping_error("free_network_api_result_list", || {
         // SAFETY: as for free_network_api_result.
         unsafe { free_result_list_unguarded(ptr) };
         Ok(())
@@ -368,7 +370,12 @@ unsafe fn free_result_list_unguarded(ptr: *mut network_api_result_list) {
 
 /// Sets up the module: `conf_dir` defaults to /etc/cni/net.d, `bin_path` (';'-separated) to
 /// /opt/cni/bin, `cache_dir` to /var/lib/cni. The "cri" type is enabled only when
-/// `network_plugin` is not NULL. Calling it again replaces the module.
+/// `network_plugin` is not NULL. Calling it again replaces the module; calls still running on the
+/// old one finish, and two calls on the same container never overlap, across modules too.
+///
+/// Plugins inherit the process environment as it is now (without proxy variables and the
+/// caller's own CNI_*): it is captured here, once, so a later setenv/unsetenv in the daemon is
+/// seen by plugins only after the next network_module_init.
 #[no_mangle]
 pub extern "C" fn network_module_init(
     network_plugin: *const c_char,
@@ -615,8 +622,11 @@ pub extern "C" fn network_module_detach(
     })
 }
 
-/// Creates a native network. On success `*name` is its name (a warning about missing plugins
-/// may be left in the error channel); on failure `*cc` is iSulad's error class.
+/// Creates a native network. On success `*name` is its name; on failure `*cc` is iSulad's error
+/// class. When plugins are missing it still succeeds (0) with a warning, as iSulad does: the
+/// daemon's message and this thread's last error both hold
+/// `WARN:cannot find cni plugin "<names>" in dir "<bin path>"`. Without a warning the last error
+/// is NULL and the daemon's message untouched.
 #[no_mangle]
 pub extern "C" fn network_module_conf_create(
     r#type: *const c_char,
@@ -787,7 +797,9 @@ unsafe fn free_network_info(item: *mut network_network_info) {
     }
 }
 
-/// Removes a native network that no container uses; `*res_name` = its name.
+/// Removes a native network that no container uses; `*res_name` = its name. Cleanup problems
+/// (the bridge, host-local's state, the file) do not fail it: it returns 0 with them, joined by
+/// "; ", in the daemon's message and this thread's last error.
 #[no_mangle]
 pub extern "C" fn network_module_conf_rm(
     r#type: *const c_char,
@@ -830,10 +842,11 @@ pub extern "C" fn network_module_update(r#type: *const c_char) -> c_int {
     })
 }
 
-/// Releases the module; `network_module_init` may be called again afterwards.
+/// Releases the module; `network_module_init` may be called again afterwards. Keeps this
+/// thread's last error.
 #[no_mangle]
 pub extern "C" fn network_module_exit() {
-    guard("network_module_exit", || {
+    guard_keeping_error("network_module_exit", || {
         *MODULE.write().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(())
     })
@@ -938,17 +951,20 @@ pub extern "C" fn network_module_container_list_add(
     })
 }
 
-/// This thread's last error message, or NULL; valid until the next call on this thread.
+/// This thread's last error message, or NULL. Every call that can fail clears it on entry and
+/// sets it (with the daemon's message) when it fails or succeeds with a warning; the `free_*`
+/// functions, `network_module_exit` and `network_module_set_plugin_timeout` leave it alone, so
+/// it stays valid across them until the next call that can fail.
 #[no_mangle]
 pub extern "C" fn network_module_last_error() -> *const c_char {
     std::panic::catch_unwind(last_error).unwrap_or(ptr::null())
 }
 
 /// The per-call plugin timeout in seconds (0: none). Default `CLIBCNI_DEFAULT_PLUGIN_TIMEOUT`,
-/// or `CLIBCNI_PLUGIN_TIMEOUT` from the environment at init.
+/// or `CLIBCNI_PLUGIN_TIMEOUT` from the environment at init. Keeps this thread's last error.
 #[no_mangle]
 pub extern "C" fn network_module_set_plugin_timeout(seconds: c_uint) {
-    guard("network_module_set_plugin_timeout", || {
+    guard_keeping_error("network_module_set_plugin_timeout", || {
         TIMEOUT_OVERRIDE.store(u64::from(seconds) + 1, Ordering::Relaxed);
         if let Ok(m) = module() {
             m.cni().set_timeout(plugin_timeout());

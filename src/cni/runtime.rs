@@ -14,7 +14,7 @@ use crate::cni::cache::{CacheEntry, CachedAttachment, ResultCache};
 use crate::cni::conf::{FileStamp, NetworkConfigList, PluginConf};
 use crate::cni::error::{codes, CniError, Error, Result};
 use crate::cni::exec::{self, BaseEnv, CniVars, ExecOptions, ExecOutput};
-use crate::cni::keyed_lock::KeyedLock;
+use crate::cni::keyed_lock::{KeyGuard, KeyedLock};
 use crate::cni::request::{self, GcAttachment};
 use crate::cni::result::CniResult;
 use crate::cni::validate;
@@ -59,10 +59,11 @@ pub struct PluginInfo {
 /// daemon may run under valgrind.
 pub const DEFAULT_PLUGIN_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// ADD, CHECK and DEL of one container, one at a time, in the whole process: every `CniConfig` shares the
-/// table, so a daemon that re-initialises its module while calls are still running on the old one (or uses two
-/// configurations) never runs two operations on one container at once.
-static CONTAINERS: KeyedLock = KeyedLock::new();
+/// ADD, CHECK and DEL of one container, one at a time in the whole process. The key is the container id and the
+/// cache dir (the state those operations share): every `CniConfig` on that dir shares the table, so a daemon that
+/// re-initialises its module while calls are still running on the old one never runs two operations on one
+/// container at once, while runtimes on different cache dirs stay independent.
+static CONTAINERS: KeyedLock<(PathBuf, String)> = KeyedLock::new();
 
 /// A CNI runtime: where plugins and the cache live, and how plugins are run.
 pub struct CniConfig {
@@ -152,7 +153,7 @@ impl CniConfig {
         validate_attachment(list, rt)?;
         let cni_args = cni_args_string(&rt.args)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
-        let _container = CONTAINERS.lock(&rt.container_id);
+        let _container = self.lock_container(&rt.container_id);
         let call = self.call("ADD", Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
         for plugin in &list.plugins {
@@ -210,7 +211,7 @@ impl CniConfig {
         }
         validate_attachment(list, rt)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
-        let _container = CONTAINERS.lock(&rt.container_id);
+        let _container = self.lock_container(&rt.container_id);
         let cache_error = |e: Error| {
             Error::cache(format!(
                 "failed to get network {:?} cached result: {e}",
@@ -252,7 +253,7 @@ impl CniConfig {
     fn del_unguarded(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
         let version = known_version(list)?;
         validate_attachment(list, rt)?;
-        let _container = CONTAINERS.lock(&rt.container_id);
+        let _container = self.lock_container(&rt.container_id);
         let cached = match self.cached_attachment(&list.name, rt) {
             Ok(cached) => cached,
             Err(e) => {
@@ -510,6 +511,13 @@ impl CniConfig {
         for problem in self.cache.remove_abandoned_temps() {
             self.warn(&problem);
         }
+    }
+
+    /// Holds the container (see [`CONTAINERS`]); the cache dir is compared as written, without `.` parts or a
+    /// trailing slash.
+    fn lock_container(&self, container_id: &str) -> KeyGuard<'static, (PathBuf, String)> {
+        let dir: PathBuf = self.cache.dir().components().collect();
+        CONTAINERS.lock((dir, container_id.to_string()))
     }
 
     fn exec_options(&self) -> ExecOptions {

@@ -22,7 +22,7 @@ use crate::cni::log::{log, Context, Level};
 use crate::cni::runtime::{CallObserver, CniConfig, WarningSink};
 use attach::{Attacher, LOOPBACK_CONFLIST};
 use cri::CriNetworks;
-use error::{NetError, NetResult};
+use error::{NetError, NetErrors, NetResult};
 use native::plan::CreateRequest;
 use native::{Created, NativeNetworks, NetworkInfo};
 use types::{ApiResult, AttachRequest};
@@ -185,10 +185,10 @@ impl NetworkModule {
         let keep = |a: &CachedAttachment| {
             live.contains(a.container_id.as_str()) || self.in_use_set().contains(&a.container_id)
         };
-        let mut errors: Vec<String> = Vec::new();
+        let mut errors = NetErrors::default();
         let mut fail = |network: &str, msg: String| {
             log!(Level::Warn, Context::network(network), "gc: {msg}");
-            errors.push(msg);
+            errors.push(NetError::exec(msg));
         };
         let attachments = self.cni.cached_attachments(None)?;
         let mut lists: Vec<Arc<NetworkConfigList>> = Vec::new();
@@ -228,7 +228,7 @@ impl NetworkModule {
                 .collect(),
             Err(e) => {
                 fail(&self.loopback.name, e.to_string());
-                return Err(NetError::exec(errors.join("; ")));
+                return errors.into_result().map(|()| released);
             }
         };
         let keep_loopback = |a: &CachedAttachment| keep(a) || others.contains(&a.container_id);
@@ -238,9 +238,7 @@ impl NetworkModule {
                 format!("network {:?}: {e}", self.loopback.name),
             );
         }
-        if !errors.is_empty() {
-            return Err(NetError::exec(errors.join("; ")));
-        }
+        errors.into_result()?;
         if released > 0 {
             log!(
                 Level::Info,

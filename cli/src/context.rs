@@ -9,7 +9,7 @@ use clibcni::network::{
     ModuleConfig, NetworkModule, DEFAULT_BIN_DIR, DEFAULT_CACHE_DIR, DEFAULT_CONF_DIR,
 };
 
-use crate::args::Invocation;
+use crate::args::Globals;
 use crate::fail::Failure;
 use crate::progress::Progress;
 
@@ -25,21 +25,13 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(inv: &Invocation, env: Env<'_>) -> Context {
+    pub fn new(globals: &Globals, env: Env<'_>) -> Context {
         let set = |name: &str| env(name).filter(|v| !v.is_empty());
-        let conf_dir = inv
-            .value("conf-dir")
-            .map(str::to_string)
-            .or_else(|| set("NETCONFPATH"));
-        let bin_dirs: Vec<String> = inv
-            .values("bin-dir")
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        let bin_path = if bin_dirs.is_empty() {
+        let conf_dir = globals.conf_dir.clone().or_else(|| set("NETCONFPATH"));
+        let bin_path = if globals.bin_dir.is_empty() {
             set("CNI_PATH")
         } else {
-            Some(bin_dirs.join(":"))
+            Some(globals.bin_dir.join(":"))
         };
         Context {
             conf_dir: PathBuf::from(conf_dir.unwrap_or_else(|| DEFAULT_CONF_DIR.into())),
@@ -47,8 +39,8 @@ impl Context {
             cache_dir: PathBuf::from(
                 set("CNI_CACHE_DIR").unwrap_or_else(|| DEFAULT_CACHE_DIR.into()),
             ),
-            progress: Progress::new(inv.flag("verbose")),
-            verbose: inv.flag("verbose"),
+            progress: Progress::new(globals.verbose),
+            verbose: globals.verbose,
         }
     }
 
@@ -122,11 +114,11 @@ fn split_path_list(text: &str) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{parse, Request};
+    use crate::parse::{parse, Request};
 
     fn context(line: &str, vars: &[(&str, &str)]) -> Context {
-        let args: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-        let Ok(Request::Run(inv)) = parse(&args) else {
+        let args: Vec<std::ffi::OsString> = line.split_whitespace().map(Into::into).collect();
+        let Ok(Request::Run(cli)) = parse(&args) else {
             panic!("{line}")
         };
         let env = |name: &str| {
@@ -134,7 +126,7 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         };
-        Context::new(&inv, &env)
+        Context::new(&cli.globals, &env)
     }
 
     #[test]

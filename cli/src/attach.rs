@@ -16,7 +16,7 @@ use clibcni::network::types::ApiResult;
 use clibcni::network::{NetworkType, MAX_EXTRA_NETWORKS};
 use serde_json::{json, Map, Value};
 
-use crate::args::Invocation;
+use crate::args::{AttachArgs, DetachArgs};
 use crate::cnitool;
 use crate::context::{warn, Context};
 use crate::fail::Failure;
@@ -32,11 +32,10 @@ struct Target {
 }
 
 impl Target {
-    fn from(inv: &Invocation) -> Result<Target, Failure> {
-        let netns = cnitool::absolute(&inv.args[1])?;
-        let id = inv
-            .value("id")
-            .map_or_else(|| cnitool::container_id(&netns), str::to_string);
+    /// `id` is the --id option.
+    fn new(netns: &str, id: Option<&str>) -> Result<Target, Failure> {
+        let netns = cnitool::absolute(netns)?;
+        let id = id.map_or_else(|| cnitool::container_id(&netns), str::to_string);
         Ok(Target { id, netns })
     }
 
@@ -56,14 +55,14 @@ impl Target {
     }
 }
 
-pub fn attach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
-    let names = network_names(&inv.args[0])?;
-    let ports = inv
-        .values("port")
-        .into_iter()
-        .map(port_mapping)
+pub fn attach(ctx: &Context, args: &AttachArgs) -> Result<(), Failure> {
+    let names = network_names(&args.networks)?;
+    let ports = args
+        .port
+        .iter()
+        .map(|p| port_mapping(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let target = Target::from(inv)?;
+    let target = Target::new(&args.netns, args.id.as_deref())?;
     let module = ctx.module()?;
     let lists = names
         .iter()
@@ -118,13 +117,13 @@ pub fn attach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
             }
         }
     }
-    print_attached(&target, &attached, inv.flag("json"));
+    print_attached(&target, &attached, args.json);
     Ok(())
 }
 
-pub fn detach(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
-    let names = network_names(&inv.args[0])?;
-    let target = Target::from(inv)?;
+pub fn detach(ctx: &Context, args: &DetachArgs) -> Result<(), Failure> {
+    let names = network_names(&args.networks)?;
+    let target = Target::new(&args.netns, args.id.as_deref())?;
     let cni = ctx.cni();
     let loopback = loopback()?;
     let before = cached(&cni, &target.id)?;

@@ -6,17 +6,16 @@ use clibcni::cni::Version;
 use clibcni::network::attach::api_result;
 use serde_json::{json, Value};
 
-use crate::args::Invocation;
 use crate::context::Context;
 use crate::fail::Failure;
 use crate::output;
 
-pub fn list(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
+pub fn list(ctx: &Context, json: bool) -> Result<(), Failure> {
     let attachments = ctx
         .cni()
         .cached_attachments(None)
         .map_err(|e| Failure::cni("cannot read the result cache", &e))?;
-    if inv.flag("json") {
+    if json {
         let items: Vec<Value> = attachments
             .iter()
             .map(|a| {

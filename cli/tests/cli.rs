@@ -4,6 +4,7 @@
 //! Every test works in its own temporary conf/cache/IPAM directories with unique names, subnets
 //! and bridges; guards tear down attachments, networks and namespaces even when a test fails.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::io::Write;
@@ -367,8 +368,18 @@ fn native_network_lifecycle() {
         [other.name.as_str()]
     );
     assert!(names(&["plugin=^dhcp$"]).is_empty());
-    let stderr = work.fails(2, &["network", "ls", "--filter", "name=cli[ab]"], &[]);
-    assert!(stderr.contains("'[' is not supported"), "{stderr}");
+    assert_eq!(
+        names(&["name=^cli-[ab]", "plugin=^(firewall|tuning)$"]),
+        [net.name.clone(), other.name.clone()],
+        "extended regular expressions"
+    );
+    assert!(names(&["name=^cli-[cd]"]).is_empty());
+    let stderr = work.fails(2, &["network", "ls", "--filter", "name=cli[ab"], &[]);
+    assert!(
+        stderr
+            .starts_with("clibcni: invalid filter pattern \"cli[ab\": unclosed character class\n"),
+        "{stderr}"
+    );
     let stderr = work.fails(2, &["network", "ls", "--filter", "driver=bridge"], &[]);
     assert!(stderr.contains("the keys are name and plugin"), "{stderr}");
 
@@ -795,6 +806,8 @@ fn help_for_every_command() {
         &["detach"],
         &["cache", "ls"],
         &["help"],
+        &["completions"],
+        &["man"],
     ] {
         let mut args = words.to_vec();
         args.push("--help");
@@ -807,12 +820,119 @@ fn help_for_every_command() {
         via_help.extend_from_slice(words);
         assert_eq!(work.ok(&via_help, &[]), text, "{words:?}");
     }
-    assert!(work
-        .ok(&["network", "-h"], &[])
-        .contains("network inspect [OPTIONS] NAME"));
+    let group = work.ok(&["network", "-h"], &[]);
+    assert!(
+        group.starts_with("Usage: clibcni network COMMAND")
+            && group.contains("\n  inspect  Print a native network's configuration file\n"),
+        "{group}"
+    );
     assert!(work
         .ok(&["help", "network", "ls"], &[])
-        .contains("'^' and '$' anchors"));
+        .contains("extended\nregular expression"));
     let stderr = work.fails(2, &["help", "frob"], &[]);
     assert!(stderr.starts_with("clibcni: no command 'frob'"), "{stderr}");
+}
+
+/// The completion scripts and man pages come from the same definitions as the parser: the
+/// commands are in them, and bash really completes with its script.
+#[test]
+fn completions_and_man_pages() {
+    let work = Work::new();
+    let bash = work.ok(&["completions", "bash"], &[]);
+    let script = work.dir.path().join("clibcni.bash");
+    std::fs::write(&script, &bash).expect("cannot write the bash script");
+    // Completing "clibcni net" and "clibcni network l" the way bash calls the function.
+    let complete = |words: &str, cword: usize| {
+        let probe = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; \
+             _clibcni clibcni \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let out = Command::new("bash")
+            .args(["--norc", "-c", &probe])
+            .output()
+            .expect("cannot run bash");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(complete("clibcni net", 1), "network\n");
+    assert_eq!(complete("clibcni network l", 2), "ls\n");
+    assert!(complete("clibcni network ls --fi", 3).contains("--filter"));
+
+    let zsh = work.ok(&["completions", "zsh"], &[]);
+    assert!(
+        zsh.starts_with("#compdef clibcni\n") && zsh.contains("'*--filter=[name=PATTERN"),
+        "{zsh}"
+    );
+    let fish = work.ok(&["completions", "fish"], &[]);
+    assert!(
+        fish.contains("complete -c clibcni") && fish.contains("-l conf-dir"),
+        "{fish}"
+    );
+    let stderr = work.fails(2, &["completions", "tcsh"], &[]);
+    assert!(
+        stderr.starts_with("clibcni: invalid value 'tcsh' for SHELL"),
+        "{stderr}"
+    );
+
+    let page = work.ok(&["man"], &[]);
+    assert!(page.contains(".TH clibcni 1 "), "{page}");
+    for section in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        ".SH \"GLOBAL OPTIONS\"",
+        ".SH SUBCOMMANDS",
+    ] {
+        assert!(page.contains(section), "{section}: {page}");
+    }
+    assert!(page.contains("clibcni\\-network(1)") && page.contains("CNI_CACHE_DIR"));
+    let pages = work.dir.path().join("man1");
+    assert_eq!(work.ok(&["man", pages.to_str().unwrap()], &[]), "");
+    let mut written: Vec<String> = std::fs::read_dir(&pages)
+        .expect("man dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written.len(), 18, "{written:?}");
+    assert!(
+        written.contains(&"clibcni-network-ls.1".to_string()),
+        "{written:?}"
+    );
+    let ls = std::fs::read_to_string(pages.join("clibcni-network-ls.1")).expect("ls page");
+    assert!(
+        ls.contains("\\fBclibcni network ls\\fR [OPTIONS]")
+            && ls.contains("extended regular expression"),
+        "{ls}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(pages.join("clibcni.1")).expect("top page"),
+        page
+    );
+}
+
+/// The pathological filter of the old backtracking matcher (six '.*' and an 'x' against a
+/// 60-character name: 6 s in release, 114 s in debug) answers at once through the CLI.
+#[test]
+fn filters_answer_in_linear_time() {
+    let work = Work::new();
+    let name = "a".repeat(60);
+    work.write_conf(
+        &format!("isulacni-{name}.conflist"),
+        &json!({"cniVersion": "1.0.0", "name": name, "plugins": [{"type": "bridge", "bridge": "isula-br9"}]}),
+    );
+    let ls = |filter: &str| work.ok(&["network", "ls", "-q", "--filter", filter], &[]);
+    assert_eq!(
+        ls("name=^a{60}$"),
+        format!("{name}\n"),
+        "the network is listed"
+    );
+    let start = std::time::Instant::now();
+    assert_eq!(ls("name=.*.*.*.*.*.*x"), "");
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
 }

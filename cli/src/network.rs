@@ -5,7 +5,7 @@ use clibcni::network::native::plan::CreateRequest;
 use clibcni::network::{NetworkModule, NetworkType};
 use serde_json::json;
 
-use crate::args::Invocation;
+use crate::args::{CreateArgs, NetworkCmd};
 use crate::context::{warn, Context};
 use crate::fail::Failure;
 use crate::filter::Filters;
@@ -13,31 +13,34 @@ use crate::output;
 
 const NATIVE: NetworkType = NetworkType::Native;
 
-pub fn run(ctx: &Context, inv: &Invocation) -> Result<(), Failure> {
+pub fn run(ctx: &Context, cmd: &NetworkCmd) -> Result<(), Failure> {
     // Filters are checked before anything is loaded: a usage error stays a usage error.
-    let filters = Filters::parse(inv.values("filter").into_iter())?;
+    let filters = match cmd {
+        NetworkCmd::Ls(ls) => Filters::parse(ls.filter.iter().map(String::as_str))?,
+        _ => Filters::default(),
+    };
     let module = ctx.module()?;
-    match inv.words()[1] {
-        "create" => create(ctx, &module, inv),
-        "ls" => {
-            list(&module, &filters, inv.flag("quiet"), inv.flag("json"));
+    match cmd {
+        NetworkCmd::Create(args) => create(ctx, &module, args),
+        NetworkCmd::Ls(ls) => {
+            list(&module, &filters, ls.quiet, ls.json);
             Ok(())
         }
-        "inspect" => {
-            print!("{}", module.inspect(NATIVE, &inv.args[0])?);
+        NetworkCmd::Inspect { name, .. } => {
+            print!("{}", module.inspect(NATIVE, name)?);
             Ok(())
         }
-        _ => remove(ctx, &module, &inv.args),
+        NetworkCmd::Rm { names } => remove(ctx, &module, names),
     }
 }
 
-fn create(ctx: &Context, module: &NetworkModule, inv: &Invocation) -> Result<(), Failure> {
+fn create(ctx: &Context, module: &NetworkModule, args: &CreateArgs) -> Result<(), Failure> {
     let req = CreateRequest {
-        name: inv.args.first().cloned(),
+        name: args.name.clone(),
         driver: None,
-        gateway: inv.value("gateway").map(str::to_string),
-        internal: inv.flag("internal"),
-        subnet: inv.value("subnet").map(str::to_string),
+        gateway: args.gateway.clone(),
+        internal: args.internal,
+        subnet: args.subnet.clone(),
     };
     let created = ctx
         .progress

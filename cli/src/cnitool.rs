@@ -6,52 +6,91 @@ use std::path::{Component, Path, PathBuf};
 use clibcni::cni::conf::{conf_files, load_network_file, NetworkConfigList};
 use clibcni::cni::runtime::RuntimeConf;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha512};
 
-use crate::args::Invocation;
 use crate::context::{Context, Env};
 use crate::fail::Failure;
 use crate::output;
-use crate::sha512;
 
 const DEFAULT_IFNAME: &str = "eth0";
 
-/// Runs one of cnitool's commands.
-pub fn run(ctx: &Context, inv: &Invocation, env: Env<'_>) -> Result<(), Failure> {
-    let command = inv.words()[0];
-    let name = &inv.args[0];
-    let rt = match command {
-        "add" | "check" | "del" => Some(runtime_conf(&inv.args[1], env)?),
-        _ => None,
-    };
-    let list = find_network(&ctx.conf_dir, name)?;
-    let cni = ctx.cni();
-    let label = format!("{} {:?}", command.to_uppercase(), list.name);
+/// cnitool's commands, with the namespace of those that act on one.
+#[derive(Clone, Copy, Debug)]
+pub enum Op<'a> {
+    /// `json`: the result on one line.
+    Add {
+        netns: &'a str,
+        json: bool,
+    },
+    /// `json`: print the cached result.
+    Check {
+        netns: &'a str,
+        json: bool,
+    },
+    Del {
+        netns: &'a str,
+    },
+    Gc,
+    Status,
+}
+
+impl Op<'_> {
+    fn verb(&self) -> &'static str {
+        match self {
+            Op::Add { .. } => "ADD",
+            Op::Check { .. } => "CHECK",
+            Op::Del { .. } => "DEL",
+            Op::Gc => "GC",
+            Op::Status => "STATUS",
+        }
+    }
+}
+
+/// Runs one of cnitool's commands on the network `name`. The environment is checked before the
+/// network is looked up: a malformed CNI_ARGS stays a usage error.
+pub fn run(ctx: &Context, name: &str, op: Op<'_>, env: Env<'_>) -> Result<(), Failure> {
+    let label = format!("{} {name:?}", op.verb());
     let failed = |e: clibcni::cni::Error| Failure::cni(&format!("{label} failed"), &e);
     let timed =
         |op: &dyn Fn() -> clibcni::cni::Result<()>| ctx.progress.run(&label, op).map_err(failed);
-    let json = inv.flag("json");
-    match (command, &rt) {
-        ("add", Some(rt)) => {
+    let network = || find_network(&ctx.conf_dir, name);
+    let cni = ctx.cni();
+    match op {
+        Op::Add { netns, json } => {
+            let rt = runtime_conf(netns, env)?;
+            let list = network()?;
             let result = ctx
                 .progress
-                .run(&label, || cni.add_network_list(&list, rt))
+                .run(&label, || cni.add_network_list(&list, &rt))
                 .map_err(failed)?;
             if let Some(result) = result {
                 output::print_json(&result.to_value(), json);
             }
         }
-        ("check", Some(rt)) => {
+        Op::Check { netns, json } => {
+            let rt = runtime_conf(netns, env)?;
+            let list = network()?;
             let cached = ctx
                 .progress
-                .run(&label, || cni.check_network_list(&list, rt))
+                .run(&label, || cni.check_network_list(&list, &rt))
                 .map_err(failed)?;
             if json {
                 output::print_json(&cached.map_or(Value::Null, |r| r.to_value()), true);
             }
         }
-        ("del", Some(rt)) => timed(&|| cni.del_network_list(&list, rt))?,
-        ("gc", _) => timed(&|| cni.gc_network_list(&list, None))?,
-        _ => timed(&|| cni.status_network_list(&list))?,
+        Op::Del { netns } => {
+            let rt = runtime_conf(netns, env)?;
+            let list = network()?;
+            timed(&|| cni.del_network_list(&list, &rt))?;
+        }
+        Op::Gc => {
+            let list = network()?;
+            timed(&|| cni.gc_network_list(&list, None))?;
+        }
+        Op::Status => {
+            let list = network()?;
+            timed(&|| cni.status_network_list(&list))?;
+        }
     }
     Ok(())
 }
@@ -71,7 +110,7 @@ fn runtime_conf(netns: &str, env: Env<'_>) -> Result<RuntimeConf, Failure> {
 /// cnitool's container id: "cnitool-" and the hex of the first 10 bytes of the SHA-512 of the
 /// absolute netns path.
 pub fn container_id(abs_netns: &str) -> String {
-    let digest = sha512::digest(abs_netns.as_bytes());
+    let digest = Sha512::digest(abs_netns.as_bytes());
     let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
     format!("cnitool-{hex}")
 }

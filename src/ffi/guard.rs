@@ -8,6 +8,8 @@
 //!   cleanup problems: [`report_warning`]) returns success and leaves the warning in both, exactly
 //!   as a failure would; a success without warning leaves the last error NULL and the daemon's
 //!   message untouched;
+//! - a query answering "no" (`network_module_ready` false: [`report_reason`]) leaves why in the
+//!   last error only;
 //! - a call that cannot fail ([`guard_keeping_error`]: the `free_*` functions, exit, the timeout
 //!   setter) neither sets nor clears the last error, so a result can be freed before the message of
 //!   an earlier failure is read. Only a failure it cannot avoid (a host without `map_free`) or a

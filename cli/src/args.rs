@@ -263,4 +263,24 @@ pub enum CacheCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Release the attachments of containers that are gone (after a daemon crash)
+    ///
+    /// Every cached attachment whose container is not given with --keep is stale: it is released
+    /// as network_module_gc does (DEL with the configuration and arguments cached at ADD, then CNI
+    /// GC for 1.1.0 lists) and its cache entry removed, with the container's loopback entry. Without
+    /// --apply nothing changes: the table shows what would be released.
+    Gc(CacheGcArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CacheGcArgs {
+    /// A live container, whose attachments are kept (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub keep: Vec<String>,
+    /// Only this type's networks: native (isulacni-* files) or cri (the others); default both
+    #[arg(long = "type", value_name = "TYPE", value_parser = ["native", "cri"])]
+    pub network_type: Option<String>,
+    /// Release them (default: only show what would be released)
+    #[arg(long)]
+    pub apply: bool,
 }

@@ -1,11 +1,14 @@
-//! `cache ls`: every cached attachment, with the addresses of its cached result.
+//! `cache ls`: every cached attachment, with the addresses of its cached result; `cache gc`:
+//! releasing the attachments of containers that are gone.
 
 use clibcni::cni::cache::CachedAttachment;
 use clibcni::cni::result::CniResult;
 use clibcni::cni::Version;
 use clibcni::network::attach::api_result;
+use clibcni::network::NetworkType;
 use serde_json::{json, Value};
 
+use crate::args::CacheGcArgs;
 use crate::context::Context;
 use crate::fail::Failure;
 use crate::output;
@@ -26,6 +29,41 @@ pub fn list(ctx: &Context, json: bool) -> Result<(), Failure> {
         output::print_json(&items.into(), true);
         return Ok(());
     }
+    print_table(&attachments);
+    Ok(())
+}
+
+/// `cache gc`: the stale attachments as a table; with `--apply`, released.
+pub fn gc(ctx: &Context, args: &CacheGcArgs) -> Result<(), Failure> {
+    let module = ctx.module_with_cri()?;
+    let types = match args.network_type.as_deref() {
+        Some("native") => vec![NetworkType::Native],
+        Some(_) => vec![NetworkType::Cri],
+        None => vec![NetworkType::Native, NetworkType::Cri],
+    };
+    let mut stale = Vec::new();
+    for ty in &types {
+        stale.extend(module.gc_candidates(*ty, &args.keep)?);
+    }
+    print_table(&stale);
+    if !args.apply {
+        eprintln!(
+            "clibcni: {} stale attachment(s) would be released; run with --apply to release them",
+            stale.len()
+        );
+        return Ok(());
+    }
+    let mut released = 0;
+    for ty in types {
+        released += ctx
+            .progress
+            .run("releasing stale attachments", || module.gc(ty, &args.keep))?;
+    }
+    eprintln!("clibcni: released {released} stale attachment(s)");
+    Ok(())
+}
+
+fn print_table(attachments: &[CachedAttachment]) {
     let rows: Vec<Vec<String>> = attachments
         .iter()
         .map(|a| {
@@ -45,7 +83,6 @@ pub fn list(ctx: &Context, json: bool) -> Result<(), Failure> {
             &rows
         )
     );
-    Ok(())
 }
 
 /// The interface's addresses in the cached result ("addr/prefix"); none when there is no

@@ -64,13 +64,22 @@ impl Context {
 
     /// iSulad's network module on the conf dir, with the native networks loaded.
     pub fn module(&self) -> Result<NetworkModule, Failure> {
+        self.module_of(None)
+    }
+
+    /// The module with the "cri" type enabled too (its networks are the conf dir's other files).
+    pub fn module_with_cri(&self) -> Result<NetworkModule, Failure> {
+        self.module_of(Some("cni".into()))
+    }
+
+    fn module_of(&self, network_plugin: Option<String>) -> Result<NetworkModule, Failure> {
         let bin_path: Vec<String> = self
             .bin_dirs
             .iter()
             .map(|d| d.display().to_string())
             .collect();
         let module = NetworkModule::init(ModuleConfig {
-            network_plugin: None,
+            network_plugin,
             cache_dir: Some(self.cache_dir.clone()),
             conf_dir: Some(self.conf_dir.clone()),
             // The module separates plugin directories with ';', as iSulad's daemon does.

@@ -1,6 +1,6 @@
 //! `clibcni`: the operator's CNI tool, built on the library's Rust API. cnitool's commands
 //! (`add|check|del|gc|status NETWORK NETNS`, same environment, same container ids) and iSulad's
-//! native network management (`network create|ls|inspect|rm`, `attach`, `detach`, `cache ls`)
+//! native network management (`network create|ls|inspect|rm`, `attach`, `detach`, `cache ls|gc`)
 //! without the daemon. Exit status: 0 success, 1 error, 2 usage error.
 
 mod args;
@@ -71,6 +71,7 @@ fn dispatch(cli: Cli, env: Env<'_>) -> Result<(), Failure> {
         Cmd::Attach(a) => attach::attach(&ctx, &a),
         Cmd::Detach(a) => attach::detach(&ctx, &a),
         Cmd::Cache(args::CacheCmd::Ls { json }) => cache::list(&ctx, json),
+        Cmd::Cache(args::CacheCmd::Gc(a)) => cache::gc(&ctx, &a),
         Cmd::Help { words } => {
             print!("{}", parse::help(&words)?);
             Ok(())

@@ -81,19 +81,29 @@ mod tests {
     use super::*;
     use indicatif::TermLike;
     use std::io;
-    use std::sync::{Arc, Mutex};
+    use std::sync::{Arc, Condvar, Mutex};
 
-    /// A terminal that records what is drawn on it.
+    /// A terminal that records what is drawn on it, and says when something was.
     #[derive(Clone, Debug, Default)]
-    struct Screen(Arc<Mutex<String>>);
+    struct Screen(Arc<(Mutex<String>, Condvar)>);
 
     impl Screen {
         fn text(&self) -> String {
-            self.0.lock().unwrap().clone()
+            self.0 .0.lock().unwrap().clone()
         }
         fn put(&self, s: &str) -> io::Result<()> {
-            self.0.lock().unwrap().push_str(s);
+            self.0 .0.lock().unwrap().push_str(s);
+            self.0 .1.notify_all();
             Ok(())
+        }
+        /// Waits until `part` has been drawn (a generous bound, so a hang fails the test).
+        fn wait_for(&self, part: &str) -> bool {
+            let (text, drawn) = &*self.0;
+            let guard = text.lock().unwrap();
+            let (guard, _) = drawn
+                .wait_timeout_while(guard, Duration::from_secs(30), |t| !t.contains(part))
+                .unwrap();
+            guard.contains(part)
         }
     }
 
@@ -140,9 +150,11 @@ mod tests {
         assert!(fast.text().is_empty(), "{:?}", fast.text());
 
         let slow = Screen::default();
-        with_spinner("ADD x", Duration::from_millis(10), on(&slow), || {
-            thread::sleep(Duration::from_millis(400))
+        // The operation lasts until the spinner has been drawn: no guess at how long that takes.
+        let drawn = with_spinner("ADD x", Duration::from_millis(10), on(&slow), || {
+            slow.wait_for(" ADD x (0s)")
         });
+        assert!(drawn, "no spinner: {:?}", slow.text());
         let text = slow.text();
         let drawn = text.rfind(" ADD x (0s)");
         assert!(drawn.is_some(), "{text:?}");

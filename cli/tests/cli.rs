@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use support::{real_plugins_dir, require_root, unique_subnet, unique_suffix, Netns};
+use support::{real_plugins_dir, require_root, unique_subnet, unique_suffix, Netns, PluginDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_clibcni");
 /// Variables the binary reads; each run starts without them.
@@ -604,7 +604,52 @@ fn cnitool_flow_on_a_conflist() {
     let links = ns.exec(&["ip", "-o", "link"]);
     assert!(!links.contains("eth0"), "{links}");
     assert_eq!(work.ok(&["status", &name], &[]), "");
-    assert_eq!(work.ok(&["gc", &name, &netns], &[]), "");
+}
+
+/// cnitool's gc on a 1.1.0 list: the attachment ADD left in the cache is stale (cnitool names no
+/// valid one), so it gets DEL with the arguments cached at ADD and its entry goes; then every
+/// plugin gets GC with an empty cni.dev/valid-attachments.
+#[test]
+fn cnitool_gc_releases_the_cached_attachment() {
+    let work = Work::new();
+    let plugins = PluginDir::new();
+    plugins.install("rec");
+    let name = format!("cligc{}", unique_suffix());
+    work.write_conf(
+        "10-rec.conflist",
+        &json!({"cniVersion": "1.1.0", "name": name, "plugins": [{"type": "rec"}]}),
+    );
+    let netns = format!("/run/netns/clibcni-fake-{}", unique_suffix());
+    let bins = plugins.path().display().to_string();
+    let env = [("CNI_PATH", bins.as_str())];
+    work.ok(
+        &["add", &name, &netns],
+        &[("CNI_PATH", bins.as_str()), ("CNI_ARGS", "IgnoreUnknown=1")],
+    );
+    let id = cnitool_id(&netns);
+    let cache_file = work
+        .cache_dir()
+        .join("results")
+        .join(format!("{name}-{id}-eth0"));
+    assert!(cache_file.exists());
+
+    assert_eq!(work.ok(&["gc", &name, &netns], &env), "");
+    let calls = plugins.calls("rec");
+    let commands: Vec<&str> = calls.iter().map(|c| c.command.as_str()).collect();
+    assert_eq!(commands, ["ADD", "DEL", "GC"]);
+    let del = &calls[1];
+    assert_eq!(del.env["CNI_CONTAINERID"], id);
+    assert_eq!(del.env["CNI_NETNS"], netns);
+    assert_eq!(
+        del.env["CNI_ARGS"], "IgnoreUnknown=1",
+        "the args cached at ADD"
+    );
+    assert_eq!(
+        calls[2].stdin,
+        json!({"type": "rec", "name": name, "cniVersion": "1.1.0",
+               "cni.dev/valid-attachments": [], "cni.dev/attachments": []})
+    );
+    assert!(!cache_file.exists(), "GC removes the stale entry");
 }
 
 #[test]
@@ -898,7 +943,7 @@ fn completions_and_man_pages() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     written.sort();
-    assert_eq!(written.len(), 18, "{written:?}");
+    assert_eq!(written.len(), 19, "{written:?}");
     assert!(
         written.contains(&"clibcni-network-ls.1".to_string()),
         "{written:?}"
@@ -935,4 +980,120 @@ fn filters_answer_in_linear_time() {
     assert_eq!(ls("name=.*.*.*.*.*.*x"), "");
     let took = start.elapsed();
     assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+}
+
+#[test]
+fn cache_gc_releases_what_is_not_kept() {
+    require_root();
+    let work = Work::new();
+    let suffix = unique_suffix();
+    let (subnet, gateway) = unique_subnet();
+    let net = NativeNet::create(
+        &work,
+        &format!("cli-gc{suffix}"),
+        &["--subnet", &subnet, "--gateway", &gateway],
+    );
+    let (dead, live) = (Netns::new(), Netns::new());
+    let dead_path = dead.path().display().to_string();
+    let live_path = live.path().display().to_string();
+    let (dead_id, live_id) = (
+        format!("cli-gc-dead-{suffix}"),
+        format!("cli-gc-live-{suffix}"),
+    );
+    let mut undos = Vec::new();
+    for (path, id) in [(&dead_path, &dead_id), (&live_path, &live_id)] {
+        undos.push(undo(&work, &["detach", &net.name, path, "--id", id], &[]));
+        work.ok(&["attach", &net.name, path, "--id", id], &[]);
+    }
+    let dead_ip = work
+        .cached_attachments()
+        .iter()
+        .find(|a| a["containerId"] == dead_id.as_str() && a["network"] == net.name.as_str())
+        .and_then(|a| a["ips"][0].as_str().map(str::to_string))
+        .expect("the dead container's cached address");
+
+    // Dry run: the table names the dead container's attachment; nothing changes.
+    let out = work.run(&["cache", "gc", "--keep", &live_id], &[]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [vec![
+            net.name.as_str(),
+            dead_id.as_str(),
+            "eth0",
+            dead_path.as_str(),
+            dead_ip.as_str()
+        ]],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("1 stale attachment(s) would be released"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        work.cached_attachments().len(),
+        4,
+        "two networks and two loopbacks"
+    );
+
+    // --apply: the dead container's veth and address go with its cache entries.
+    let out = work.run(&["cache", "gc", "--keep", &live_id, "--apply"], &[]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("released 1 stale attachment(s)"),
+        "{}",
+        out.stderr
+    );
+    let left: Vec<(String, String)> = work
+        .cached_attachments()
+        .iter()
+        .map(|a| {
+            (
+                a["containerId"].as_str().unwrap_or("").to_string(),
+                a["network"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let mut expected = vec![
+        (live_id.clone(), "cni-loopback".to_string()),
+        (live_id.clone(), net.name.clone()),
+    ];
+    let mut sorted = left.clone();
+    sorted.sort();
+    expected.sort();
+    assert_eq!(sorted, expected);
+    let dead_links = dead.exec(&["ip", "-o", "link", "show"]);
+    assert!(!dead_links.contains("eth0"), "{dead_links}");
+    live.exec(&["ping", "-c1", "-W2", &gateway]);
+    let ipam = std::fs::read_dir(Path::new("/var/lib/cni/networks").join(&net.name))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let dead_addr = dead_ip.split('/').next().unwrap_or_default().to_string();
+    assert!(
+        !ipam.contains(&dead_addr),
+        "{dead_addr} is still allocated: {ipam:?}"
+    );
+
+    // Nothing more to release.
+    let out = work.run(&["cache", "gc", "--keep", &live_id], &[]);
+    assert!(
+        out.stdout.lines().count() <= 1 && out.stderr.contains("0 stale"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    drop(undos);
 }

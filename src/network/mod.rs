@@ -182,9 +182,7 @@ impl NetworkModule {
             self.cri()?;
         }
         let live: HashSet<&str> = live.iter().map(String::as_str).collect();
-        let keep = |a: &CachedAttachment| {
-            live.contains(a.container_id.as_str()) || self.in_use_set().contains(&a.container_id)
-        };
+        let keep = |a: &CachedAttachment| self.is_kept(&live, a);
         let mut errors = NetErrors::default();
         let mut fail = |network: &str, msg: String| {
             log!(Level::Warn, Context::network(network), "gc: {msg}");
@@ -192,13 +190,9 @@ impl NetworkModule {
         };
         let attachments = self.cni.cached_attachments(None)?;
         let mut lists: Vec<Arc<NetworkConfigList>> = Vec::new();
-        for att in &attachments {
+        for att in attachments.iter().filter(|a| self.is_stale(ty, &live, a)) {
             let name = att.network_name.as_str();
-            if name == self.loopback.name
-                || self.type_of(name) != ty
-                || keep(att)
-                || lists.iter().any(|l| l.name == name)
-            {
+            if lists.iter().any(|l| l.name == name) {
                 continue;
             }
             match self.loaded_list(name) {
@@ -247,6 +241,34 @@ impl NetworkModule {
             );
         }
         Ok(released)
+    }
+
+    /// What [`gc`](Self::gc) would release now: the stale network attachments of this type
+    /// (their containers' loopback entries go with them).
+    pub fn gc_candidates(
+        &self,
+        ty: NetworkType,
+        live: &[String],
+    ) -> NetResult<Vec<CachedAttachment>> {
+        if ty == NetworkType::Cri {
+            self.cri()?;
+        }
+        let live: HashSet<&str> = live.iter().map(String::as_str).collect();
+        let mut attachments = self.cni.cached_attachments(None)?;
+        attachments.retain(|a| self.is_stale(ty, &live, a));
+        Ok(attachments)
+    }
+
+    /// A cached attachment of one of this type's networks whose container is gone.
+    fn is_stale(&self, ty: NetworkType, live: &HashSet<&str>, att: &CachedAttachment) -> bool {
+        att.network_name != self.loopback.name
+            && self.type_of(&att.network_name) == ty
+            && !self.is_kept(live, att)
+    }
+
+    /// Live by the daemon's word, or attached through this module and not detached since.
+    fn is_kept(&self, live: &HashSet<&str>, att: &CachedAttachment) -> bool {
+        live.contains(att.container_id.as_str()) || self.in_use_set().contains(&att.container_id)
     }
 
     /// The type a cached network belongs to.

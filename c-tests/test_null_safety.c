@@ -34,6 +34,8 @@ static bool failed_with_message(bool failed, const char *call, const char *file,
 #define FAILS_FALSE(call) failed_with_message((tl_clear_errmsg(), !(call)), #call, __FILE__, __LINE__)
 /* A call that succeeded leaves no last error. */
 #define NO_ERROR() CHECK(network_module_last_error() == NULL)
+/* A call that cannot fail (the free_* functions, exit, the timeout setter) keeps the last error as it was. */
+#define KEPT(before) CHECK(network_module_last_error() == (before))
 
 static network_api_conf *valid_conf(void)
 {
@@ -100,10 +102,12 @@ static void without_module(void)
     network_create_request request = { .name = "x" };
     create_fails(NETWOKR_API_TYPE_NATIVE, &request, 0, __LINE__);
 
+    const char *before = network_module_last_error();
+    CHECK(before != NULL);
     network_module_set_plugin_timeout(30);
-    NO_ERROR();
+    KEPT(before);
     network_module_exit();
-    NO_ERROR();
+    KEPT(before);
 }
 
 static void attach_inputs(void)
@@ -321,11 +325,12 @@ static void update_networks_info_inputs(void)
 
 static void free_inputs(void)
 {
+    const char *before = network_module_last_error();
     free_attach_net_conf(NULL);
     free_network_api_conf(NULL);
     free_network_api_result(NULL);
     free_network_api_result_list(NULL);
-    NO_ERROR();
+    KEPT(before);
 
     network_api_result_list *list = calloc(1, sizeof(*list));
     list->len = 3; /* no items array */
@@ -338,7 +343,7 @@ static void free_inputs(void)
     network_api_conf *conf = valid_conf();
     conf->extral_nets_len = 2; /* no extral_nets array */
     free_network_api_conf(conf);
-    NO_ERROR();
+    KEPT(before);
 }
 
 static void init_inputs(const char *cache, const char *confdir, const char *bin)

@@ -243,21 +243,28 @@ typedef void (*network_module_log_fn)(const struct network_module_log_record *re
 extern "C" {
 #endif // __cplusplus
 
-// Frees one `attach_net_conf` (NULL-safe).
+// Frees one `attach_net_conf` (NULL-safe). Like every `free_*` function it keeps this thread's
+// last error.
 void free_attach_net_conf(struct attach_net_conf *ptr);
 
-// Frees a `network_api_conf` and everything it owns; `annotations` through the host's `map_free`.
+// Frees a `network_api_conf` and everything it owns; `annotations` through the host's `map_free`
+// (a host without it is the one failure that sets the last error).
 void free_network_api_conf(network_api_conf *conf);
 
-// Frees one result (NULL-safe).
+// Frees one result (NULL-safe); keeps this thread's last error.
 void free_network_api_result(struct network_api_result *ptr);
 
-// Frees a result list and its items (NULL-safe).
+// Frees a result list and its items (NULL-safe); keeps this thread's last error.
 void free_network_api_result_list(network_api_result_list *ptr);
 
 // Sets up the module: `conf_dir` defaults to /etc/cni/net.d, `bin_path` (';'-separated) to
 // /opt/cni/bin, `cache_dir` to /var/lib/cni. The "cri" type is enabled only when
-// `network_plugin` is not NULL. Calling it again replaces the module.
+// `network_plugin` is not NULL. Calling it again replaces the module; calls still running on the
+// old one finish, and two calls on the same container never overlap, across modules too.
+//
+// Plugins inherit the process environment as it is now (without proxy variables and the
+// caller's own CNI_*): it is captured here, once, so a later setenv/unsetenv in the daemon is
+// seen by plugins only after the next network_module_init.
 bool network_module_init(const char *network_plugin,
                          const char *cache_dir,
                          const char *conf_dir,
@@ -278,8 +285,11 @@ int network_module_check(const network_api_conf *conf,
 // reported. A missing netns (`""`) is fine.
 int network_module_detach(const network_api_conf *conf, const char *type);
 
-// Creates a native network. On success `*name` is its name (a warning about missing plugins
-// may be left in the error channel); on failure `*cc` is iSulad's error class.
+// Creates a native network. On success `*name` is its name; on failure `*cc` is iSulad's error
+// class. When plugins are missing it still succeeds (0) with a warning, as iSulad does: the
+// daemon's message and this thread's last error both hold
+// `WARN:cannot find cni plugin "<names>" in dir "<bin path>"`. Without a warning the last error
+// is NULL and the daemon's message untouched.
 int network_module_conf_create(const char *type,
                                const network_create_request *request,
                                char **name,
@@ -295,7 +305,9 @@ int network_module_conf_list(const char *type,
                              network_network_info ***networks,
                              size_t *networks_len);
 
-// Removes a native network that no container uses; `*res_name` = its name.
+// Removes a native network that no container uses; `*res_name` = its name. Cleanup problems
+// (the bridge, host-local's state, the file) do not fail it: it returns 0 with them, joined by
+// "; ", in the daemon's message and this thread's last error.
 int network_module_conf_rm(const char *type, const char *name, char **res_name);
 
 // Whether the type is ready: "native" has a network; "cri" has a default network whose plugins
@@ -306,7 +318,8 @@ bool network_module_ready(const char *type);
 // Reloads the conf dir ("cri"); cheap when nothing changed.
 int network_module_update(const char *type);
 
-// Releases the module; `network_module_init` may be called again afterwards.
+// Releases the module; `network_module_init` may be called again afterwards. Keeps this
+// thread's last error.
 void network_module_exit(void);
 
 int network_module_insert_portmapping(const char *val, network_api_conf *conf);
@@ -333,11 +346,14 @@ int network_module_container_list_add(const char *type,
 // `live_container_ids` may be NULL only when `len` is 0.
 int network_module_gc(const char *type, const char **live_container_ids, size_t len);
 
-// This thread's last error message, or NULL; valid until the next call on this thread.
+// This thread's last error message, or NULL. Every call that can fail clears it on entry and
+// sets it (with the daemon's message) when it fails or succeeds with a warning; the `free_*`
+// functions, `network_module_exit` and `network_module_set_plugin_timeout` leave it alone, so
+// it stays valid across them until the next call that can fail.
 const char *network_module_last_error(void);
 
 // The per-call plugin timeout in seconds (0: none). Default `CLIBCNI_DEFAULT_PLUGIN_TIMEOUT`,
-// or `CLIBCNI_PLUGIN_TIMEOUT` from the environment at init.
+// or `CLIBCNI_PLUGIN_TIMEOUT` from the environment at init. Keeps this thread's last error.
 void network_module_set_plugin_timeout(unsigned int seconds);
 
 // Fills `settings->networks` from attach results (one entry per item, named after the

@@ -1,9 +1,12 @@
 //! clibcni: a CNI runtime library (spec 0.1.0–1.1.0) and iSulad's network module, with C ABIs.
 //!
 //! Layers, each using only the ones below it:
-//! - [`ffi`]: the exported C functions and structs (the only place with `unsafe` and raw pointers);
+//! - [`ffi`]: the exported C functions and structs (the only place with raw C pointers, and with
+//!   `cni::exec`'s syscall module the only place with `unsafe`);
 //! - [`network`]: iSulad's network store, its "cri" and "native" adaptors, native network creation;
 //! - [`cni`]: the CNI runtime itself (versions, configuration, plugin execution, results, cache).
+
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cni;
 pub mod ffi;

@@ -1,43 +1,45 @@
-//! Serialises operations on the same key (a container id) while letting different keys run in
+//! Serialises operations on the same key (a container) while letting different keys run in
 //! parallel. The spec forbids parallel operations on one container, across all its attachments.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-#[derive(Default)]
-pub struct KeyedLock {
-    busy: Mutex<HashSet<String>>,
+pub struct KeyedLock<K> {
+    busy: Mutex<BTreeSet<K>>,
     freed: Condvar,
 }
 
 /// Holds a key until dropped.
-pub struct KeyGuard<'a> {
-    owner: &'a KeyedLock,
-    key: String,
+pub struct KeyGuard<'a, K: Ord> {
+    owner: &'a KeyedLock<K>,
+    key: K,
 }
 
-impl KeyedLock {
-    pub fn new() -> KeyedLock {
-        KeyedLock::default()
+impl<K: Ord + Clone> KeyedLock<K> {
+    /// Const, so that a process-wide table can be a plain static.
+    pub const fn new() -> KeyedLock<K> {
+        KeyedLock {
+            busy: Mutex::new(BTreeSet::new()),
+            freed: Condvar::new(),
+        }
     }
 
     /// Waits until no other guard holds `key`, then holds it.
-    pub fn lock(&self, key: &str) -> KeyGuard<'_> {
+    pub fn lock(&self, key: K) -> KeyGuard<'_, K> {
         let mut busy = self.busy_set();
-        while busy.contains(key) {
+        while busy.contains(&key) {
             busy = self
                 .freed
                 .wait(busy)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        busy.insert(key.to_string());
-        KeyGuard {
-            owner: self,
-            key: key.to_string(),
-        }
+        busy.insert(key.clone());
+        KeyGuard { owner: self, key }
     }
+}
 
-    fn busy_set(&self) -> MutexGuard<'_, HashSet<String>> {
+impl<K: Ord> KeyedLock<K> {
+    fn busy_set(&self) -> MutexGuard<'_, BTreeSet<K>> {
         // The set stays consistent even if a holder panicked: guards still remove their key.
         self.busy
             .lock()
@@ -45,7 +47,7 @@ impl KeyedLock {
     }
 }
 
-impl Drop for KeyGuard<'_> {
+impl<K: Ord> Drop for KeyGuard<'_, K> {
     fn drop(&mut self) {
         self.owner.busy_set().remove(&self.key);
         self.owner.freed.notify_all();
@@ -61,7 +63,7 @@ mod tests {
 
     #[test]
     fn same_key_is_exclusive_other_keys_are_not() {
-        let lock = Arc::new(KeyedLock::new());
+        let lock = Arc::new(KeyedLock::<&str>::new());
         let inside = Arc::new(AtomicUsize::new(0));
         let max_inside = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..8)

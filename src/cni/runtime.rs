@@ -14,7 +14,7 @@ use crate::cni::cache::{CacheEntry, CachedAttachment, ResultCache};
 use crate::cni::conf::{FileStamp, NetworkConfigList, PluginConf};
 use crate::cni::error::{codes, CniError, Error, Result};
 use crate::cni::exec::{self, BaseEnv, CniVars, ExecOptions, ExecOutput};
-use crate::cni::keyed_lock::KeyedLock;
+use crate::cni::keyed_lock::{KeyGuard, KeyedLock};
 use crate::cni::log::{self, log, Context, Level};
 use crate::cni::request::{self, GcAttachment};
 use crate::cni::result::CniResult;
@@ -60,6 +60,12 @@ pub struct PluginInfo {
 /// daemon may run under valgrind.
 pub const DEFAULT_PLUGIN_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// ADD, CHECK and DEL of one container, one at a time in the whole process. The key is the container id and the
+/// cache dir (the state those operations share): every `CniConfig` on that dir shares the table, so a daemon that
+/// re-initialises its module while calls are still running on the old one never runs two operations on one
+/// container at once, while runtimes on different cache dirs stay independent.
+static CONTAINERS: KeyedLock<(PathBuf, String)> = KeyedLock::new();
+
 /// A CNI runtime: where plugins and the cache live, and how plugins are run.
 pub struct CniConfig {
     bin_dirs: Vec<PathBuf>,
@@ -69,7 +75,8 @@ pub struct CniConfig {
     timeout_ms: AtomicU64,
     warnings: Option<WarningSink>,
     observer: Option<CallObserver>,
-    containers: KeyedLock,
+    /// The caller's environment as plugins inherit it, captured once (see [`CniConfig::new`]).
+    base_env: BaseEnv,
     /// ADD/CHECK/DEL hold it shared, GC exclusively (the spec makes GC exclusive with ADD/DEL).
     gc: RwLock<()>,
     versions: Mutex<HashMap<PathBuf, (FileStamp, PluginInfo)>>,
@@ -86,6 +93,9 @@ struct Call<'a> {
 }
 
 impl CniConfig {
+    /// Plugins inherit the process environment as it is now (filtered: [`BaseEnv`]): it is captured here, once,
+    /// not re-read per operation, since a `setenv` from a C thread of the host is not covered by Rust's
+    /// environment lock.
     pub fn new(bin_dirs: Vec<PathBuf>, cache_dir: impl Into<PathBuf>) -> CniConfig {
         let cni_path = bin_dirs
             .iter()
@@ -99,7 +109,7 @@ impl CniConfig {
             timeout_ms: AtomicU64::new(DEFAULT_PLUGIN_TIMEOUT.as_millis() as u64),
             warnings: None,
             observer: None,
-            containers: KeyedLock::new(),
+            base_env: BaseEnv::capture(),
             gc: RwLock::new(()),
             versions: Mutex::new(HashMap::new()),
         }
@@ -147,7 +157,7 @@ impl CniConfig {
         validate_attachment(list, rt)?;
         let cni_args = cni_args_string(&rt.args)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
-        let _container = self.containers.lock(&rt.container_id);
+        let _container = self.lock_container(&rt.container_id);
         let call = self.call("ADD", &list.name, Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
         for plugin in &list.plugins {
@@ -205,7 +215,7 @@ impl CniConfig {
         }
         validate_attachment(list, rt)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
-        let _container = self.containers.lock(&rt.container_id);
+        let _container = self.lock_container(&rt.container_id);
         let cache_error = |e: Error| {
             Error::cache(format!(
                 "failed to get network {:?} cached result: {e}",
@@ -247,7 +257,7 @@ impl CniConfig {
     fn del_unguarded(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
         let version = known_version(list)?;
         validate_attachment(list, rt)?;
-        let _container = self.containers.lock(&rt.container_id);
+        let _container = self.lock_container(&rt.container_id);
         let context = Context {
             network: Some(&list.name),
             container_id: Some(&rt.container_id),
@@ -419,7 +429,7 @@ impl CniConfig {
         };
         let call = Call {
             command: "VERSION",
-            env: exec::build_env(BaseEnv::capture(), &vars),
+            env: exec::build_env(&self.base_env, &vars),
             network: "",
             container_id: "",
             ifname: "",
@@ -544,6 +554,13 @@ impl CniConfig {
         }
     }
 
+    /// Holds the container (see [`CONTAINERS`]); the cache dir is compared as written, without `.` parts or a
+    /// trailing slash.
+    fn lock_container(&self, container_id: &str) -> KeyGuard<'static, (PathBuf, String)> {
+        let dir: PathBuf = self.cache.dir().components().collect();
+        CONTAINERS.lock((dir, container_id.to_string()))
+    }
+
     fn exec_options(&self) -> ExecOptions {
         ExecOptions {
             timeout: self.timeout(),
@@ -569,7 +586,7 @@ impl CniConfig {
         };
         Call {
             command,
-            env: exec::build_env(BaseEnv::capture(), &vars),
+            env: exec::build_env(&self.base_env, &vars),
             network,
             container_id: rt.map_or("", |r| r.container_id.as_str()),
             ifname: rt.map_or("", |r| r.ifname.as_str()),

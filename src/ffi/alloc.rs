@@ -66,13 +66,16 @@ fn strings_with_spare(items: &[String], spare: usize) -> Result<*mut *mut c_char
 /// # Safety
 /// `array` is NULL or a malloc'd array of at least `len` malloc'd-or-NULL strings.
 pub unsafe fn free_string_array(array: *mut *mut c_char, len: usize) {
-    if array.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if array.is_null() {
+            return;
+        }
+        for i in 0..len {
+            libc::free(*array.add(i) as *mut libc::c_void);
+        }
+        libc::free(array as *mut libc::c_void);
     }
-    for i in 0..len {
-        libc::free(*array.add(i) as *mut libc::c_void);
-    }
-    libc::free(array as *mut libc::c_void);
 }
 
 /// Frees a malloc'd pointer (NULL-safe).
@@ -80,7 +83,10 @@ pub unsafe fn free_string_array(array: *mut *mut c_char, len: usize) {
 /// # Safety
 /// `p` is NULL or came from the libc allocator and is not used afterwards.
 pub unsafe fn free<T>(p: *mut T) {
-    libc::free(p as *mut libc::c_void);
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        libc::free(p as *mut libc::c_void);
+    }
 }
 
 /// Reads an optional C string: NULL is `None`; invalid UTF-8 is an error naming the field.
@@ -88,13 +94,16 @@ pub unsafe fn free<T>(p: *mut T) {
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string that outlives the returned reference.
 pub unsafe fn opt_str<'a>(p: *const c_char, field: &str) -> Result<Option<&'a str>, String> {
-    if p.is_null() {
-        return Ok(None);
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return Ok(None);
+        }
+        CStr::from_ptr(p)
+            .to_str()
+            .map(Some)
+            .map_err(|_| format!("{field} is not valid UTF-8"))
     }
-    CStr::from_ptr(p)
-        .to_str()
-        .map(Some)
-        .map_err(|_| format!("{field} is not valid UTF-8"))
 }
 
 /// Reads a required C string: NULL is an error naming the argument.
@@ -102,5 +111,6 @@ pub unsafe fn opt_str<'a>(p: *const c_char, field: &str) -> Result<Option<&'a st
 /// # Safety
 /// As for [`opt_str`].
 pub unsafe fn req_str<'a>(p: *const c_char, field: &str) -> Result<&'a str, String> {
-    opt_str(p, field)?.ok_or_else(|| format!("{field} must not be NULL"))
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe { opt_str(p, field)?.ok_or_else(|| format!("{field} must not be NULL")) }
 }

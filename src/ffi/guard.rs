@@ -1,5 +1,19 @@
-//! The single guard every export runs in: a panic becomes the export's failure value, and
-//! failures reach this thread's last error and the host's error channel.
+//! The guard every export runs in: a panic becomes the export's failure value, and failures reach
+//! this thread's last error and the host's error channel.
+//!
+//! The two error channels, as C callers expect them:
+//! - a call that can fail ([`guard`]) clears this thread's last error on entry; when it fails it sets
+//!   the last error and the daemon's message (`isulad_set_error_message`) to the same text;
+//! - a call that succeeds with a warning (native create with missing plugins, native rm with
+//!   cleanup problems: [`report_warning`]) returns success and leaves the warning in both, exactly
+//!   as a failure would; a success without warning leaves the last error NULL and the daemon's
+//!   message untouched;
+//! - a query answering "no" (`network_module_ready` false: [`report_reason`]) leaves why in the
+//!   last error only;
+//! - a call that cannot fail ([`guard_keeping_error`]: the `free_*` functions, exit, the timeout
+//!   setter) neither sets nor clears the last error, so a result can be freed before the message of
+//!   an earlier failure is read. Only a failure it cannot avoid (a host without `map_free`) or a
+//!   panic (a bug of this library) is reported.
 
 use std::cell::RefCell;
 use std::ffi::CString;
@@ -53,8 +67,17 @@ thread_local! {
 /// The library's log records of the call are delivered when it returns, after every lock it took
 /// is released (see `crate::cni::log`).
 pub fn guard<R: Failure>(function: &str, body: impl FnOnce() -> Result<R, String>) -> R {
-    let _log = log::defer();
     clear_last_error();
+    guard_keeping_error(function, body)
+}
+
+/// As [`guard`] for an export that normally cannot fail: this thread's last error is left as it
+/// was unless the body fails or panics.
+pub fn guard_keeping_error<R: Failure>(
+    function: &str,
+    body: impl FnOnce() -> Result<R, String>,
+) -> R {
+    let _log = log::defer();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => value,
         Ok(Err(msg)) => {
@@ -177,6 +200,18 @@ mod tests {
         let rc: c_int = guard("f", || Err(long.clone()));
         assert_eq!(rc, -1);
         assert_eq!(last().as_deref(), Some(long.as_str()));
+    }
+
+    #[test]
+    fn calls_that_cannot_fail_keep_the_last_error() {
+        let _: c_int = guard("f", || Err("the earlier failure".to_string()));
+        guard_keeping_error("free_x", || Ok(()));
+        assert_eq!(last().as_deref(), Some("the earlier failure"));
+        let _: c_int = guard("f", || Ok(0));
+        guard_keeping_error("free_x", || Ok(()));
+        assert_eq!(last(), None, "nor do they set one");
+        guard_keeping_error("free_x", || -> Result<(), String> { panic!("bug") });
+        assert_eq!(last().as_deref(), Some("internal error in free_x: bug"));
     }
 
     #[test]

@@ -9,6 +9,9 @@ pub mod error;
 pub mod native;
 pub mod types;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

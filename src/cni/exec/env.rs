@@ -13,7 +13,7 @@ const PROXY_PREFIXES: [&[u8]; 5] = [
     b"ftp_proxy",
 ];
 
-/// The caller's environment as plugins should inherit it: captured once per operation, without proxy variables
+/// The caller's environment as plugins should inherit it: captured once (by `CniConfig::new`), without proxy variables
 /// (names starting, case-insensitively, with no_proxy, http_proxy, https_proxy, all_proxy, ftp_proxy), without the
 /// caller's own CNI_* variables (the library always sets the six itself), and well-formed (no NUL, no empty name or
 /// name containing `=`, no duplicate name: the last value wins).
@@ -99,7 +99,7 @@ pub struct CniVars<'a> {
 
 /// envp for the plugin: the six CNI_* first (in libcni's order), then the base env. Entries containing NUL are
 /// skipped.
-pub fn build_env(base: BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
+pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
     let cni = [
         ("CNI_COMMAND", vars.command),
         ("CNI_CONTAINERID", vars.container_id),
@@ -113,7 +113,7 @@ pub fn build_env(base: BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
         cni.iter()
             .filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes())),
     );
-    env.extend(base.entries);
+    env.extend(base.entries.iter().cloned());
     env
 }
 
@@ -184,7 +184,7 @@ mod tests {
             ..CniVars::default()
         };
         assert_eq!(
-            strings(&build_env(base.clone(), &vars)),
+            strings(&build_env(&base, &vars)),
             [
                 "CNI_COMMAND=DEL",
                 "CNI_CONTAINERID=c",
@@ -200,7 +200,7 @@ mod tests {
             args: "a\0b",
             ..CniVars::default()
         };
-        assert!(!strings(&build_env(base, &bad))
+        assert!(!strings(&build_env(&base, &bad))
             .iter()
             .any(|entry| entry.starts_with("CNI_ARGS")));
     }

@@ -5,6 +5,7 @@
 mod env;
 mod io;
 mod spawn;
+mod sys;
 #[cfg(test)]
 mod tests;
 

@@ -1,4 +1,6 @@
 //! Starting a plugin with posix_spawn (no fork in the multithreaded host), and owning it until it is reaped.
+//! The child gets the pipes as fds 0–2 and nothing else: one close-from action where the C library has it (see
+//! [`sys`]), otherwise a close action for every fd listed in /proc/self/fd.
 
 use std::ffi::CString;
 use std::fmt;
@@ -10,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
-use nix::spawn::{posix_spawn, PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags};
-use nix::sys::signal::{kill, killpg, SigSet, Signal};
+use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
+use super::sys::{self, FileActions, SpawnAttr};
 use super::Backoff;
 
 /// Retries of a spawn failing with ETXTBSY (a binary still being installed): 1 ms, doubling, ~0.5 s in all.
@@ -56,7 +58,7 @@ impl Child {
         env: &[CString],
         deadline: Option<Instant>,
     ) -> Result<(Child, [OwnedFd; 3]), String> {
-        let argv = CString::new(path.as_os_str().as_bytes())
+        let path = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| "plugin path contains a NUL byte")?;
         let pipes = || -> nix::Result<_> {
             Ok([
@@ -67,16 +69,17 @@ impl Child {
         };
         let [(stdin_r, stdin_w), (stdout_r, stdout_w), (stderr_r, stderr_w)] =
             pipes().map_err(|e| format!("creating pipes: {e}"))?;
-        let attr = spawn_attr().map_err(|e| format!("preparing spawn attributes: {e}"))?;
+        let attr =
+            SpawnAttr::for_plugin().map_err(|e| format!("preparing spawn attributes: {e}"))?;
         let pipe_fds = [
             &stdin_r, &stdin_w, &stdout_r, &stdout_w, &stderr_r, &stderr_w,
         ]
         .map(AsRawFd::as_raw_fd);
         let stdio = [&stdin_r, &stdout_w, &stderr_w];
         let request = Request {
-            path,
-            argv: [argv],
+            argv: [path],
             env,
+            closer: Closer::detect(),
             attr,
             stdio,
             pipes: pipe_fds,
@@ -158,12 +161,45 @@ impl Drop for Child {
     }
 }
 
+/// How the child's inherited fds above 2 are closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Closer {
+    /// One close-from action, run in the child: nothing another thread opens meanwhile can slip through.
+    CloseFrom,
+    /// A close action per fd listed in /proc/self/fd (C libraries without close-from): an fd another thread
+    /// opens without O_CLOEXEC between the listing and the spawn is inherited.
+    Listing,
+}
+
+impl Closer {
+    fn detect() -> Closer {
+        #[cfg(test)]
+        if tests_hook::FORCE_LISTING.get() {
+            return Closer::Listing;
+        }
+        if sys::closefrom_available() {
+            Closer::CloseFrom
+        } else {
+            Closer::Listing
+        }
+    }
+}
+
+/// Unit tests run the fallback in glibc too.
+#[cfg(test)]
+pub(super) mod tests_hook {
+    thread_local! {
+        pub static FORCE_LISTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+}
+
 /// Everything one posix_spawn call needs.
 struct Request<'a> {
-    path: &'a Path,
+    /// The plugin's path, which is also its argv[0].
     argv: [CString; 1],
     env: &'a [CString],
-    attr: PosixSpawnAttr,
+    closer: Closer,
+    attr: SpawnAttr,
     /// The child's ends of the pipes, to become its fds 0, 1 and 2.
     stdio: [&'a OwnedFd; 3],
     /// Both ends of the three pipes: close-on-exec, so they need no close action.
@@ -172,7 +208,7 @@ struct Request<'a> {
 
 impl Request<'_> {
     /// `once`, retried with backoff while the binary is busy being written (ETXTBSY) and the deadline allows, and once
-    /// more with fresh close actions if one named an fd that another thread closed meanwhile (EBADF).
+    /// more with fresh close actions if a listed fd was closed by another thread meanwhile (EBADF).
     fn retrying(&self, deadline: Option<Instant>) -> nix::Result<Pid> {
         let mut busy = Backoff::new(0, ETXTBSY_FIRST, ETXTBSY_BUDGET);
         let mut slept = Duration::ZERO;
@@ -193,20 +229,25 @@ impl Request<'_> {
         }
     }
 
-    /// One posix_spawn: the pipe ends become fds 0–2 and every other fd open in the process right now is closed.
+    /// One posix_spawn: the pipe ends become fds 0–2 and every other fd is closed.
     fn once(&self) -> nix::Result<Pid> {
-        let mut actions = PosixSpawnFileActions::init()?;
+        let mut actions = FileActions::new()?;
         for (target, fd) in (0..).zip(self.stdio) {
             actions.add_dup2(fd.as_raw_fd(), target)?;
         }
-        for fd in open_fds_above_stdio()?
-            .into_iter()
-            .filter(|fd| !self.pipes.contains(fd))
-        {
-            // Refused only for an fd beyond RLIMIT_NOFILE, which the child could not close either.
-            let _ = actions.add_close(fd);
+        match self.closer {
+            Closer::CloseFrom => actions.add_closefrom(3)?,
+            Closer::Listing => {
+                for fd in open_fds_above_stdio()?
+                    .into_iter()
+                    .filter(|fd| !self.pipes.contains(fd))
+                {
+                    // Refused only for an fd beyond RLIMIT_NOFILE, which the child could not close either.
+                    let _ = actions.add_close(fd);
+                }
+            }
         }
-        posix_spawn(self.path, &actions, &self.attr, &self.argv, self.env)
+        sys::spawn(&self.argv[0], &self.argv, self.env, &actions, &self.attr)
     }
 }
 
@@ -222,21 +263,6 @@ fn pipe_above_stdio() -> nix::Result<(OwnedFd, OwnedFd)> {
         low.extend([read_end, write_end]);
     }
     Err(Errno::EMFILE)
-}
-
-/// New process group (so a timeout can kill every descendant), empty signal mask and default dispositions for every
-/// signal: a plugin must not inherit the host's blocked or ignored signals.
-fn spawn_attr() -> nix::Result<PosixSpawnAttr> {
-    let mut attr = PosixSpawnAttr::init()?;
-    attr.set_flags(
-        PosixSpawnFlags::POSIX_SPAWN_SETPGROUP
-            | PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK
-            | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF,
-    )?;
-    attr.set_pgroup(Pid::from_raw(0))?;
-    attr.set_sigmask(&SigSet::empty())?;
-    attr.set_sigdefault(&SigSet::all())?;
-    Ok(attr)
 }
 
 /// The fds >= 3 open in this process. Every one gets a close action: whether it is close-on-exec cannot be asked

@@ -32,7 +32,7 @@ fn env() -> Vec<CString> {
         args: "",
         path: "/opt/cni/bin",
     };
-    build_env(BaseEnv::capture(), &vars)
+    build_env(&BaseEnv::capture(), &vars)
 }
 
 fn run(path: &Path, stdin: &[u8], opts: &ExecOptions) -> Result<ExecOutput> {
@@ -164,7 +164,7 @@ fn env_is_exactly_as_built() {
         args: "K=V",
         path: "/opt/cni/bin",
     };
-    let env = build_env(BaseEnv::from_vars(vars), &cni);
+    let env = build_env(&BaseEnv::from_vars(vars), &cni);
     let out = exec_plugin(&path, "ADD", b"", &env, &ExecOptions::default()).unwrap();
     let expected: Vec<u8> = env
         .iter()
@@ -602,4 +602,113 @@ fn exit_status_taken_by_another_waiter() {
             );
         }
     }
+}
+
+/// The fds of a plugin that is `exec ls -l /proc/self/fd`: fd -> target, with ls's own directory fd (the only
+/// one it opens while listing) taken out. Panics if that one is not there exactly once.
+fn plugin_fds(path: &Path) -> Vec<(u32, String)> {
+    let out = run(path, b"", &ExecOptions::default()).unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    let mut fds: Vec<(u32, String)> = listing
+        .lines()
+        .filter_map(|line| {
+            let (left, target) = line.split_once(" -> ")?;
+            Some((
+                left.split_whitespace().last()?.parse().ok()?,
+                target.to_string(),
+            ))
+        })
+        .collect();
+    let own_dir = |target: &str| {
+        target
+            .strip_prefix("/proc/")
+            .and_then(|rest| rest.strip_suffix("/fd"))
+            .is_some_and(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let before = fds.len();
+    fds.retain(|(_, target)| !own_dir(target));
+    assert_eq!(before - fds.len(), 1, "ls's directory fd:\n{listing}");
+    fds
+}
+
+fn only_stdio_pipes(fds: &[(u32, String)]) -> bool {
+    fds.len() == 3
+        && fds
+            .iter()
+            .zip(0..)
+            .all(|((fd, target), want)| *fd == want && target.starts_with("pipe:"))
+}
+
+/// Held by the two tests below: the fallback must not run while the other one's thread opens fds.
+static FD_CHURN_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Opens and closes /dev/null without O_CLOEXEC as fast as it can until dropped; the fds it opened.
+struct FdChurn {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<thread::JoinHandle<u64>>,
+}
+
+impl FdChurn {
+    fn start() -> FdChurn {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::spawn(move || {
+            let mut opened = 0u64;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let fd = nix::fcntl::open("/dev/null", OFlag::O_RDONLY, Mode::empty()).unwrap();
+                assert!(fcntl(&fd, FcntlArg::F_GETFD).unwrap() & libc::FD_CLOEXEC == 0);
+                drop(fd);
+                opened += 1;
+            }
+            opened
+        });
+        FdChurn {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+#[test]
+fn plugins_see_only_stdio_while_another_thread_opens_fds() {
+    // glibc 2.34+ has close-from; on this project's glibc targets the race-free path must be the one in use.
+    #[cfg(target_env = "gnu")]
+    assert!(
+        super::sys::closefrom_available(),
+        "glibc without posix_spawn_file_actions_addclosefrom_np"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "fds", "exec ls -l /proc/self/fd");
+    let _serial = FD_CHURN_TESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let churn = FdChurn::start();
+    let leaks: Vec<Vec<(u32, String)>> = (0..500)
+        .map(|_| plugin_fds(&path))
+        .filter(|fds| !only_stdio_pipes(fds))
+        .collect();
+    let opened = churn.finish();
+    assert!(opened > 500, "the other thread opened only {opened} fds");
+    assert!(
+        leaks.is_empty(),
+        "{} of 500 plugins inherited more than fds 0-2, e.g. {:?}",
+        leaks.len(),
+        leaks[0]
+    );
+}
+
+#[test]
+fn listing_fallback_closes_inherited_fds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(tmp.path(), "fds", "exec ls -l /proc/self/fd");
+    let _serial = FD_CHURN_TESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let held = nix::fcntl::open("/dev/null", OFlag::O_RDONLY, Mode::empty()).unwrap();
+    super::spawn::tests_hook::FORCE_LISTING.set(true);
+    let fds = plugin_fds(&path);
+    super::spawn::tests_hook::FORCE_LISTING.set(false);
+    assert!(only_stdio_pipes(&fds), "{fds:?}");
+    drop(held);
 }

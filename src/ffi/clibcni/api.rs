@@ -25,7 +25,7 @@ use crate::ffi::alloc::{c_null_terminated_array, c_strdup, free, opt_str, req_st
 use crate::ffi::clibcni::types::{build, c_opt_strdup, c_result, result};
 use crate::ffi::clibcni::version::{c_plugin_info, plugin_info};
 use crate::ffi::clibcni::with_err;
-use crate::ffi::guard::guard;
+use crate::ffi::guard::guard_keeping_error;
 
 /// A port mapping handed to plugins with the `portMappings` capability.
 #[repr(C)]
@@ -73,64 +73,84 @@ const MAX_CONF_FILES: usize = 200;
 
 // --- freeing ------------------------------------------------------------------------------------
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_port_mapping(p: *mut cni_port_mapping) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).protocol);
+        free((*p).host_ip);
+        free(p);
     }
-    free((*p).protocol);
-    free((*p).host_ip);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_network_conf(p: *mut cni_network_conf) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).name);
+        free((*p).r#type);
+        free((*p).bytes);
+        free(p);
     }
-    free((*p).name);
-    free((*p).r#type);
-    free((*p).bytes);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_list_conf(p: *mut cni_network_list_conf) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).first_plugin_name);
+        free((*p).first_plugin_type);
+        free((*p).name);
+        free((*p).bytes);
+        free(p);
     }
-    free((*p).first_plugin_name);
-    free((*p).first_plugin_type);
-    free((*p).name);
-    free((*p).bytes);
-    free(p);
 }
 
+/// # Safety
+/// `rc` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_runtime_conf(rc: *mut runtime_conf) {
-    if rc.is_null() {
-        return;
-    }
-    let r = &*rc;
-    for s in [r.container_id, r.netns, r.ifname] {
-        free(s);
-    }
-    if !r.args.is_null() {
-        for i in 0..r.args_len {
-            let [key, value] = *r.args.add(i);
-            free(key);
-            free(value);
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if rc.is_null() {
+            return;
         }
-        free(r.args);
-    }
-    if !r.p_mapping.is_null() {
-        for i in 0..r.p_mapping_len {
-            drop_port_mapping(*r.p_mapping.add(i));
+        let r = &*rc;
+        for s in [r.container_id, r.netns, r.ifname] {
+            free(s);
         }
-        free(r.p_mapping);
+        if !r.args.is_null() {
+            for i in 0..r.args_len {
+                let [key, value] = *r.args.add(i);
+                free(key);
+                free(value);
+            }
+            free(r.args);
+        }
+        if !r.p_mapping.is_null() {
+            for i in 0..r.p_mapping_len {
+                drop_port_mapping(*r.p_mapping.add(i));
+            }
+            free(r.p_mapping);
+        }
+        free(rc);
     }
-    free(rc);
 }
 
 #[no_mangle]
 pub extern "C" fn free_cni_network_conf(val: *mut cni_network_conf) {
-    guard("free_cni_network_conf", || {
+    guard_keeping_error("free_cni_network_conf", || {
         // SAFETY: val is NULL or a conf whose members were allocated with libc.
         unsafe { drop_network_conf(val) };
         Ok(())
@@ -139,7 +159,7 @@ pub extern "C" fn free_cni_network_conf(val: *mut cni_network_conf) {
 
 #[no_mangle]
 pub extern "C" fn free_cni_network_list_conf(val: *mut cni_network_list_conf) {
-    guard("free_cni_network_list_conf", || {
+    guard_keeping_error("free_cni_network_list_conf", || {
         // SAFETY: val is NULL or a list conf whose members were allocated with libc.
         unsafe { drop_list_conf(val) };
         Ok(())
@@ -148,7 +168,7 @@ pub extern "C" fn free_cni_network_list_conf(val: *mut cni_network_list_conf) {
 
 #[no_mangle]
 pub extern "C" fn free_cni_port_mapping(val: *mut cni_port_mapping) {
-    guard("free_cni_port_mapping", || {
+    guard_keeping_error("free_cni_port_mapping", || {
         // SAFETY: val is NULL or a mapping whose strings were allocated with libc.
         unsafe { drop_port_mapping(val) };
         Ok(())
@@ -158,7 +178,7 @@ pub extern "C" fn free_cni_port_mapping(val: *mut cni_port_mapping) {
 /// Frees a runtime_conf the caller built with libc: its strings, `args` pairs, port mappings.
 #[no_mangle]
 pub extern "C" fn free_runtime_conf(rc: *mut runtime_conf) {
-    guard("free_runtime_conf", || {
+    guard_keeping_error("free_runtime_conf", || {
         // SAFETY: rc is NULL or a runtime_conf whose members were allocated with libc.
         unsafe { drop_runtime_conf(rc) };
         Ok(())
@@ -177,75 +197,96 @@ unsafe fn read_array<T, U>(
     field: &str,
     read: impl Fn(&T, usize) -> Result<U, String>,
 ) -> Result<Vec<U>, String> {
-    if len > 0 && items.is_null() {
-        return Err(format!("{field} is NULL but its length is {len}"));
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if len > 0 && items.is_null() {
+            return Err(format!("{field} is NULL but its length is {len}"));
+        }
+        (0..len).map(|i| read(&*items.add(i), i)).collect()
     }
-    (0..len).map(|i| read(&*items.add(i), i)).collect()
 }
 
 /// A port mapping as CNI's `portMappings` capability has it; NULL strings are left out.
+///
+/// # Safety
+/// `p` is NULL or points to a valid, initialised struct of the caller whose strings are NULL or NUL-terminated, for the duration of the call.
 unsafe fn port_mapping(p: *const cni_port_mapping, i: usize) -> Result<Value, String> {
-    if p.is_null() {
-        return Err(format!("p_mapping[{i}] is NULL"));
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return Err(format!("p_mapping[{i}] is NULL"));
+        }
+        let m = &*p;
+        let mut map = Map::new();
+        map.insert("hostPort".into(), m.host_port.into());
+        map.insert("containerPort".into(), m.container_port.into());
+        if let Some(protocol) = opt_str(m.protocol, &format!("p_mapping[{i}]->protocol"))? {
+            map.insert("protocol".into(), protocol.into());
+        }
+        if let Some(host_ip) = opt_str(m.host_ip, &format!("p_mapping[{i}]->host_ip"))? {
+            map.insert("hostIP".into(), host_ip.into());
+        }
+        Ok(Value::Object(map))
     }
-    let m = &*p;
-    let mut map = Map::new();
-    map.insert("hostPort".into(), m.host_port.into());
-    map.insert("containerPort".into(), m.container_port.into());
-    if let Some(protocol) = opt_str(m.protocol, &format!("p_mapping[{i}]->protocol"))? {
-        map.insert("protocol".into(), protocol.into());
-    }
-    if let Some(host_ip) = opt_str(m.host_ip, &format!("p_mapping[{i}]->host_ip"))? {
-        map.insert("hostIP".into(), host_ip.into());
-    }
-    Ok(Value::Object(map))
 }
 
 /// The attachment; port mappings become the `portMappings` capability arg when there are any.
+///
+/// # Safety
+/// `rc` is NULL or points to a valid, initialised struct of the caller whose strings are NULL or NUL-terminated, for the duration of the call.
 unsafe fn read_rc(rc: *const runtime_conf) -> Result<RuntimeConf, String> {
-    if rc.is_null() {
-        return Err("rc must not be NULL".into());
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if rc.is_null() {
+            return Err("rc must not be NULL".into());
+        }
+        let r = &*rc;
+        let text = |p: *mut c_char, field: &str| {
+            Ok::<_, String>(opt_str(p, field)?.unwrap_or_default().to_string())
+        };
+        let args = read_array(r.args, r.args_len, "args", |[key, value], i| {
+            Ok((
+                req_str(*key, &format!("args[{i}][0]"))?.to_string(),
+                req_str(*value, &format!("args[{i}][1]"))?.to_string(),
+            ))
+        })?;
+        let mappings = read_array(r.p_mapping, r.p_mapping_len, "p_mapping", |p, i| {
+            port_mapping(*p, i)
+        })?;
+        let mut capability_args = Map::new();
+        if !mappings.is_empty() {
+            capability_args.insert("portMappings".into(), Value::Array(mappings));
+        }
+        Ok(RuntimeConf {
+            container_id: text(r.container_id, "container_id")?,
+            netns: text(r.netns, "netns")?,
+            ifname: text(r.ifname, "ifname")?,
+            args,
+            capability_args,
+        })
     }
-    let r = &*rc;
-    let text = |p: *mut c_char, field: &str| {
-        Ok::<_, String>(opt_str(p, field)?.unwrap_or_default().to_string())
-    };
-    let args = read_array(r.args, r.args_len, "args", |[key, value], i| {
-        Ok((
-            req_str(*key, &format!("args[{i}][0]"))?.to_string(),
-            req_str(*value, &format!("args[{i}][1]"))?.to_string(),
-        ))
-    })?;
-    let mappings = read_array(r.p_mapping, r.p_mapping_len, "p_mapping", |p, i| {
-        port_mapping(*p, i)
-    })?;
-    let mut capability_args = Map::new();
-    if !mappings.is_empty() {
-        capability_args.insert("portMappings".into(), Value::Array(mappings));
-    }
-    Ok(RuntimeConf {
-        container_id: text(r.container_id, "container_id")?,
-        netns: text(r.netns, "netns")?,
-        ifname: text(r.ifname, "ifname")?,
-        args,
-        capability_args,
-    })
 }
 
 /// The plugin directories of a NULL-terminated array.
+///
+/// # Safety
+/// `paths` is NULL or a NULL-terminated array of NUL-terminated strings.
 unsafe fn read_paths(paths: *const *mut c_char) -> Result<Vec<PathBuf>, String> {
-    if paths.is_null() {
-        return Err("paths must not be NULL".into());
-    }
-    let mut dirs = Vec::new();
-    loop {
-        let dir = *paths.add(dirs.len());
-        if dir.is_null() {
-            return Ok(dirs);
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if paths.is_null() {
+            return Err("paths must not be NULL".into());
         }
-        dirs.push(PathBuf::from(OsStr::from_bytes(
-            CStr::from_ptr(dir).to_bytes(),
-        )));
+        let mut dirs = Vec::new();
+        loop {
+            let dir = *paths.add(dirs.len());
+            if dir.is_null() {
+                return Ok(dirs);
+            }
+            dirs.push(PathBuf::from(OsStr::from_bytes(
+                CStr::from_ptr(dir).to_bytes(),
+            )));
+        }
     }
 }
 

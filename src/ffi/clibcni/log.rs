@@ -23,7 +23,7 @@ use nix::sys::stat::Mode;
 
 use crate::cni::log::{self, Level, Record};
 use crate::ffi::alloc::opt_str;
-use crate::ffi::guard::guard;
+use crate::ffi::guard::{guard, guard_keeping_error};
 
 /// The priorities `cni_log_init` accepts (case-insensitively), most severe first.
 const PRIORITIES: [&str; 9] = [
@@ -241,7 +241,7 @@ pub extern "C" fn cni_set_log_prefix(prefix: *const c_char) {
 /// Forgets the calling thread's prefix (lines show "clibcni" again).
 #[no_mangle]
 pub extern "C" fn cni_free_log_prefix() {
-    guard("cni_free_log_prefix", || {
+    guard_keeping_error("cni_free_log_prefix", || {
         PREFIX.with(|p| p.borrow_mut().take());
         Ok(())
     })

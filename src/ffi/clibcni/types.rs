@@ -15,7 +15,7 @@ use ::ipnet::IpNet;
 use crate::cni::result::{CniResult, Dns, Interface, IpConfig, Route};
 use crate::ffi::alloc::{c_calloc, c_strdup, c_string_array, free, free_string_array, req_str};
 use crate::ffi::clibcni::with_err;
-use crate::ffi::guard::guard;
+use crate::ffi::guard::{guard, guard_keeping_error};
 
 /// An interface created by a plugin.
 #[repr(C)]
@@ -81,86 +81,122 @@ const IPV6LEN: usize = 16;
 
 // --- freeing ------------------------------------------------------------------------------------
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_ipnet(p: *mut ipnet) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).ip);
+        free((*p).ip_mask);
+        free(p);
     }
-    free((*p).ip);
-    free((*p).ip_mask);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_ipconfig(p: *mut ipconfig) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).version);
+        free((*p).interface);
+        drop_ipnet((*p).address);
+        free((*p).gateway);
+        free(p);
     }
-    free((*p).version);
-    free((*p).interface);
-    drop_ipnet((*p).address);
-    free((*p).gateway);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_route(p: *mut route) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        drop_ipnet((*p).dst);
+        free((*p).gw);
+        free(p);
     }
-    drop_ipnet((*p).dst);
-    free((*p).gw);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_interface(p: *mut interface) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).name);
+        free((*p).mac);
+        free((*p).sandbox);
+        free(p);
     }
-    free((*p).name);
-    free((*p).mac);
-    free((*p).sandbox);
-    free(p);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_dns(p: *mut dns) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        let d = &*p;
+        free_string_array(d.name_servers, d.name_servers_len);
+        free(d.domain);
+        free_string_array(d.search, d.search_len);
+        free_string_array(d.options, d.options_len);
+        free(p);
     }
-    let d = &*p;
-    free_string_array(d.name_servers, d.name_servers_len);
-    free(d.domain);
-    free_string_array(d.search, d.search_len);
-    free_string_array(d.options, d.options_len);
-    free(p);
 }
 
 /// Frees `len` items of an array with `drop_item`, then the array (NULL-safe).
+///
+/// # Safety
+/// `items` is NULL or a malloc'd array of at least `len` items, each of which `drop_item` may free; none is used afterwards.
 unsafe fn drop_array<T>(items: *mut *mut T, len: usize, drop_item: unsafe fn(*mut T)) {
-    if items.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if items.is_null() {
+            return;
+        }
+        for i in 0..len {
+            drop_item(*items.add(i));
+        }
+        free(items);
     }
-    for i in 0..len {
-        drop_item(*items.add(i));
-    }
-    free(items);
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 pub(super) unsafe fn drop_result(p: *mut result) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        let r = &*p;
+        free(r.cniversion);
+        drop_array(r.interfaces, r.interfaces_len, drop_interface);
+        drop_array(r.ips, r.ips_len, drop_ipconfig);
+        drop_array(r.routes, r.routes_len, drop_route);
+        drop_dns(r.my_dns);
+        free(p);
     }
-    let r = &*p;
-    free(r.cniversion);
-    drop_array(r.interfaces, r.interfaces_len, drop_interface);
-    drop_array(r.ips, r.ips_len, drop_ipconfig);
-    drop_array(r.routes, r.routes_len, drop_route);
-    drop_dns(r.my_dns);
-    free(p);
 }
 
 // The exported `free_*`: NULL-safe, for values this library (or the caller, with libc) allocated.
 
 #[no_mangle]
 pub extern "C" fn free_ipnet_type(val: *mut ipnet) {
-    guard("free_ipnet_type", || {
+    guard_keeping_error("free_ipnet_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_ipnet(val) };
         Ok(())
@@ -169,7 +205,7 @@ pub extern "C" fn free_ipnet_type(val: *mut ipnet) {
 
 #[no_mangle]
 pub extern "C" fn free_ipconfig_type(val: *mut ipconfig) {
-    guard("free_ipconfig_type", || {
+    guard_keeping_error("free_ipconfig_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_ipconfig(val) };
         Ok(())
@@ -178,7 +214,7 @@ pub extern "C" fn free_ipconfig_type(val: *mut ipconfig) {
 
 #[no_mangle]
 pub extern "C" fn free_route_type(val: *mut route) {
-    guard("free_route_type", || {
+    guard_keeping_error("free_route_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_route(val) };
         Ok(())
@@ -187,7 +223,7 @@ pub extern "C" fn free_route_type(val: *mut route) {
 
 #[no_mangle]
 pub extern "C" fn free_interface_type(val: *mut interface) {
-    guard("free_interface_type", || {
+    guard_keeping_error("free_interface_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_interface(val) };
         Ok(())
@@ -196,7 +232,7 @@ pub extern "C" fn free_interface_type(val: *mut interface) {
 
 #[no_mangle]
 pub extern "C" fn free_dns_type(val: *mut dns) {
-    guard("free_dns_type", || {
+    guard_keeping_error("free_dns_type", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_dns(val) };
         Ok(())
@@ -205,7 +241,7 @@ pub extern "C" fn free_dns_type(val: *mut dns) {
 
 #[no_mangle]
 pub extern "C" fn free_result(val: *mut result) {
-    guard("free_result", || {
+    guard_keeping_error("free_result", || {
         // SAFETY: val is NULL or a value whose members were all allocated with libc.
         unsafe { drop_result(val) };
         Ok(())
@@ -391,10 +427,13 @@ pub(super) fn c_result(r: &CniResult) -> Result<*mut result, String> {
 /// # Safety
 /// `p` is NULL or points to at least `len` readable bytes that outlive the slice.
 unsafe fn byte_slice<'a>(p: *const u8, len: usize, field: &str) -> Result<&'a [u8], String> {
-    match (p.is_null(), len) {
-        (_, 0) => Ok(&[]),
-        (true, _) => Err(format!("{field} is NULL but its length is {len}")),
-        (false, _) => Ok(slice::from_raw_parts(p, len)),
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        match (p.is_null(), len) {
+            (_, 0) => Ok(&[]),
+            (true, _) => Err(format!("{field} is NULL but its length is {len}")),
+            (false, _) => Ok(slice::from_raw_parts(p, len)),
+        }
     }
 }
 

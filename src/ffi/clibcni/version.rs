@@ -13,7 +13,7 @@ use crate::cni::version::Version;
 use crate::ffi::alloc::{c_strdup, c_string_array, free, free_string_array, req_str};
 use crate::ffi::clibcni::types::{build, c_result, result};
 use crate::ffi::clibcni::with_err;
-use crate::ffi::guard::guard;
+use crate::ffi::guard::guard_keeping_error;
 
 /// The spec version the original implemented; what `plugin_supports` reports as `cniversion`.
 const CURRENT_VERSION: &str = "0.3.1";
@@ -37,18 +37,23 @@ pub struct result_factories {
     pub new_result_op: new_result_t,
 }
 
+/// # Safety
+/// `p` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn drop_plugin_info(p: *mut plugin_info) {
-    if p.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if p.is_null() {
+            return;
+        }
+        free((*p).cniversion);
+        free_string_array((*p).supported_versions, (*p).supported_versions_len);
+        free(p);
     }
-    free((*p).cniversion);
-    free_string_array((*p).supported_versions, (*p).supported_versions_len);
-    free(p);
 }
 
 #[no_mangle]
 pub extern "C" fn free_plugin_info(pinfo: *mut plugin_info) {
-    guard("free_plugin_info", || {
+    guard_keeping_error("free_plugin_info", || {
         // SAFETY: pinfo is NULL or a plugin_info whose members were allocated with libc.
         unsafe { drop_plugin_info(pinfo) };
         Ok(())

@@ -19,7 +19,7 @@ use once_cell::sync::Lazy;
 use crate::ffi::alloc::{
     c_calloc, c_strdup, c_string_array, free, free_string_array, opt_str, req_str,
 };
-use crate::ffi::guard::{guard, last_error, report_reason, report_warning};
+use crate::ffi::guard::{guard, guard_keeping_error, last_error, report_reason, report_warning};
 use crate::ffi::host::{missing, HOST, MAP_STR_STR};
 use crate::network::error::NetError;
 use crate::network::native::plan::CreateRequest;
@@ -239,29 +239,36 @@ fn network_type(ty: *const c_char) -> Result<NetworkType, String> {
     NetworkType::parse(name).map_err(|e| e.msg)
 }
 
-/// Frees one `attach_net_conf` (NULL-safe).
+/// Frees one `attach_net_conf` (NULL-safe). Like every `free_*` function it keeps this thread's
+/// last error.
 #[no_mangle]
 pub extern "C" fn free_attach_net_conf(ptr: *mut attach_net_conf) {
-    guard("free_attach_net_conf", || {
+    guard_keeping_error("free_attach_net_conf", || {
         // SAFETY: the caller hands over a malloc'd struct (or NULL) with malloc'd strings.
         unsafe { free_attach_net_conf_unguarded(ptr) };
         Ok(())
     })
 }
 
+/// # Safety
+/// `ptr` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_attach_net_conf_unguarded(ptr: *mut attach_net_conf) {
-    if ptr.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if ptr.is_null() {
+            return;
+        }
+        free((*ptr).name);
+        free((*ptr).interface);
+        free(ptr);
     }
-    free((*ptr).name);
-    free((*ptr).interface);
-    free(ptr);
 }
 
-/// Frees a `network_api_conf` and everything it owns; `annotations` through the host's `map_free`.
+/// Frees a `network_api_conf` and everything it owns; `annotations` through the host's `map_free`
+/// (a host without it is the one failure that sets the last error).
 #[no_mangle]
 pub extern "C" fn free_network_api_conf(conf: *mut network_api_conf) {
-    guard("free_network_api_conf", || {
+    guard_keeping_error("free_network_api_conf", || {
         if conf.is_null() {
             return Ok(());
         }
@@ -292,65 +299,86 @@ pub extern "C" fn free_network_api_conf(conf: *mut network_api_conf) {
 }
 
 /// Frees a `json_map_string_string` (as isula_libutils' `free_json_map_string_string`).
+///
+/// # Safety
+/// `map` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_json_map(map: *mut json_map_string_string) {
-    if map.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if map.is_null() {
+            return;
+        }
+        free_string_array((*map).keys, (*map).len);
+        free_string_array((*map).values, (*map).len);
+        free(map);
     }
-    free_string_array((*map).keys, (*map).len);
-    free_string_array((*map).values, (*map).len);
-    free(map);
 }
 
-/// Frees one result (NULL-safe).
+/// Frees one result (NULL-safe); keeps this thread's last error.
 #[no_mangle]
 pub extern "C" fn free_network_api_result(ptr: *mut network_api_result) {
-    guard("free_network_api_result", || {
+    guard_keeping_error("free_network_api_result", || {
         // SAFETY: the struct and its members were allocated by this library with libc.
         unsafe { free_result_unguarded(ptr) };
         Ok(())
     })
 }
 
+/// # Safety
+/// `ptr` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_result_unguarded(ptr: *mut network_api_result) {
-    if ptr.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if ptr.is_null() {
+            return;
+        }
+        let r = &mut *ptr;
+        free(r.name);
+        free(r.interface);
+        free(r.mac);
+        free_string_array(r.ips, r.ips_len);
+        free_string_array(r.gateway, r.ips_len);
+        free(ptr);
     }
-    let r = &mut *ptr;
-    free(r.name);
-    free(r.interface);
-    free(r.mac);
-    free_string_array(r.ips, r.ips_len);
-    free_string_array(r.gateway, r.ips_len);
-    free(ptr);
 }
 
-/// Frees a result list and its items (NULL-safe).
+/// Frees a result list and its items (NULL-safe); keeps this thread's last error.
 #[no_mangle]
 pub extern "C" fn free_network_api_result_list(ptr: *mut network_api_result_list) {
-    guard("free_network_api_result_list", || {
+    guard_keeping_error("free_network_api_result_list", || {
         // SAFETY: as for free_network_api_result.
         unsafe { free_result_list_unguarded(ptr) };
         Ok(())
     })
 }
 
+/// # Safety
+/// `ptr` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_result_list_unguarded(ptr: *mut network_api_result_list) {
-    if ptr.is_null() {
-        return;
-    }
-    let list = &mut *ptr;
-    if !list.items.is_null() {
-        for i in 0..list.len {
-            free_result_unguarded(*list.items.add(i));
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if ptr.is_null() {
+            return;
         }
-        free(list.items);
+        let list = &mut *ptr;
+        if !list.items.is_null() {
+            for i in 0..list.len {
+                free_result_unguarded(*list.items.add(i));
+            }
+            free(list.items);
+        }
+        free(ptr);
     }
-    free(ptr);
 }
 
 /// Sets up the module: `conf_dir` defaults to /etc/cni/net.d, `bin_path` (';'-separated) to
 /// /opt/cni/bin, `cache_dir` to /var/lib/cni. The "cri" type is enabled only when
-/// `network_plugin` is not NULL. Calling it again replaces the module.
+/// `network_plugin` is not NULL. Calling it again replaces the module; calls still running on the
+/// old one finish, and two calls on the same container never overlap, across modules too.
+///
+/// Plugins inherit the process environment as it is now (without proxy variables and the
+/// caller's own CNI_*): it is captured here, once, so a later setenv/unsetenv in the daemon is
+/// seen by plugins only after the next network_module_init.
 #[no_mangle]
 pub extern "C" fn network_module_init(
     network_plugin: *const c_char,
@@ -384,82 +412,98 @@ pub extern "C" fn network_module_init(
 }
 
 /// Reads a `network_api_conf` into a request, refusing anything malformed.
+///
+/// # Safety
+/// `conf` is NULL or points to a valid, initialised struct of the caller whose strings are NULL or NUL-terminated, for the duration of the call.
 unsafe fn read_conf(conf: *const network_api_conf) -> Result<AttachRequest, String> {
-    if conf.is_null() {
-        return Err("conf must not be NULL".into());
-    }
-    let c = &*conf;
-    let text = |p: *mut c_char, field: &str| -> Result<String, String> {
-        Ok(opt_str(p, field)?.unwrap_or_default().to_string())
-    };
-    if c.extral_nets_len > MAX_EXTRA_NETWORKS {
-        return Err(format!(
-            "Too many networks: {} (at most {MAX_EXTRA_NETWORKS})",
-            c.extral_nets_len
-        ));
-    }
-    if c.extral_nets_len > 0 && c.extral_nets.is_null() {
-        return Err("extral_nets is NULL but extral_nets_len is not 0".into());
-    }
-    let mut extra_nets = Vec::with_capacity(c.extral_nets_len);
-    for i in 0..c.extral_nets_len {
-        let net = *c.extral_nets.add(i);
-        if net.is_null() {
-            return Err(format!("extral_nets[{i}] is NULL"));
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if conf.is_null() {
+            return Err("conf must not be NULL".into());
         }
-        extra_nets.push(ExtraNet {
-            name: req_str((*net).name, &format!("extral_nets[{i}].name"))?.to_string(),
-            interface: req_str((*net).interface, &format!("extral_nets[{i}].interface"))?
-                .to_string(),
-        });
+        let c = &*conf;
+        let text = |p: *mut c_char, field: &str| -> Result<String, String> {
+            Ok(opt_str(p, field)?.unwrap_or_default().to_string())
+        };
+        if c.extral_nets_len > MAX_EXTRA_NETWORKS {
+            return Err(format!(
+                "Too many networks: {} (at most {MAX_EXTRA_NETWORKS})",
+                c.extral_nets_len
+            ));
+        }
+        if c.extral_nets_len > 0 && c.extral_nets.is_null() {
+            return Err("extral_nets is NULL but extral_nets_len is not 0".into());
+        }
+        let mut extra_nets = Vec::with_capacity(c.extral_nets_len);
+        for i in 0..c.extral_nets_len {
+            let net = *c.extral_nets.add(i);
+            if net.is_null() {
+                return Err(format!("extral_nets[{i}] is NULL"));
+            }
+            extra_nets.push(ExtraNet {
+                name: req_str((*net).name, &format!("extral_nets[{i}].name"))?.to_string(),
+                interface: req_str((*net).interface, &format!("extral_nets[{i}].interface"))?
+                    .to_string(),
+            });
+        }
+        Ok(AttachRequest {
+            name: text(c.name, "name")?,
+            namespace: text(c.ns, "ns")?,
+            pod_id: text(c.pod_id, "pod_id")?,
+            netns_path: text(c.netns_path, "netns_path")?,
+            default_interface: text(c.default_interface, "default_interface")?,
+            extra_nets,
+            args: read_json_map(c.args)?,
+            annotations: read_annotations(c.annotations)?,
+        })
     }
-    Ok(AttachRequest {
-        name: text(c.name, "name")?,
-        namespace: text(c.ns, "ns")?,
-        pod_id: text(c.pod_id, "pod_id")?,
-        netns_path: text(c.netns_path, "netns_path")?,
-        default_interface: text(c.default_interface, "default_interface")?,
-        extra_nets,
-        args: read_json_map(c.args)?,
-        annotations: read_annotations(c.annotations)?,
-    })
 }
 
+/// # Safety
+/// `map` is NULL or points to a valid, initialised struct of the caller whose strings are NULL or NUL-terminated, for the duration of the call.
 unsafe fn read_json_map(
     map: *const json_map_string_string,
 ) -> Result<Vec<(String, String)>, String> {
-    if map.is_null() || (*map).len == 0 {
-        return Ok(Vec::new());
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if map.is_null() || (*map).len == 0 {
+            return Ok(Vec::new());
+        }
+        let m = &*map;
+        if m.keys.is_null() || m.values.is_null() {
+            return Err("args has NULL keys or values".into());
+        }
+        (0..m.len)
+            .map(|i| {
+                Ok((
+                    req_str(*m.keys.add(i), &format!("args key {i}"))?.to_string(),
+                    req_str(*m.values.add(i), &format!("args value {i}"))?.to_string(),
+                ))
+            })
+            .collect()
     }
-    let m = &*map;
-    if m.keys.is_null() || m.values.is_null() {
-        return Err("args has NULL keys or values".into());
-    }
-    (0..m.len)
-        .map(|i| {
-            Ok((
-                req_str(*m.keys.add(i), &format!("args key {i}"))?.to_string(),
-                req_str(*m.values.add(i), &format!("args value {i}"))?.to_string(),
-            ))
-        })
-        .collect()
 }
 
+/// # Safety
+/// `map` is NULL or a live host map of strings to strings.
 unsafe fn read_annotations(map: *mut map_t) -> Result<Annotations, String> {
-    if map.is_null() {
-        return Ok(Annotations::default());
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if map.is_null() {
+            return Ok(Annotations::default());
+        }
+        let search = HOST.map_search.ok_or_else(|| missing("map_search"))?;
+        let get = |key: &std::ffi::CStr| -> Result<Option<String>, String> {
+            let value = search(map, key.as_ptr() as *mut c_void) as *const c_char;
+            Ok(opt_str(value, &format!("annotation {key:?}"))?.map(str::to_string))
+        };
+        Ok(Annotations {
+            port_mappings: get(c"portMappings")?,
+            bandwidth: get(c"bandwidth")?,
+            ip_ranges: get(c"ipRanges")?,
+            aliases: get(c"aliases")?,
+        })
     }
-    let search = HOST.map_search.ok_or_else(|| missing("map_search"))?;
-    let get = |key: &std::ffi::CStr| -> Result<Option<String>, String> {
-        let value = search(map, key.as_ptr() as *mut c_void) as *const c_char;
-        Ok(opt_str(value, &format!("annotation {key:?}"))?.map(str::to_string))
-    };
-    Ok(Annotations {
-        port_mappings: get(c"portMappings")?,
-        bandwidth: get(c"bandwidth")?,
-        ip_ranges: get(c"ipRanges")?,
-        aliases: get(c"aliases")?,
-    })
 }
 
 /// A calloc'd `network_api_result_list` of the results; nothing stays allocated on failure.
@@ -581,8 +625,11 @@ pub extern "C" fn network_module_detach(
     })
 }
 
-/// Creates a native network. On success `*name` is its name (a warning about missing plugins
-/// may be left in the error channel); on failure `*cc` is iSulad's error class.
+/// Creates a native network. On success `*name` is its name; on failure `*cc` is iSulad's error
+/// class. When plugins are missing it still succeeds (0) with a warning, as iSulad does: the
+/// daemon's message and this thread's last error both hold
+/// `WARN:cannot find cni plugin "<names>" in dir "<bin path>"`. Without a warning the last error
+/// is NULL and the daemon's message untouched.
 #[no_mangle]
 pub extern "C" fn network_module_conf_create(
     r#type: *const c_char,
@@ -737,17 +784,25 @@ fn network_info(info: &NetworkInfo) -> Result<*mut network_network_info, String>
 }
 
 /// As isula_libutils' `free_network_network_info` for what this library sets.
+///
+/// # Safety
+/// `item` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_network_info(item: *mut network_network_info) {
-    if item.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if item.is_null() {
+            return;
+        }
+        free((*item).name);
+        free((*item).version);
+        free_string_array((*item).plugins, (*item).plugins_len);
+        free(item);
     }
-    free((*item).name);
-    free((*item).version);
-    free_string_array((*item).plugins, (*item).plugins_len);
-    free(item);
 }
 
-/// Removes a native network that no container uses; `*res_name` = its name.
+/// Removes a native network that no container uses; `*res_name` = its name. Cleanup problems
+/// (the bridge, host-local's state, the file) do not fail it: it returns 0 with them, joined by
+/// "; ", in the daemon's message and this thread's last error.
 #[no_mangle]
 pub extern "C" fn network_module_conf_rm(
     r#type: *const c_char,
@@ -798,10 +853,11 @@ pub extern "C" fn network_module_update(r#type: *const c_char) -> c_int {
     })
 }
 
-/// Releases the module; `network_module_init` may be called again afterwards.
+/// Releases the module; `network_module_init` may be called again afterwards. Keeps this
+/// thread's last error.
 #[no_mangle]
 pub extern "C" fn network_module_exit() {
-    guard("network_module_exit", || {
+    guard_keeping_error("network_module_exit", || {
         *MODULE.write().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(())
     })
@@ -941,17 +997,20 @@ pub extern "C" fn network_module_gc(
     })
 }
 
-/// This thread's last error message, or NULL; valid until the next call on this thread.
+/// This thread's last error message, or NULL. Every call that can fail clears it on entry and
+/// sets it (with the daemon's message) when it fails or succeeds with a warning; the `free_*`
+/// functions, `network_module_exit` and `network_module_set_plugin_timeout` leave it alone, so
+/// it stays valid across them until the next call that can fail.
 #[no_mangle]
 pub extern "C" fn network_module_last_error() -> *const c_char {
     std::panic::catch_unwind(last_error).unwrap_or(ptr::null())
 }
 
 /// The per-call plugin timeout in seconds (0: none). Default `CLIBCNI_DEFAULT_PLUGIN_TIMEOUT`,
-/// or `CLIBCNI_PLUGIN_TIMEOUT` from the environment at init.
+/// or `CLIBCNI_PLUGIN_TIMEOUT` from the environment at init. Keeps this thread's last error.
 #[no_mangle]
 pub extern "C" fn network_module_set_plugin_timeout(seconds: c_uint) {
-    guard("network_module_set_plugin_timeout", || {
+    guard_keeping_error("network_module_set_plugin_timeout", || {
         TIMEOUT_OVERRIDE.store(u64::from(seconds) + 1, Ordering::Relaxed);
         if let Ok(m) = module() {
             m.cni().set_timeout(plugin_timeout());
@@ -1011,102 +1070,119 @@ pub extern "C" fn cni_update_container_networks_info(
 }
 
 /// Appends `item` to the networks map (keys/values grown with realloc).
+///
+/// # Safety
+/// `networks` is iSulad's map with `len` malloc'd keys and values (arrays from the libc allocator); `item`'s strings are NULL or NUL-terminated.
 unsafe fn append_network(
     networks: &mut defs_map_string_object_networks,
     item: &network_api_result,
 ) -> Result<(), String> {
-    let name = req_str(item.name, "result name")?;
-    let element = c_calloc::<defs_map_string_object_networks_element>(1)?;
-    let filled = fill_network_element(&mut *element, item);
-    let key = filled.and_then(|()| c_strdup(name));
-    let key = match key {
-        Ok(key) => key,
-        Err(e) => {
-            free_network_element(element);
-            return Err(e);
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        let name = req_str(item.name, "result name")?;
+        let element = c_calloc::<defs_map_string_object_networks_element>(1)?;
+        let filled = fill_network_element(&mut *element, item);
+        let key = filled.and_then(|()| c_strdup(name));
+        let key = match key {
+            Ok(key) => key,
+            Err(e) => {
+                free_network_element(element);
+                return Err(e);
+            }
+        };
+        let n = networks.len + 1;
+        let keys = libc::realloc(
+            networks.keys as *mut c_void,
+            n * std::mem::size_of::<*mut c_char>(),
+        ) as *mut *mut c_char;
+        if !keys.is_null() {
+            networks.keys = keys;
         }
-    };
-    let n = networks.len + 1;
-    let keys = libc::realloc(
-        networks.keys as *mut c_void,
-        n * std::mem::size_of::<*mut c_char>(),
-    ) as *mut *mut c_char;
-    if !keys.is_null() {
-        networks.keys = keys;
+        let values = libc::realloc(
+            networks.values as *mut c_void,
+            n * std::mem::size_of::<*mut c_void>(),
+        ) as *mut *mut defs_map_string_object_networks_element;
+        if !values.is_null() {
+            networks.values = values;
+        }
+        if keys.is_null() || values.is_null() {
+            free(key);
+            free_network_element(element);
+            return Err("out of memory".into());
+        }
+        *networks.keys.add(networks.len) = key;
+        *networks.values.add(networks.len) = element;
+        networks.len = n;
+        Ok(())
     }
-    let values = libc::realloc(
-        networks.values as *mut c_void,
-        n * std::mem::size_of::<*mut c_void>(),
-    ) as *mut *mut defs_map_string_object_networks_element;
-    if !values.is_null() {
-        networks.values = values;
-    }
-    if keys.is_null() || values.is_null() {
-        free(key);
-        free_network_element(element);
-        return Err("out of memory".into());
-    }
-    *networks.keys.add(networks.len) = key;
-    *networks.values.add(networks.len) = element;
-    networks.len = n;
-    Ok(())
 }
 
 /// Interface, MAC and the first address ("addr/prefix") with its gateway, by family.
+///
+/// # Safety
+/// `item`'s strings and arrays are NULL or valid for `ips_len` entries, NUL-terminated.
 unsafe fn fill_network_element(
     e: &mut defs_map_string_object_networks_element,
     item: &network_api_result,
 ) -> Result<(), String> {
-    if let Some(ifname) = opt_str(item.interface, "interface")? {
-        e.if_name = c_strdup(ifname)?;
-    }
-    if let Some(mac) = opt_str(item.mac, "mac")? {
-        e.mac_address = c_strdup(mac)?;
-    }
-    if item.ips_len == 0 || item.ips.is_null() {
-        return Ok(());
-    }
-    let cidr = req_str(*item.ips, "ips[0]")?;
-    let net: ipnet::IpNet = cidr
-        .parse()
-        .map_err(|_| format!("invalid address {cidr:?}"))?;
-    let gateway = if item.gateway.is_null() {
-        None
-    } else {
-        opt_str(*item.gateway, "gateway[0]")?
-    };
-    let gateway = gateway.filter(|g| !g.is_empty());
-    let addr = crate::network::attach::ip_string(net.addr());
-    if net.addr().is_ipv4() {
-        e.ip_address = c_strdup(&addr)?;
-        e.ip_prefix_len = c_int::from(net.prefix_len());
-        if let Some(gw) = gateway {
-            e.gateway = c_strdup(gw)?;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if let Some(ifname) = opt_str(item.interface, "interface")? {
+            e.if_name = c_strdup(ifname)?;
         }
-    } else {
-        e.global_i_pv6address = c_strdup(&addr)?;
-        e.global_i_pv6prefix_len = c_int::from(net.prefix_len());
-        if let Some(gw) = gateway {
-            e.i_pv6gateway = c_strdup(gw)?;
+        if let Some(mac) = opt_str(item.mac, "mac")? {
+            e.mac_address = c_strdup(mac)?;
         }
+        if item.ips_len == 0 || item.ips.is_null() {
+            return Ok(());
+        }
+        let cidr = req_str(*item.ips, "ips[0]")?;
+        let net: ipnet::IpNet = cidr
+            .parse()
+            .map_err(|_| format!("invalid address {cidr:?}"))?;
+        let gateway = if item.gateway.is_null() {
+            None
+        } else {
+            opt_str(*item.gateway, "gateway[0]")?
+        };
+        let gateway = gateway.filter(|g| !g.is_empty());
+        let addr = crate::network::attach::ip_string(net.addr());
+        if net.addr().is_ipv4() {
+            e.ip_address = c_strdup(&addr)?;
+            e.ip_prefix_len = c_int::from(net.prefix_len());
+            if let Some(gw) = gateway {
+                e.gateway = c_strdup(gw)?;
+            }
+        } else {
+            e.global_i_pv6address = c_strdup(&addr)?;
+            e.global_i_pv6prefix_len = c_int::from(net.prefix_len());
+            if let Some(gw) = gateway {
+                e.i_pv6gateway = c_strdup(gw)?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
+/// # Safety
+/// `e` is NULL or a struct allocated as this library allocates it (libc; members NULL or owned by it), not used afterwards.
 unsafe fn free_network_element(e: *mut defs_map_string_object_networks_element) {
-    if e.is_null() {
-        return;
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        if e.is_null() {
+            return;
+        }
+        let el = &mut *e;
+        for s in [
+            el.if_name,
+            el.mac_address,
+            el.ip_address,
+            el.gateway,
+            el.global_i_pv6address,
+            el.i_pv6gateway,
+        ] {
+            free(s);
+        }
+        free(e);
     }
-    let el = &mut *e;
-    for s in [
-        el.if_name,
-        el.mac_address,
-        el.ip_address,
-        el.gateway,
-        el.global_i_pv6address,
-        el.i_pv6gateway,
-    ] {
-        free(s);
-    }
-    free(e);
 }

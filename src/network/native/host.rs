@@ -5,13 +5,15 @@ use std::collections::HashSet;
 use std::io;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 use nix::ifaddrs::getifaddrs;
 use nix::net::if_::if_nametoindex;
 use nix::sys::socket::{
-    bind, recv, sendto, socket, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol,
-    SockType,
+    bind, recv, sendto, setsockopt, socket, sockopt, AddressFamily, MsgFlags, NetlinkAddr,
+    SockFlag, SockProtocol, SockType,
 };
+use nix::sys::time::TimeVal;
 
 /// Names of all host interfaces and every address configured on them.
 pub fn interfaces_and_addresses() -> io::Result<(HashSet<String>, Vec<IpAddr>)> {
@@ -36,6 +38,9 @@ const NLM_F_ACK: u16 = 0x4;
 const NLMSG_ERROR: u16 = 0x2;
 const NLMSG_HEADER_LEN: usize = 16;
 const IFINFOMSG_LEN: usize = 16;
+/// How long the kernel may take to answer a link deletion (it normally answers at once; a bridge waits for
+/// the RTNL lock, which another process may hold).
+const NETLINK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Deletes a link by name; a link that does not exist is fine (`Ok(false)`).
 pub fn delete_link(name: &str) -> io::Result<bool> {
@@ -53,6 +58,8 @@ pub fn delete_link(name: &str) -> io::Result<bool> {
     .map_err(io::Error::from)?;
     let kernel = NetlinkAddr::new(0, 0);
     bind(fd.as_raw_fd(), &kernel).map_err(io::Error::from)?;
+    let timeout = TimeVal::new(NETLINK_TIMEOUT.as_secs() as _, 0);
+    setsockopt(&fd, sockopt::ReceiveTimeout, &timeout).map_err(io::Error::from)?;
     let seq: u32 = 1;
     let mut msg = Vec::with_capacity(NLMSG_HEADER_LEN + IFINFOMSG_LEN);
     msg.extend_from_slice(&((NLMSG_HEADER_LEN + IFINFOMSG_LEN) as u32).to_ne_bytes());
@@ -69,7 +76,17 @@ pub fn delete_link(name: &str) -> io::Result<bool> {
     sendto(fd.as_raw_fd(), &msg, &kernel, MsgFlags::empty()).map_err(io::Error::from)?;
     let mut buf = [0u8; 4096];
     loop {
-        let n = recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()).map_err(io::Error::from)?;
+        let n = match recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::EAGAIN) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("the kernel did not answer within {NETLINK_TIMEOUT:?}"),
+                ))
+            }
+            Err(e) => return Err(io::Error::from(e)),
+        };
         if let Some(result) = ack_of(&buf[..n], seq) {
             return match result {
                 0 => Ok(true),

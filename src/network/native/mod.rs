@@ -68,9 +68,14 @@ pub struct Created {
 pub struct NativeNetworks {
     conf_dir: PathBuf,
     nets: RwLock<BTreeMap<String, Arc<NativeNet>>>,
-    /// Serialises create and rm, and keeps the parsed conf dir for the next create.
+    /// Serialises create and rm (each holds it throughout, including its slow work: plugin VERSION calls, the
+    /// bridge's removal), and keeps the parsed conf dir for the next create. Attach, detach and the reads never
+    /// take it; `nets` is locked only for lookups and the one insert or removal.
     changes: Mutex<Scanned>,
     warnings: Vec<String>,
+    /// Runs between an rm's removal from `nets` and its cleanup, so tests can hold a cleanup open.
+    #[cfg(test)]
+    pub(crate) before_cleanup: Mutex<Option<Box<dyn Fn(&str) + Send>>>,
 }
 
 /// What one conflist takes from the pools `create` allocates from.
@@ -157,6 +162,8 @@ impl NativeNetworks {
             // The first create then re-reads only the other files of the conf dir.
             changes: Mutex::new(Scanned::new(scan.lists, &Scanned::default())),
             warnings,
+            #[cfg(test)]
+            before_cleanup: Mutex::default(),
         })
     }
 
@@ -256,17 +263,29 @@ impl NativeNetworks {
 
     /// `isula network rm`: refused while containers are attached; otherwise the bridge link
     /// and the file it was loaded from go. Cleanup problems come back as warnings.
+    ///
+    /// The check that no container is attached and the network's removal from `nets` happen under one write
+    /// lock (an attach records its container under the read lock first, so one of the two wins); the slow
+    /// cleanup (netlink, the file system) runs after that lock is released, still serialised with create and rm.
     pub fn remove(&self, name: &str) -> NetResult<Vec<String>> {
         let _changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
-        let mut nets = self.nets.write().unwrap_or_else(|p| p.into_inner());
-        let net = nets
-            .get(name)
-            .cloned()
-            .ok_or_else(|| NetError::exec(format!("Cannot find network {name}")))?;
-        if !net.containers().is_empty() {
-            return Err(NetError::exec(format!(
-                "network {name} has connected containers"
-            )));
+        let net = {
+            let mut nets = self.nets.write().unwrap_or_else(|p| p.into_inner());
+            let net = nets
+                .get(name)
+                .cloned()
+                .ok_or_else(|| NetError::exec(format!("Cannot find network {name}")))?;
+            if !net.containers().is_empty() {
+                return Err(NetError::exec(format!(
+                    "network {name} has connected containers"
+                )));
+            }
+            nets.remove(name);
+            net
+        };
+        #[cfg(test)]
+        if let Some(hook) = &*self.before_cleanup.lock().unwrap() {
+            hook(name);
         }
         let mut warnings = Vec::new();
         if let Some(bridge) = bridge_names(&net.list).into_iter().next() {
@@ -282,7 +301,6 @@ impl NativeNetworks {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => warnings.push(format!("Failed to remove {}: {e}", net.path.display())),
         }
-        nets.remove(name);
         Ok(warnings)
     }
 

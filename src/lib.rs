@@ -5,6 +5,11 @@
 //! - [`network`]: iSulad's network store, its "cri" and "native" adaptors, native network creation;
 //! - [`cni`]: the CNI runtime itself (versions, configuration, plugin execution, results, cache).
 
+// First: its `crash_point!` macro is used by the modules below.
+#[macro_use]
+#[doc(hidden)]
+pub mod crash_point;
+
 pub mod cni;
 pub mod ffi;
 pub mod network;

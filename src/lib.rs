@@ -5,7 +5,8 @@
 //! - [`network`]: iSulad's network store, its "cri" and "native" adaptors, native network creation;
 //! - [`cni`]: the CNI runtime itself (versions, configuration, plugin execution, results, cache).
 
-// First: its `crash_point!` macro is used by the modules below.
+// First: its `crash_point!` macro is used by the modules below. Not part of any C header:
+/// cbindgen:ignore
 #[macro_use]
 #[doc(hidden)]
 pub mod crash_point;

@@ -694,7 +694,6 @@ fn the_windows_cover_every_crash_point_of_the_library() {
 #[test]
 fn a_cycle_killed_in_each_of_its_windows_stays_consistent_and_recovers() {
     let site = Site::new();
-    let mut hit = Vec::new();
     for (i, w) in WINDOWS.iter().enumerate() {
         let context = format!("window {i} ({:?})", w.reach);
         let name = format!("rel-w{i}-{}", std::process::id());
@@ -717,6 +716,7 @@ fn a_cycle_killed_in_each_of_its_windows_stays_consistent_and_recovers() {
         }
         let mut victim = Victim::spawn(&args.iter().map(String::as_str).collect::<Vec<_>>());
         victim.expect_line("started");
+        // The window is hit or the test fails: a victim that passes its point or ends first has no line for it.
         match w.reach {
             Reach::Point(point) => {
                 victim.expect_line(&format!("at {point}"));
@@ -730,8 +730,6 @@ fn a_cycle_killed_in_each_of_its_windows_stays_consistent_and_recovers() {
                 site.plugins.behave(plugin, json!({}));
             }
         }
-        hit.push(w.reach);
-
         assert_temps_complete(&site);
         let state = site.assert_consistent();
         assert_eq!(
@@ -747,7 +745,6 @@ fn a_cycle_killed_in_each_of_its_windows_stays_consistent_and_recovers() {
         recover(&site, &state.module, &state.networks, &context);
         site.assert_clean();
     }
-    assert_eq!(hit.len(), WINDOWS.len(), "windows hit: {hit:?}");
 }
 
 /// DEL of every cached attachment (from its cached config) and of every network's container (an ADD killed before

@@ -716,7 +716,7 @@ fn a_cycle_killed_in_each_of_its_windows_stays_consistent_and_recovers() {
         }
         let mut victim = Victim::spawn(&args.iter().map(String::as_str).collect::<Vec<_>>());
         victim.expect_line("started");
-        // The window is hit or the test fails: a victim that passes its point or ends first has no line for it.
+        // The window is hit or the test fails: a victim that passes it or ends first leaves no line or call for it.
         match w.reach {
             Reach::Point(point) => {
                 victim.expect_line(&format!("at {point}"));

@@ -1,28 +1,34 @@
 //! A process the reliability tests run the library in and then SIGKILL, or run under a chosen umask.
 //!
 //! Every mode uses the library's Rust API only (CniConfig, NetworkModule with native networks); plugins are the
-//! recording test plugin installed under real names, so no real network is touched. Usage:
+//! recording test plugin installed under real names, so no real network is touched. Built with the library's
+//! test-only feature `crash-points` (src/crash_point.rs). Usage:
 //!
 //! ```text
 //! crash_victim add     <bin_dir> <cache_dir> <conflist> <container_id>   one ADD
 //! crash_victim create  <bin_dir> <conf_dir> <cache_dir> <name>           one native network create
-//! crash_victim cycle   <bin_dir> <conf_dir> <cache_dir> <prefix>         create, ADD, DEL, rm, forever
+//! crash_victim cycle   <bin_dir> <conf_dir> <cache_dir> <name> [<point>] create, ADD, DEL, rm of one network
+//! crash_victim points                                                    the names of the crash points
 //! crash_victim hygiene <umask> <bin_dir> <conf_dir> <cache_dir> <name>   umask, create, ADD (file modes)
 //! crash_victim fds     <bin_dir> <cache_dir> <conflist> <leak_file>      ADD with fds open without O_CLOEXEC
 //! ```
 //!
-//! A line `started` on stdout says the library is initialised; `cycle <n>` follows every completed cycle of
-//! `cycle`. Failures go to stderr with exit status 1.
+//! A line `started` on stdout says the library is initialised, `done` that `cycle` completed. Given a crash point,
+//! `cycle` stops there: it prints `at <point>` and stops itself with SIGSTOP, so the test kills it exactly there.
+//! Failures go to stderr with exit status 1.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::OnceLock;
 
 use clibcni::cni::conf::NetworkConfigList;
 use clibcni::cni::runtime::{CniConfig, RuntimeConf};
+use clibcni::crash_point::{self, CrashPoint};
 use clibcni::network::native::plan::CreateRequest;
 use clibcni::network::{ModuleConfig, NetworkModule, NetworkType};
 use nix::fcntl::{open, OFlag};
+use nix::sys::signal::{raise, Signal};
 use nix::sys::stat::{umask, Mode};
 
 /// The interface every attachment of the victim uses.
@@ -34,11 +40,15 @@ fn main() -> ExitCode {
     let outcome = match words.as_slice() {
         ["add", bin, cache, conflist, container] => add(bin, cache, conflist, container),
         ["create", bin, conf, cache, name] => create(bin, conf, cache, name),
-        ["cycle", bin, conf, cache, prefix] => cycle(bin, conf, cache, prefix),
+        ["cycle", bin, conf, cache, name] => cycle(bin, conf, cache, name),
+        ["cycle", bin, conf, cache, name, point] => {
+            stop_at(point).and_then(|()| cycle(bin, conf, cache, name))
+        }
+        ["points"] => CrashPoint::ALL.iter().try_for_each(|p| say(p.name())),
         ["hygiene", mask, bin, conf, cache, name] => hygiene(mask, bin, conf, cache, name),
         ["fds", bin, cache, conflist, leak] => fds(bin, cache, conflist, leak),
         _ => Err(format!(
-            "usage: crash_victim add|create|cycle|hygiene|fds ARGS… (got {args:?})"
+            "usage: crash_victim add|create|cycle|points|hygiene|fds ARGS… (got {args:?})"
         )),
     };
     match outcome {
@@ -110,32 +120,51 @@ fn create(bin: &str, conf: &str, cache: &str, name: &str) -> Result<(), String> 
     say("created")
 }
 
-/// Native network `<prefix>-<n>` is created, attached (container id = network name), detached and removed, for
-/// n = 0, 1, … until the test kills the process.
-fn cycle(bin: &str, conf: &str, cache: &str, prefix: &str) -> Result<(), String> {
-    let module = module(bin, conf, cache)?;
-    say("started")?;
-    for n in 0u64.. {
-        let name = format!("{prefix}-{n}");
-        let list = create_network(&module, &name)?;
-        let rt = attachment(&name);
-        module
-            .cni()
-            .add_network_list(&list, &rt)
-            .map_err(|e| format!("ADD {name}: {e}"))?;
-        module
-            .cni()
-            .del_network_list(&list, &rt)
-            .map_err(|e| format!("DEL {name}: {e}"))?;
-        let warnings = module
-            .remove(NetworkType::Native, &name)
-            .map_err(|e| format!("rm {name}: {e}"))?;
-        if !warnings.is_empty() {
-            return Err(format!("rm {name} warned: {warnings:?}"));
-        }
-        say(&format!("cycle {n}"))?;
+/// The crash point `cycle` stops at.
+static STOP_AT: OnceLock<CrashPoint> = OnceLock::new();
+
+/// Makes the process stop at crash point `name`.
+fn stop_at(name: &str) -> Result<(), String> {
+    let point = CrashPoint::ALL
+        .into_iter()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| format!("no crash point {name:?}"))?;
+    if STOP_AT.set(point).is_err() || !crash_point::set_hook(stop_if_chosen) {
+        return Err("crash point hook set twice".into());
     }
     Ok(())
+}
+
+/// The crash point hook: at the chosen point, tell the test and stop until it kills the process.
+fn stop_if_chosen(point: CrashPoint) {
+    if STOP_AT.get() == Some(&point) {
+        // A failed line or raise leaves the test without its line, which it reports.
+        let _ = say(&format!("at {}", point.name()));
+        let _ = raise(Signal::SIGSTOP);
+    }
+}
+
+/// Native network `name` is created, attached (container id = network name), detached and removed.
+fn cycle(bin: &str, conf: &str, cache: &str, name: &str) -> Result<(), String> {
+    let module = module(bin, conf, cache)?;
+    say("started")?;
+    let list = create_network(&module, name)?;
+    let rt = attachment(name);
+    module
+        .cni()
+        .add_network_list(&list, &rt)
+        .map_err(|e| format!("ADD {name}: {e}"))?;
+    module
+        .cni()
+        .del_network_list(&list, &rt)
+        .map_err(|e| format!("DEL {name}: {e}"))?;
+    let warnings = module
+        .remove(NetworkType::Native, name)
+        .map_err(|e| format!("rm {name}: {e}"))?;
+    if !warnings.is_empty() {
+        return Err(format!("rm {name} warned: {warnings:?}"));
+    }
+    say("done")
 }
 
 /// Under `umask <mask>` (octal): the module creates its conf dir, a native network and, by an ADD on it, the

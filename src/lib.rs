@@ -8,6 +8,12 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// First: its `crash_point!` macro is used by the modules below. Not part of any C header:
+/// cbindgen:ignore
+#[macro_use]
+#[doc(hidden)]
+pub mod crash_point;
+
 pub mod cni;
 pub mod ffi;
 pub mod network;

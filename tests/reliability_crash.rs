@@ -1,8 +1,10 @@
-//! Crash consistency: a process using the library (`examples/crash_victim.rs`) is killed with SIGKILL in the middle
-//! of an ADD, of a native network create, and at random times in create/ADD/DEL/rm cycles. Afterwards every file of
-//! the conf dir and of the cache's `results/` is absent or complete (no empty or truncated file); leftover temp files
-//! are hidden (`.`-prefixed) and the loaders (NetworkModule::init + list, the cache's attachments) ignore them; and
-//! the next DEL / rm / create recovers and cleans up. Plugins are the recorder installed as `bridge`, `portmap`,
+//! Crash consistency: a process using the library (`examples/crash_victim.rs`) is killed with SIGKILL in every
+//! window of a create/ADD/DEL/rm cycle, each reached exactly: a recorder plugin sleeping in a chosen command, or the
+//! library's crash points (src/crash_point.rs), where the victim stops itself until it is killed. Afterwards every
+//! file of the conf dir and of the cache's `results/` is absent or complete (no empty or truncated file), and the
+//! window left exactly the files it must; leftover temp files are complete and hidden (`.`-prefixed), and the
+//! loaders (NetworkModule::init + list, the cache's attachments) ignore them; and the next DEL / rm / create
+//! recovers and cleans up. Plugins are the recorder installed as `bridge`, `portmap`,
 //! `firewall` and `loopback`, so no real network is touched.
 
 mod support;
@@ -12,7 +14,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clibcni::cni::conf::NetworkConfigList;
 use clibcni::cni::runtime::{CniConfig, RuntimeConf};
@@ -27,8 +29,6 @@ use support::{unique_suffix, PluginDir};
 const PLUGINS: [&str; 4] = ["bridge", "portmap", "firewall", "loopback"];
 /// How long the victim may take to reach the point where it is killed.
 const REACH: Duration = Duration::from_secs(20);
-/// Kills of the random-time test.
-const RANDOM_KILLS: usize = 50;
 /// The interface of every attachment (as in the victim).
 const IFNAME: &str = "eth0";
 
@@ -79,6 +79,26 @@ impl Victim {
             }
         }
         self.fail(&format!("no line {wanted:?}"));
+    }
+
+    /// Waits until the victim is stopped (it stops itself at a crash point), so nothing runs on past the point.
+    fn await_stopped(&mut self) {
+        let deadline = Instant::now() + REACH;
+        let stat = format!("/proc/{}/stat", self.child.id());
+        while Instant::now() < deadline {
+            let text = std::fs::read_to_string(&stat).unwrap_or_default();
+            // The state follows the command name in parentheses: `T` is stopped by a signal.
+            if text
+                .rfind(')')
+                .and_then(|at| text[at + 1..].split_whitespace().next())
+                == Some("T")
+            {
+                return;
+            }
+            self.assert_running();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.fail("did not stop at its crash point");
     }
 
     /// Panics unless the victim is still running.
@@ -180,14 +200,16 @@ impl Site {
         CniConfig::new(vec![self.plugins.path().to_path_buf()], self.cache_dir())
     }
 
-    /// Waits until recorder `plugin` has been called with `command`; returns the call's pid (= its process group).
-    fn await_call(&self, victim: &mut Victim, plugin: &str, command: &str) -> i32 {
+    /// Waits until recorder `plugin` has been called with `command` after its first `since` calls (made before the
+    /// victim started); returns the call's pid (= its process group).
+    fn await_call(&self, victim: &mut Victim, plugin: &str, command: &str, since: usize) -> i32 {
         let deadline = Instant::now() + REACH;
         loop {
             if let Some(call) = self
                 .plugins
                 .calls(plugin)
                 .into_iter()
+                .skip(since)
                 .find(|c| c.command == command)
             {
                 assert_eq!(call.pid, call.pgid, "a plugin leads its own process group");
@@ -298,7 +320,8 @@ impl Site {
             module,
             networks,
             attachments: attachments.len(),
-            temps: conf_temps.len() + cache_temps.len(),
+            conf_temps: conf_temps.len(),
+            cache_temps: cache_temps.len(),
         }
     }
 
@@ -330,7 +353,8 @@ struct State {
     module: NetworkModule,
     networks: BTreeSet<String>,
     attachments: usize,
-    temps: usize,
+    conf_temps: usize,
+    cache_temps: usize,
 }
 
 /// The file's bytes, which must be a non-empty, complete JSON object.
@@ -420,7 +444,7 @@ fn add_killed_while_the_second_plugin_runs_leaves_no_cache_and_del_recovers() {
         &conflist.display().to_string(),
         container,
     ]);
-    let sleeper = site.await_call(&mut victim, "portmap", "ADD");
+    let sleeper = site.await_call(&mut victim, "portmap", "ADD", 0);
     assert_eq!(
         site.plugins.calls("bridge").len(),
         1,
@@ -476,7 +500,7 @@ fn create_killed_before_the_file_is_written_leaves_nothing_and_create_recovers()
 
     let mut victim = Victim::spawn(&["create", &site.bin(), &site.conf(), &site.cache(), &name]);
     victim.expect_line("started");
-    let sleeper = site.await_call(&mut victim, "bridge", "VERSION");
+    let sleeper = site.await_call(&mut victim, "bridge", "VERSION", 0);
     victim.kill();
     kill_orphaned_plugin(sleeper, "bridge");
 
@@ -531,7 +555,7 @@ fn loaders_ignore_temp_files_of_interrupted_writes() {
 
     let state = site.assert_consistent();
     assert!(state.networks.is_empty());
-    assert_eq!(state.temps, 4);
+    assert_eq!((state.conf_temps, state.cache_temps), (2, 2));
     assert_eq!(
         state
             .module
@@ -578,53 +602,149 @@ fn a_temp_file_left_by_a_killed_create_of_the_same_pid_does_not_block_create() {
     site.assert_clean();
 }
 
-/// A xorshift generator: kill times need no quality, only a seed to print.
-struct Rng(u64);
+/// How the victim is brought to a window and held there until it is killed.
+#[derive(Clone, Copy, Debug)]
+enum Reach {
+    /// The library's crash point of this name: the victim stops itself there.
+    Point(&'static str),
+    /// Recorder `plugin` sleeps in `command`: the victim waits for it.
+    Plugin(&'static str, &'static str),
+}
 
-impl Rng {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % bound
+/// A window of the cycle and what a kill in it leaves: native networks, cached attachments, temp files in the conf
+/// dir and in the cache.
+struct Window {
+    reach: Reach,
+    networks: usize,
+    attachments: usize,
+    conf_temps: usize,
+    cache_temps: usize,
+}
+
+const fn window(reach: Reach, left: [usize; 4]) -> Window {
+    let [networks, attachments, conf_temps, cache_temps] = left;
+    Window {
+        reach,
+        networks,
+        attachments,
+        conf_temps,
+        cache_temps,
+    }
+}
+
+/// Every window of `crash_victim cycle`, in the order the cycle passes them. A native network chains bridge,
+/// portmap and firewall; DEL runs them in reverse.
+const WINDOWS: [Window; 9] = [
+    // create asks the plugins for their versions before it writes anything.
+    window(Reach::Plugin("bridge", "VERSION"), [0, 0, 0, 0]),
+    window(Reach::Point("conflist-temp-written"), [0, 0, 1, 0]),
+    window(Reach::Point("conflist-linked"), [1, 0, 1, 0]),
+    window(Reach::Point("conflist-temp-removed"), [1, 0, 0, 0]),
+    window(Reach::Plugin("bridge", "ADD"), [1, 0, 0, 0]),
+    // Between plugins: bridge has added, portmap runs.
+    window(Reach::Plugin("portmap", "ADD"), [1, 0, 0, 0]),
+    window(Reach::Point("cache-temp-written"), [1, 0, 0, 1]),
+    window(Reach::Point("cache-renamed"), [1, 1, 0, 0]),
+    // Between plugins of DEL: firewall has deleted, the cache entry is still there.
+    window(Reach::Plugin("portmap", "DEL"), [1, 1, 0, 0]),
+];
+
+/// Every temp file in the conf dir and the cache is complete: a valid network list, a complete cache entry.
+fn assert_temps_complete(site: &Site) {
+    for temp in Site::names(&site.conf_dir()).1 {
+        let bytes = complete_json(&site.conf_dir().join(&temp));
+        NetworkConfigList::from_bytes(&bytes)
+            .unwrap_or_else(|e| panic!("temp file {temp}: invalid list: {e}"));
+    }
+    for temp in Site::names(&site.results_dir()).1 {
+        let entry: Value =
+            serde_json::from_slice(&complete_json(&site.results_dir().join(&temp))).expect("json");
+        assert_eq!(
+            entry["kind"], "cniCacheV1",
+            "cache temp file {temp}: {entry}"
+        );
     }
 }
 
 #[test]
-fn create_add_del_rm_cycles_killed_at_random_times_stay_consistent_and_recover() {
-    let site = Site::new();
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
-        | 1;
-    let mut rng = Rng(seed);
-    eprintln!("kill times from seed {seed}");
-    let (mut with_network, mut with_cache, mut with_temp) = (0, 0, 0);
-    for round in 0..RANDOM_KILLS {
-        let prefix = format!("rel-cyc-{round}-{}", std::process::id());
-        let mut victim =
-            Victim::spawn(&["cycle", &site.bin(), &site.conf(), &site.cache(), &prefix]);
-        victim.expect_line("started");
-        std::thread::sleep(Duration::from_micros(rng.below(40_000)));
-        victim.kill();
+fn the_windows_cover_every_crash_point_of_the_library() {
+    let output = Command::new(victim_binary())
+        .arg("points")
+        .output()
+        .expect("run crash_victim points");
+    assert!(output.status.success(), "crash_victim points: {output:?}");
+    let points: BTreeSet<String> = String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let covered: BTreeSet<String> = WINDOWS
+        .iter()
+        .filter_map(|w| match w.reach {
+            Reach::Point(name) => Some(name.to_string()),
+            Reach::Plugin(..) => None,
+        })
+        .collect();
+    assert_eq!(
+        covered, points,
+        "crash points without a window, or windows without a point"
+    );
+}
 
-        let context = format!("seed {seed}, round {round}");
+#[test]
+fn a_cycle_killed_in_each_of_its_windows_stays_consistent_and_recovers() {
+    let site = Site::new();
+    for (i, w) in WINDOWS.iter().enumerate() {
+        let context = format!("window {i} ({:?})", w.reach);
+        let name = format!("rel-w{i}-{}", std::process::id());
+        let since = match w.reach {
+            Reach::Plugin(plugin, _) => site.plugins.calls(plugin).len(),
+            Reach::Point(_) => 0,
+        };
+        let mut args = vec![
+            "cycle".to_string(),
+            site.bin(),
+            site.conf(),
+            site.cache(),
+            name,
+        ];
+        match w.reach {
+            Reach::Point(point) => args.push(point.into()),
+            Reach::Plugin(plugin, command) => {
+                site.plugins.behave(plugin, json!({command: {"sleep": 30}}))
+            }
+        }
+        let mut victim = Victim::spawn(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        victim.expect_line("started");
+        // The window is hit or the test fails: a victim that passes it or ends first leaves no line or call for it.
+        match w.reach {
+            Reach::Point(point) => {
+                victim.expect_line(&format!("at {point}"));
+                victim.await_stopped();
+                victim.kill();
+            }
+            Reach::Plugin(plugin, command) => {
+                let sleeper = site.await_call(&mut victim, plugin, command, since);
+                victim.kill();
+                kill_orphaned_plugin(sleeper, plugin);
+                site.plugins.behave(plugin, json!({}));
+            }
+        }
+        assert_temps_complete(&site);
         let state = site.assert_consistent();
-        with_network += usize::from(!state.networks.is_empty());
-        with_cache += usize::from(state.attachments > 0);
-        // Temp files of killed writes are hidden, and removed when the next module loads.
-        with_temp += usize::from(state.temps > 0);
+        assert_eq!(
+            [
+                state.networks.len(),
+                state.attachments,
+                state.conf_temps,
+                state.cache_temps
+            ],
+            [w.networks, w.attachments, w.conf_temps, w.cache_temps],
+            "{context}: networks, cached attachments, conf dir and cache temp files left"
+        );
         recover(&site, &state.module, &state.networks, &context);
         site.assert_clean();
     }
-    eprintln!(
-        "{RANDOM_KILLS} kills (seed {seed}): {with_network} left a network, {with_cache} a cached attachment, \
-         {with_temp} a temp file"
-    );
-    assert!(
-        with_network > 0,
-        "no kill landed while a network existed (seed {seed}): the kill times miss the cycle"
-    );
 }
 
 /// DEL of every cached attachment (from its cached config) and of every network's container (an ADD killed before

@@ -26,7 +26,9 @@ pub fn recorder_binary() -> PathBuf {
 }
 
 /// An example of the library package, built in the running test's profile: `cargo test --test X`
-/// builds no example, so cargo is asked once per test process (it rebuilds only what changed).
+/// builds no example, so cargo is asked once per test process (it rebuilds only what changed). The
+/// library's test-only crash points are on: `crash_victim` requires them, and an example that installs
+/// no hook never stops at one.
 pub fn example_binary(name: &str) -> PathBuf {
     static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
@@ -57,6 +59,8 @@ pub fn example_binary(name: &str) -> PathBuf {
             "clibcni",
             "--example",
             name,
+            "--features",
+            "crash-points",
             "--profile",
             profile,
         ])

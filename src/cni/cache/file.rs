@@ -54,10 +54,15 @@ pub(super) fn create_private_dir(dir: &Path) -> Result<()> {
 /// Temp file in `dir`, rename over `path`; the temp file is removed on failure.
 pub(super) fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> io::Result<()> {
     let temp = dir.join(temp_name());
-    let written = write_private(&temp, data).and_then(|()| fs::rename(&temp, path));
+    let written = write_private(&temp, data).and_then(|()| {
+        crash_point!(CacheTempWritten);
+        fs::rename(&temp, path)
+    });
     if written.is_err() {
         // Best effort: the write already failed and that is the error worth reporting.
         let _ = fs::remove_file(&temp);
+    } else {
+        crash_point!(CacheRenamed);
     }
     written
 }

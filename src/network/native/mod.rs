@@ -569,7 +569,7 @@ fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
         path.file_name().and_then(|n| n.to_str()).unwrap_or("conf"),
         std::process::id()
     ));
-    let written = (|| {
+    let written = (|| -> std::io::Result<()> {
         let mut f = fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -579,11 +579,15 @@ fn write_new_file(dir: &Path, path: &Path, data: &[u8]) -> NetResult<()> {
         f.set_permissions(fs::Permissions::from_mode(CONF_FILE_MODE))?;
         f.write_all(data)?;
         f.sync_all()?;
-        fs::hard_link(&tmp, path)
+        crash_point!(ConflistTempWritten);
+        fs::hard_link(&tmp, path)?;
+        crash_point!(ConflistLinked);
+        Ok(())
     })();
     let _ = fs::remove_file(&tmp);
     match written {
         Ok(()) => {
+            crash_point!(ConflistTempRemoved);
             if let Ok(d) = fs::File::open(dir) {
                 let _ = d.sync_all();
             }

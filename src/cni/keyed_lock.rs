@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use crate::cni::sync::Recover;
+
 pub struct KeyedLock<K> {
     busy: Mutex<BTreeSet<K>>,
     freed: Condvar,
@@ -28,10 +30,7 @@ impl<K: Ord + Clone> KeyedLock<K> {
     pub fn lock(&self, key: K) -> KeyGuard<'_, K> {
         let mut busy = self.busy_set();
         while busy.contains(&key) {
-            busy = self
-                .freed
-                .wait(busy)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            busy = self.freed.wait(busy).recover();
         }
         busy.insert(key.clone());
         KeyGuard { owner: self, key }
@@ -41,9 +40,7 @@ impl<K: Ord + Clone> KeyedLock<K> {
 impl<K: Ord> KeyedLock<K> {
     fn busy_set(&self) -> MutexGuard<'_, BTreeSet<K>> {
         // The set stays consistent even if a holder panicked: guards still remove their key.
-        self.busy
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.busy.lock().recover()
     }
 }
 

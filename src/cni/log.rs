@@ -14,6 +14,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
 
+use crate::cni::sync::Recover;
+
 /// The [`Location`] of the macro call.
 macro_rules! here {
     () => {
@@ -113,7 +115,7 @@ static MAX_LEVEL: AtomicI32 = AtomicI32::new(-1);
 /// Registers `sink` for records at or above `max` (None: drops every record from now on).
 /// Threads already delivering to the previous sink finish doing so.
 pub fn set_sink(sink: Option<(Sink, Level)>) {
-    let mut slot = SINK.write().unwrap_or_else(|p| p.into_inner());
+    let mut slot = SINK.write().recover();
     MAX_LEVEL.store(
         sink.as_ref().map_or(-1, |(_, max)| *max as i32),
         Ordering::Release,
@@ -207,7 +209,7 @@ fn deliver_queue() {
 }
 
 fn deliver(level: Level, context: &Context<'_>, location: Location, message: &str) {
-    let sink = match &*SINK.read().unwrap_or_else(|p| p.into_inner()) {
+    let sink = match &*SINK.read().recover() {
         Some((sink, max)) if level <= *max => Arc::clone(sink),
         _ => return,
     };
@@ -283,7 +285,7 @@ mod tests {
 
     #[test]
     fn levels_filter_and_context_is_kept() {
-        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let _serial = SERIAL.lock().recover();
         let seen = collecting(Level::Info);
         log!(Level::Debug, Context::default(), "hidden");
         log!(Level::Warn, Context::network("n1"), "shown {}", 1);
@@ -299,7 +301,7 @@ mod tests {
 
     #[test]
     fn deferred_records_arrive_in_order_when_the_call_returns() {
-        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let _serial = SERIAL.lock().recover();
         let seen = collecting(Level::Trace);
         {
             let _call = defer();
@@ -317,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_sink_may_replace_itself_and_its_own_logging_is_dropped() {
-        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let _serial = SERIAL.lock().recover();
         let count = Arc::new(Mutex::new(0));
         let sink_count = Arc::clone(&count);
         set_sink(Some((
@@ -342,7 +344,7 @@ mod tests {
 
     #[test]
     fn a_flood_in_one_call_is_counted() {
-        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let _serial = SERIAL.lock().recover();
         let seen = collecting(Level::Trace);
         {
             let _call = defer();

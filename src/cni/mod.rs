@@ -11,6 +11,7 @@ pub mod log;
 pub mod request;
 pub mod result;
 pub mod runtime;
+pub mod sync;
 pub mod validate;
 pub mod version;
 

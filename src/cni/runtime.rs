@@ -18,6 +18,7 @@ use crate::cni::keyed_lock::{KeyGuard, KeyedLock};
 use crate::cni::log::{self, log, Context, Level};
 use crate::cni::request::{self, GcAttachment};
 use crate::cni::result::CniResult;
+use crate::cni::sync::Recover;
 use crate::cni::validate;
 use crate::cni::version::Version;
 
@@ -156,7 +157,7 @@ impl CniConfig {
         let version = known_version(list)?;
         validate_attachment(list, rt)?;
         let cni_args = cni_args_string(&rt.args)?;
-        let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
+        let _gc = self.gc.read().recover();
         let _container = self.lock_container(&rt.container_id);
         let call = self.call("ADD", &list.name, Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
@@ -214,7 +215,7 @@ impl CniConfig {
             return self.cached_result(list, rt);
         }
         validate_attachment(list, rt)?;
-        let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
+        let _gc = self.gc.read().recover();
         let _container = self.lock_container(&rt.container_id);
         let cache_error = |e: Error| {
             Error::cache(format!(
@@ -249,7 +250,7 @@ impl CniConfig {
     /// DEL: plugins in reverse order with the cached result as `prevResult` (0.4.0 and later);
     /// idempotent; a corrupt cache is dropped with a warning; the cache entry goes on success.
     pub fn del_network_list(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<()> {
-        let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
+        let _gc = self.gc.read().recover();
         self.del_unguarded(list, rt)
     }
 
@@ -340,7 +341,7 @@ impl CniConfig {
         keep: &dyn Fn(&CachedAttachment) -> bool,
         valid: Option<&[GcAttachment]>,
     ) -> Result<usize> {
-        let _gc = self.gc.write().unwrap_or_else(|p| p.into_inner());
+        let _gc = self.gc.write().recover();
         let mut errors = Vec::new();
         let mut released = 0;
         let mut kept = Vec::new();
@@ -408,12 +409,7 @@ impl CniConfig {
         let stamp = std::fs::metadata(&path)
             .ok()
             .map(|m| FileStamp::from_metadata(&m));
-        let remembered = self
-            .versions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&path)
-            .cloned();
+        let remembered = self.versions.lock().recover().get(&path).cloned();
         if let (Some(stamp), Some((seen, info))) = (stamp, remembered) {
             if stamp == seen {
                 return Ok(info);
@@ -457,7 +453,7 @@ impl CniConfig {
         if let Some(stamp) = stamp {
             self.versions
                 .lock()
-                .unwrap_or_else(|p| p.into_inner())
+                .recover()
                 .insert(path, (stamp, info.clone()));
         }
         Ok(info)

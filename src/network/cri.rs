@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use crate::cni::conf::{self, LoadedList, NetworkConfigList};
 use crate::cni::log::{log, Context, Level};
 use crate::cni::runtime::CniConfig;
+use crate::cni::sync::Recover;
 use crate::network::attach::Planned;
 use crate::network::dirwatch::DirWatch;
 use crate::network::error::{NetError, NetResult};
@@ -69,7 +70,7 @@ impl CriNetworks {
             .status_network_list(&default)
             .err()
             .map(|e| format!("default network {:?} is not ready: {e}", default.name));
-        let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
+        let mut store = self.store.write().recover();
         if store.status == status {
             return;
         }
@@ -114,7 +115,7 @@ impl CriNetworks {
         let unchanged =
             scan.lists.len() == previous.len() && scan.lists.iter().zip(previous.iter()).all(same);
         let mut warnings = scan.warnings;
-        let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
+        let mut store = self.store.write().recover();
         if !unchanged {
             let mut by_name = HashMap::new();
             for file in &scan.lists {
@@ -231,7 +232,7 @@ impl CriNetworks {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Networks> {
-        self.store.read().unwrap_or_else(|p| p.into_inner())
+        self.store.read().recover()
     }
 }
 

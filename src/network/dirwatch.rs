@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
+use crate::cni::sync::Recover;
+
 use nix::errno::Errno;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 
@@ -32,7 +34,7 @@ impl DirWatch {
     /// Drains the events seen since the previous look. Changes made while the caller rescans are
     /// kept for the next look, since the watch is (re)armed before the caller scans.
     pub fn look(&self) -> Look<'_> {
-        let mut inotify = self.inotify.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inotify = self.inotify.lock().recover();
         let unchanged = match inotify.as_ref().map(drain) {
             Some(Ok(false)) => true,
             Some(Ok(true)) => false,

@@ -20,6 +20,7 @@ use crate::cni::cache::CachedAttachment;
 use crate::cni::conf::NetworkConfigList;
 use crate::cni::log::{log, Context, Level};
 use crate::cni::runtime::{CallObserver, CniConfig, WarningSink};
+use crate::cni::sync::Recover;
 use attach::{Attacher, LOOPBACK_CONFLIST};
 use cri::CriNetworks;
 use error::{NetError, NetErrors, NetResult};
@@ -289,7 +290,7 @@ impl NetworkModule {
     }
 
     fn in_use_set(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.in_use.lock().unwrap_or_else(|p| p.into_inner())
+        self.in_use.lock().recover()
     }
 
     pub fn ready(&self, ty: NetworkType) -> bool {

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use once_cell::sync::Lazy;
 
+use crate::cni::sync::Recover;
 use crate::ffi::alloc::{
     c_calloc, c_strdup, c_string_array, free, free_string_array, opt_str, req_str,
 };
@@ -215,7 +216,7 @@ pub const CLIBCNI_DEFAULT_PLUGIN_TIMEOUT: c_uint = 120;
 static TIMEOUT_OVERRIDE: AtomicU64 = AtomicU64::new(0);
 
 fn module() -> Result<Arc<NetworkModule>, String> {
-    let guard = MODULE.read().unwrap_or_else(|p| p.into_inner());
+    let guard = MODULE.read().recover();
     guard.clone().ok_or_else(|| {
         "network module is not initialized (call network_module_init first)".to_string()
     })
@@ -406,7 +407,7 @@ pub extern "C" fn network_module_init(
         };
         let module = NetworkModule::init(config).map_err(|e| e.msg)?;
         module.cni().set_timeout(plugin_timeout());
-        *MODULE.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(module));
+        *MODULE.write().recover() = Some(Arc::new(module));
         Ok(true)
     })
 }
@@ -858,7 +859,7 @@ pub extern "C" fn network_module_update(r#type: *const c_char) -> c_int {
 #[no_mangle]
 pub extern "C" fn network_module_exit() {
     guard_keeping_error("network_module_exit", || {
-        *MODULE.write().unwrap_or_else(|p| p.into_inner()) = None;
+        *MODULE.write().recover() = None;
         Ok(())
     })
 }

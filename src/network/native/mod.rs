@@ -18,6 +18,7 @@ use crate::cni::abandoned;
 use crate::cni::conf::{self, LoadedList, NetworkConfigList};
 use crate::cni::exec;
 use crate::cni::runtime::CniConfig;
+use crate::cni::sync::Recover;
 use crate::cni::version::Version;
 use crate::network::attach::Planned;
 use crate::network::cri::reject_duplicate_interfaces;
@@ -46,7 +47,7 @@ pub struct NativeNet {
 
 impl NativeNet {
     fn containers(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
-        self.containers.lock().unwrap_or_else(|p| p.into_inner())
+        self.containers.lock().recover()
     }
 }
 
@@ -187,7 +188,7 @@ impl NativeNetworks {
     /// the network usable at once. Creates are serialised, so two racing for a name or subnet
     /// cannot both win.
     pub fn create(&self, req: &CreateRequest, cni: &CniConfig) -> NetResult<Created> {
-        let mut scanned = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut scanned = self.changes.lock().recover();
         *scanned = self.rescan(&scanned)?;
         let used = self.used(&scanned)?;
         let (present, missing) = present_plugins(cni);
@@ -216,7 +217,7 @@ impl NativeNetworks {
         };
         self.nets
             .write()
-            .unwrap_or_else(|p| p.into_inner())
+            .recover()
             .insert(new.name.clone(), Arc::new(net));
         let warning = (!missing.is_empty()).then(|| {
             let dirs: Vec<String> = cni
@@ -268,9 +269,9 @@ impl NativeNetworks {
     /// lock (an attach records its container under the read lock first, so one of the two wins); the slow
     /// cleanup (netlink, the file system) runs after that lock is released, still serialised with create and rm.
     pub fn remove(&self, name: &str) -> NetResult<Vec<String>> {
-        let _changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let _changes = self.changes.lock().recover();
         let net = {
-            let mut nets = self.nets.write().unwrap_or_else(|p| p.into_inner());
+            let mut nets = self.nets.write().recover();
             let net = nets
                 .get(name)
                 .cloned()
@@ -410,7 +411,7 @@ impl NativeNetworks {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<NativeNet>>> {
-        self.nets.read().unwrap_or_else(|p| p.into_inner())
+        self.nets.read().recover()
     }
 }
 

@@ -1,6 +1,8 @@
 //! Whether a directory's entries may have changed since the last look, told by inotify: a
-//! reload of an unchanged conf dir then costs one read() instead of a stat of every file.
+//! reload of an unchanged conf dir then costs one stat() and one read() instead of a stat of
+//! every file.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
@@ -12,13 +14,21 @@ use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 pub struct DirWatch {
     dir: PathBuf,
     /// None until armed, and again after the watch was lost (dir removed, queue overflow).
-    inotify: Mutex<Option<Inotify>>,
+    inotify: Mutex<Option<Armed>>,
+}
+
+/// A watch and the directory inode it is on: a directory replaced by another of the same name
+/// is noticed by its inode at once, before the kernel reports the old one gone (which waits for
+/// the old inode to be evicted).
+struct Armed {
+    inotify: Inotify,
+    inode: (u64, u64),
 }
 
 /// Held while a caller looks at the directory and stores what it saw, so that a second caller
 /// cannot report "unchanged" before the first has stored the new state.
 pub struct Look<'a> {
-    inotify: MutexGuard<'a, Option<Inotify>>,
+    inotify: MutexGuard<'a, Option<Armed>>,
     /// True when nothing in the directory can have changed since the previous look.
     pub unchanged: bool,
 }
@@ -35,7 +45,8 @@ impl DirWatch {
     /// kept for the next look, since the watch is (re)armed before the caller scans.
     pub fn look(&self) -> Look<'_> {
         let mut inotify = self.inotify.lock().recover();
-        let unchanged = match inotify.as_ref().map(drain) {
+        let same_dir = |armed: &Armed| self.inode() == Some(armed.inode);
+        let unchanged = match inotify.as_ref().filter(|a| same_dir(a)).map(|a| drain(&a.inotify)) {
             Some(Ok(false)) => true,
             Some(Ok(true)) => false,
             None | Some(Err(())) => {
@@ -46,7 +57,13 @@ impl DirWatch {
         Look { inotify, unchanged }
     }
 
-    fn arm(&self) -> Option<Inotify> {
+    fn inode(&self) -> Option<(u64, u64)> {
+        std::fs::metadata(&self.dir).ok().map(|m| (m.dev(), m.ino()))
+    }
+
+    fn arm(&self) -> Option<Armed> {
+        // The inode first: a replacement after this point is seen by the next look.
+        let inode = self.inode()?;
         let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
         let mask = AddWatchFlags::IN_CREATE
             | AddWatchFlags::IN_DELETE
@@ -58,7 +75,7 @@ impl DirWatch {
             | AddWatchFlags::IN_DELETE_SELF
             | AddWatchFlags::IN_MOVE_SELF;
         inotify.add_watch(&self.dir, mask).ok()?;
-        Some(inotify)
+        Some(Armed { inotify, inode })
     }
 }
 

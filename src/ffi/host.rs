@@ -3,7 +3,7 @@
 
 use std::os::raw::{c_char, c_int, c_void};
 
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 use crate::ffi::network_api::{filters_args, map_t};
 
@@ -40,7 +40,7 @@ macro_rules! resolve {
     }};
 }
 
-pub static HOST: Lazy<Host> = Lazy::new(|| Host {
+pub static HOST: LazyLock<Host> = LazyLock::new(|| Host {
     map_new: resolve!(c"map_new", MapNew),
     map_free: resolve!(c"map_free", MapFree),
     map_search: resolve!(c"map_search", MapSearch),

@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use once_cell::sync::Lazy;
 
 use crate::cni::sync::Recover;
 use crate::ffi::alloc::{
@@ -208,7 +207,7 @@ pub struct network_api_result_list_t {
 pub type network_api_result_list = network_api_result_list_t;
 
 /// The module set up by `network_module_init`.
-static MODULE: Lazy<RwLock<Option<Arc<NetworkModule>>>> = Lazy::new(|| RwLock::new(None));
+static MODULE: RwLock<Option<Arc<NetworkModule>>> = RwLock::new(None);
 
 /// The default per-call plugin timeout in seconds; see `network_module_set_plugin_timeout`.
 pub const CLIBCNI_DEFAULT_PLUGIN_TIMEOUT: c_uint = 120;

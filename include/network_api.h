@@ -47,6 +47,27 @@ typedef struct yajl_val_s *yajl_val;
 typedef struct defs_map_string_object_port_bindings_t defs_map_string_object_port_bindings_t;
 #endif
 
+// One log record; every pointer is valid only during the callback.
+typedef struct network_module_log_record {
+  // `NETWORK_LOG_*`.
+  int level;
+  // Never NULL.
+  const char *message;
+  // The network the record is about, or NULL.
+  const char *network;
+  // The container (iSulad's pod or container id), or NULL.
+  const char *container_id;
+  // The plugin type, for plugin runs; else NULL.
+  const char *plugin;
+  // The CNI command (ADD, CHECK, DEL, GC, STATUS, VERSION), for plugin runs; else NULL.
+  const char *command;
+} network_module_log_record;
+
+// The daemon's log callback. It may be called from any thread that calls the library, never
+// while the library holds a lock, and may call the library (what those calls log is dropped).
+typedef void (*network_module_log_fn)(const struct network_module_log_record *record,
+                                      void *user_data);
+
 // A network to join and the interface to use for it.
 typedef struct attach_net_conf {
   char *name;
@@ -218,30 +239,36 @@ typedef struct container_network_settings_t {
 typedef struct container_network_settings_t container_network_settings;
 #endif
 
-// One log record; every pointer is valid only during the callback.
-typedef struct network_module_log_record {
-  // `NETWORK_LOG_*`.
-  int level;
-  // Never NULL.
-  const char *message;
-  // The network the record is about, or NULL.
-  const char *network;
-  // The container (iSulad's pod or container id), or NULL.
-  const char *container_id;
-  // The plugin type, for plugin runs; else NULL.
-  const char *plugin;
-  // The CNI command (ADD, CHECK, DEL, GC, STATUS, VERSION), for plugin runs; else NULL.
-  const char *command;
-} network_module_log_record;
-
-// The daemon's log callback. It may be called from any thread that calls the library, never
-// while the library holds a lock, and may call the library (what those calls log is dropped).
-typedef void (*network_module_log_fn)(const struct network_module_log_record *record,
-                                      void *user_data);
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Registers the log callback (`sink` NULL: clears it); records at or above `max_level`
+// (`NETWORK_LOG_*`) reach it. Returns 0, or -1 for a level outside 0..4. May be called before
+// `network_module_init` and at any time: replacing or clearing the callback is safe while other
+// threads log; a call already delivering to the previous callback finishes.
+int network_module_set_log_sink(network_module_log_fn sink, void *user_data, int max_level);
+
+int network_module_insert_portmapping(const char *val, network_api_conf *conf);
+
+int network_module_insert_bandwidth(const char *val, network_api_conf *conf);
+
+int network_module_insert_iprange(const char *val, network_api_conf *conf);
+
+// Attaches loopback and the container's networks; `*result` gets one item per network.
+// On failure `*result` is NULL and the caller detaches to clean up.
+int network_module_attach(const network_api_conf *conf,
+                          const char *type,
+                          network_api_result_list **result);
+
+// Runs CHECK on the container's networks; `*result` holds their cached results.
+int network_module_check(const network_api_conf *conf,
+                         const char *type,
+                         network_api_result_list **result);
+
+// Detaches everything the container is attached to; every step is tried, the first error is
+// reported. A missing netns (`""`) is fine.
+int network_module_detach(const network_api_conf *conf, const char *type);
 
 // Frees one `attach_net_conf` (NULL-safe). Like every `free_*` function it keeps this thread's
 // last error.
@@ -270,46 +297,6 @@ bool network_module_init(const char *network_plugin,
                          const char *conf_dir,
                          const char *bin_path);
 
-// Attaches loopback and the container's networks; `*result` gets one item per network.
-// On failure `*result` is NULL and the caller detaches to clean up.
-int network_module_attach(const network_api_conf *conf,
-                          const char *type,
-                          network_api_result_list **result);
-
-// Runs CHECK on the container's networks; `*result` holds their cached results.
-int network_module_check(const network_api_conf *conf,
-                         const char *type,
-                         network_api_result_list **result);
-
-// Detaches everything the container is attached to; every step is tried, the first error is
-// reported. A missing netns (`""`) is fine.
-int network_module_detach(const network_api_conf *conf, const char *type);
-
-// Creates a native network. On success `*name` is its name; on failure `*cc` is iSulad's error
-// class. When plugins are missing it still succeeds (0) with a warning, as iSulad does: the
-// daemon's message and this thread's last error both hold
-// `WARN:cannot find cni plugin "<names>" in dir "<bin path>"`. Without a warning the last error
-// is NULL and the daemon's message untouched.
-int network_module_conf_create(const char *type,
-                               const network_create_request *request,
-                               char **name,
-                               uint32_t *cc);
-
-// `*network_json` = the native network's file text.
-int network_module_conf_inspect(const char *type, const char *name, char **network_json);
-
-// The native networks matching `filters` ("name", "plugin"; host semantics), in name order.
-// With none, the outputs are left untouched.
-int network_module_conf_list(const char *type,
-                             const struct filters_args *filters,
-                             network_network_info ***networks,
-                             size_t *networks_len);
-
-// Removes a native network that no container uses; `*res_name` = its name. Cleanup problems
-// (the bridge, host-local's state, the file) do not fail it: it returns 0 with them, joined by
-// "; ", in the daemon's message and this thread's last error.
-int network_module_conf_rm(const char *type, const char *name, char **res_name);
-
 // Whether the type is ready: "native" has a network; "cri" has a default network whose plugins
 // answered STATUS at the last update (1.1.0 lists). When not, this thread's last error says why
 // (the daemon's error message is left alone). An unknown type is not ready.
@@ -321,15 +308,6 @@ int network_module_update(const char *type);
 // Releases the module; `network_module_init` may be called again afterwards. Keeps this
 // thread's last error.
 void network_module_exit(void);
-
-int network_module_insert_portmapping(const char *val, network_api_conf *conf);
-
-int network_module_insert_bandwidth(const char *val, network_api_conf *conf);
-
-int network_module_insert_iprange(const char *val, network_api_conf *conf);
-
-// 1 if a native network of that name exists, 0 if not, -1 on error (e.g. an unknown type).
-int network_module_exist(const char *type, const char *name);
 
 // Records that a container is attached to a native network (daemon restore).
 int network_module_container_list_add(const char *type,
@@ -356,18 +334,40 @@ const char *network_module_last_error(void);
 // or `CLIBCNI_PLUGIN_TIMEOUT` from the environment at init. Keeps this thread's last error.
 void network_module_set_plugin_timeout(unsigned int seconds);
 
+// Creates a native network. On success `*name` is its name; on failure `*cc` is iSulad's error
+// class. When plugins are missing it still succeeds (0) with a warning, as iSulad does: the
+// daemon's message and this thread's last error both hold
+// `WARN:cannot find cni plugin "<names>" in dir "<bin path>"`. Without a warning the last error
+// is NULL and the daemon's message untouched.
+int network_module_conf_create(const char *type,
+                               const network_create_request *request,
+                               char **name,
+                               uint32_t *cc);
+
+// `*network_json` = the native network's file text.
+int network_module_conf_inspect(const char *type, const char *name, char **network_json);
+
+// The native networks matching `filters` ("name", "plugin"; host semantics), in name order.
+// With none, the outputs are left untouched.
+int network_module_conf_list(const char *type,
+                             const struct filters_args *filters,
+                             network_network_info ***networks,
+                             size_t *networks_len);
+
+// Removes a native network that no container uses; `*res_name` = its name. Cleanup problems
+// (the bridge, host-local's state, the file) do not fail it: it returns 0 with them, joined by
+// "; ", in the daemon's message and this thread's last error.
+int network_module_conf_rm(const char *type, const char *name, char **res_name);
+
+// 1 if a native network of that name exists, 0 if not, -1 on error (e.g. an unknown type).
+int network_module_exist(const char *type, const char *name);
+
 // Fills `settings->networks` from attach results (one entry per item, named after the
 // network) and sets `settings->sandbox_key`. On failure nothing is added.
 int cni_update_container_networks_info(const network_api_result_list *result,
                                        const char *id,
                                        const char *netns_path,
                                        container_network_settings *settings);
-
-// Registers the log callback (`sink` NULL: clears it); records at or above `max_level`
-// (`NETWORK_LOG_*`) reach it. Returns 0, or -1 for a level outside 0..4. May be called before
-// `network_module_init` and at any time: replacing or clearing the callback is safe while other
-// threads log; a call already delivering to the previous callback finishes.
-int network_module_set_log_sink(network_module_log_fn sink, void *user_data, int max_level);
 
 #ifdef __cplusplus
 }  // extern "C"

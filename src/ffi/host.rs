@@ -5,7 +5,17 @@ use std::os::raw::{c_char, c_int, c_void};
 
 use std::sync::LazyLock;
 
-use crate::ffi::network_api::{filters_args, map_t};
+/// iSulad's map (`map.h`), owned by the daemon (declared opaquely in `network_api.h`).
+#[allow(non_camel_case_types)]
+pub struct map_t {
+    _private: [u8; 0],
+}
+
+/// iSulad's list filters (`filters.h`), owned by the daemon.
+#[allow(non_camel_case_types)]
+pub struct filters_args {
+    _private: [u8; 0],
+}
 
 /// iSulad's `MAP_STR_STR` (`map_type_t`).
 pub const MAP_STR_STR: c_int = 7;

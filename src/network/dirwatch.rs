@@ -46,7 +46,11 @@ impl DirWatch {
     pub fn look(&self) -> Look<'_> {
         let mut inotify = self.inotify.lock().recover();
         let same_dir = |armed: &Armed| self.inode() == Some(armed.inode);
-        let unchanged = match inotify.as_ref().filter(|a| same_dir(a)).map(|a| drain(&a.inotify)) {
+        let unchanged = match inotify
+            .as_ref()
+            .filter(|a| same_dir(a))
+            .map(|a| drain(&a.inotify))
+        {
             Some(Ok(false)) => true,
             Some(Ok(true)) => false,
             None | Some(Err(())) => {
@@ -58,7 +62,9 @@ impl DirWatch {
     }
 
     fn inode(&self) -> Option<(u64, u64)> {
-        std::fs::metadata(&self.dir).ok().map(|m| (m.dev(), m.ino()))
+        std::fs::metadata(&self.dir)
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
     }
 
     fn arm(&self) -> Option<Armed> {

@@ -17,6 +17,12 @@ pub struct KeyGuard<'a, K: Ord> {
     key: K,
 }
 
+impl<K: Ord + Clone> Default for KeyedLock<K> {
+    fn default() -> KeyedLock<K> {
+        KeyedLock::new()
+    }
+}
+
 impl<K: Ord + Clone> KeyedLock<K> {
     /// Const, so that a process-wide table can be a plain static.
     pub const fn new() -> KeyedLock<K> {

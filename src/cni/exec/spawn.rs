@@ -185,14 +185,6 @@ impl Closer {
     }
 }
 
-/// Unit tests run the fallback in glibc too.
-#[cfg(test)]
-pub(super) mod tests_hook {
-    thread_local! {
-        pub static FORCE_LISTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-}
-
 /// Everything one posix_spawn call needs.
 struct Request<'a> {
     /// The plugin's path, which is also its argv[0].
@@ -282,4 +274,12 @@ fn open_fds_above_stdio() -> nix::Result<Vec<RawFd>> {
         }
     }
     Ok(fds)
+}
+
+/// Unit tests run the fallback in glibc too.
+#[cfg(test)]
+pub(super) mod tests_hook {
+    thread_local! {
+        pub static FORCE_LISTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
 }

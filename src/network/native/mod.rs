@@ -66,6 +66,10 @@ pub struct Created {
     pub warning: Option<String>,
 }
 
+/// A test's hook run before rm's cleanup, with the network's name.
+#[cfg(test)]
+pub(crate) type CleanupHook = Box<dyn Fn(&str) + Send>;
+
 pub struct NativeNetworks {
     conf_dir: PathBuf,
     nets: RwLock<BTreeMap<String, Arc<NativeNet>>>,
@@ -76,7 +80,7 @@ pub struct NativeNetworks {
     warnings: Vec<String>,
     /// Runs between an rm's removal from `nets` and its cleanup, so tests can hold a cleanup open.
     #[cfg(test)]
-    pub(crate) before_cleanup: Mutex<Option<Box<dyn Fn(&str) + Send>>>,
+    pub(crate) before_cleanup: Mutex<Option<CleanupHook>>,
 }
 
 /// What one conflist takes from the pools `create` allocates from.

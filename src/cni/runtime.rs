@@ -161,21 +161,14 @@ impl CniConfig {
         let _container = self.lock_container(&rt.container_id);
         let call = self.call("ADD", &list.name, Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
-        for plugin in &list.plugins {
-            let prev = result.as_ref().map(CniResult::to_value);
-            let stdin = request::attachment_request(
-                &list.name,
-                &list.cni_version,
-                plugin,
-                prev.as_ref(),
-                &rt.capability_args,
-            );
-            let out = self.run(plugin, &call, &stdin)?;
+        self.run_attachment_plugins(list, list.plugins.iter(), &call, rt, None, |plugin, out| {
             let parsed = CniResult::from_plugin_output(&out.stdout, version)
                 .and_then(|r| r.convert_to(version))
                 .map_err(|e| plugin_context(plugin, "add", e))?;
+            let prev = parsed.to_value();
             result = Some(parsed);
-        }
+            Ok(Some(prev))
+        })?;
         let entry = CachedAttachment {
             container_id: rt.container_id.clone(),
             network_name: list.name.clone(),
@@ -234,16 +227,9 @@ impl CniConfig {
         let rt = with_cached_args(rt, cached.as_ref());
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("CHECK", &list.name, Some(&rt), &cni_args);
-        for plugin in &list.plugins {
-            let stdin = request::attachment_request(
-                &list.name,
-                &list.cni_version,
-                plugin,
-                prev_value.as_ref(),
-                &rt.capability_args,
-            );
-            self.run(plugin, &call, &stdin)?;
-        }
+        self.run_attachment_plugins(list, list.plugins.iter(), &call, &rt, prev_value, |_, _| {
+            Ok(None)
+        })?;
         Ok(prev)
     }
 
@@ -291,16 +277,9 @@ impl CniConfig {
         let rt = with_cached_args(rt, cached.as_ref());
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("DEL", &list.name, Some(&rt), &cni_args);
-        for plugin in list.plugins.iter().rev() {
-            let stdin = request::attachment_request(
-                &list.name,
-                &list.cni_version,
-                plugin,
-                prev.as_ref(),
-                &rt.capability_args,
-            );
-            self.run(plugin, &call, &stdin)?;
-        }
+        self.run_attachment_plugins(list, list.plugins.iter().rev(), &call, &rt, prev, |_, _| {
+            Ok(None)
+        })?;
         if let Err(e) = self.cache.remove(&list.name, &rt.container_id, &rt.ifname) {
             self.warn(
                 context,
@@ -587,6 +566,34 @@ impl CniConfig {
             container_id: rt.map_or("", |r| r.container_id.as_str()),
             ifname: rt.map_or("", |r| r.ifname.as_str()),
         }
+    }
+
+    /// ADD, CHECK and DEL: each plugin, in the order given, gets the attachment request with
+    /// `prev` as `prevResult`; `step` sees its output and may give the next plugin's `prev`
+    /// (ADD chains results; CHECK and DEL keep the cached one). Stops at the first failure.
+    fn run_attachment_plugins<'p>(
+        &self,
+        list: &NetworkConfigList,
+        plugins: impl Iterator<Item = &'p PluginConf>,
+        call: &Call<'_>,
+        rt: &RuntimeConf,
+        mut prev: Option<Value>,
+        mut step: impl FnMut(&PluginConf, ExecOutput) -> Result<Option<Value>>,
+    ) -> Result<()> {
+        for plugin in plugins {
+            let stdin = request::attachment_request(
+                &list.name,
+                &list.cni_version,
+                plugin,
+                prev.as_ref(),
+                &rt.capability_args,
+            );
+            let out = self.run(plugin, call, &stdin)?;
+            if let Some(next) = step(plugin, out)? {
+                prev = Some(next);
+            }
+        }
+        Ok(())
     }
 
     fn run(&self, plugin: &PluginConf, call: &Call<'_>, stdin: &[u8]) -> Result<ExecOutput> {

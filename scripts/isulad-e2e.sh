@@ -28,6 +28,9 @@ HERE="$REPO/scripts/isulad-e2e"
 CASES=(network_create network_inspect network_list network_remove help container_with_network port
        container_network_cleanup setup_network_failed restartpolicy_and_network dnsname)
 
+# The cases that start no container: the ones --valgrind runs the daemon under valgrind for.
+NO_CONTAINER_CASES=(network_create network_inspect network_list network_remove help)
+
 DEPS=(build-essential cmake pkg-config git python3 python3-venv libgrpc++-dev protobuf-compiler-grpc
       libprotobuf-dev protobuf-compiler libwebsockets-dev libarchive-dev libcap-dev libseccomp-dev
       libdevmapper-dev libcurl4-openssl-dev libyajl-dev zlib1g-dev libssl-dev libncurses-dev
@@ -85,20 +88,26 @@ build_clibcni() {
         -DCMAKE_INSTALL_PREFIX="$WORK/clibcni" -DCMAKE_INSTALL_LIBDIR=lib
 }
 
-# The patched tree: a copy of ISULAD_SRC (without .git) with the patch applied, remade only when
-# the source revision or the patch changed (so rebuilds stay incremental).
+# The patched tree: a copy of ISULAD_SRC (without .git) with the patch applied, remade when the
+# source revision or the patch changed. The copy keeps the source's mtimes, so the build stays
+# incremental; every file the old or the new patch touches is touched, so none keeps a stale object.
 patched_tree() {
-    local dst="$WORK/src/isulad-clibcni" stamp
+    local dst="$WORK/src/isulad-clibcni" stamp p
     stamp="$(git -C "$ISULAD_SRC" rev-parse HEAD 2>/dev/null || echo nogit) $(cat "$REPO"/contrib/isulad/*.patch | sha256sum)"
     if [ "$(cat "$dst.stamp" 2>/dev/null)" != "$stamp" ]; then
         log "applying contrib/isulad/*.patch to a copy of $ISULAD_SRC"
-        rm -rf "$dst" "$WORK/build/isulad-clibcni"
+        rm -rf "$dst"
         mkdir -p "$dst"
         tar -C "$ISULAD_SRC" --exclude=.git -cf - . | tar -C "$dst" -xf -
-        local p
         for p in "$REPO"/contrib/isulad/*.patch; do
             patch -d "$dst" -p1 -s --no-backup-if-mismatch <"$p" || die "$p does not apply to $ISULAD_SRC"
         done
+        sed -n 's|^diff --git a/\(.*\) b/\(.*\)$|\1\n\2|p' "$REPO"/contrib/isulad/*.patch \
+            | sort -u >"$dst.files.new"
+        sort -u "$dst.files" "$dst.files.new" 2>/dev/null | while read -r f; do
+            [ ! -e "$dst/$f" ] || touch "$dst/$f"
+        done
+        mv "$dst.files.new" "$dst.files"
         echo "$stamp" >"$dst.stamp"
     fi
     echo "$dst"
@@ -253,25 +262,25 @@ kill_sandbox_processes() {
     done
 }
 
-# valgrind in the cases' PATH: without --valgrind a pass-through (the cases start the daemon as
-# `valgrind <options> isulad ...`); with it the real one, with every log kept per daemon start.
+# valgrind in the cases' PATH (they start the daemon as `valgrind <options> isulad ...`): a
+# pass-through, unless $SB/valgrind.on exists (--valgrind, cases that start no container): then
+# the real one, and its log (the case's --log-file) is kept per daemon start in $SB/valgrind/.
+# Containers cannot start under valgrind: iSulad's util_check_inherited() loops forever on
+# valgrind's own fds, which close() refuses (both builds).
 install_valgrind_wrapper() {
-    mkdir -p "$SB/path"
-    if [ "$VALGRIND" = 1 ]; then
-        cat >"$SB/path/valgrind" <<EOF
+    mkdir -p "$SB/path" "$SB/valgrind"
+    cat >"$SB/path/valgrind" <<EOF
 #!/bin/sh
-n=\$(ls $SB/valgrind 2>/dev/null | wc -l)
-mkdir -p $SB/valgrind
-exec /usr/bin/valgrind "\$@" --log-file=$SB/valgrind/daemon-\$n.%p.log
+if [ ! -e "$SB/valgrind.on" ]; then
+    while [ \$# -gt 0 ]; do case "\$1" in -*) shift ;; *) break ;; esac; done
+    exec "\$@"
+fi
+n=\$(ls "$SB/valgrind" | wc -l)
+/usr/bin/valgrind "\$@"
+rc=\$?
+cp /tmp/valgrind.log "$SB/valgrind/daemon-\$n.log" 2>/dev/null
+exit \$rc
 EOF
-    else
-        cat >"$SB/path/valgrind" <<'EOF'
-#!/bin/sh
-# Drops valgrind's options and runs the program itself.
-while [ $# -gt 0 ]; do case "$1" in -*) shift ;; *) break ;; esac; done
-exec "$@"
-EOF
-    fi
     chmod +x "$SB/path/valgrind"
 }
 
@@ -280,9 +289,14 @@ run_case() {
     mkdir -p "$SB/cases"
     local before t0 t1 rc=0
     before=$(stat -c %s /var/lib/isulad/isulad.log 2>/dev/null || echo 0)
+    rm -f "$SB/valgrind.on"
+    if [ "$VALGRIND" = 1 ] && [[ " ${NO_CONTAINER_CASES[*]} " == *" $name "* ]]; then
+        touch "$SB/valgrind.on"
+    fi
     t0=$(date +%s.%N)
     (cd "$CASEDIR" && BASH_XTRACEFD=9 timeout 1200 bash -x "./$name.sh" 9>"$out.trace" >"$out.out" 2>&1) || rc=$?
     t1=$(date +%s.%N)
+    rm -f "$SB/valgrind.on"
     # The daemon log this case produced (the log may have been rotated: then the whole file).
     local size
     size=$(stat -c %s /var/lib/isulad/isulad.log 2>/dev/null || echo 0)
@@ -305,6 +319,7 @@ run_case() {
 sandbox_main() {
     VARIANT=$1
     read -r -a CASES <<<"${E2E_CASES:-${CASES[*]}}"
+    [ "${CASES[*]}" != none ] || CASES=()
     SB="$WORK/sandbox/$VARIANT"
     INST="$WORK/isulad-$VARIANT"
     sandbox_mounts "$SB"
@@ -326,7 +341,7 @@ sandbox_main() {
     isula load -i "$WORK/images/busybox.tar" >/dev/null || die "[$VARIANT] isula load busybox failed"
     smoke_test
     local c
-    for c in "${CASES[@]}"; do
+    for c in "${CASES[@]+"${CASES[@]}"}"; do
         run_case "$c"
     done
     isula rm -f $(isula ps -aq) >/dev/null 2>&1 || true
@@ -416,8 +431,33 @@ EOF
 # Report
 # ---------------------------------------------------------------------------------------------
 
+# What a leak out of the sandbox would leave on the host (other users of the machine may create
+# bridges and CNI rules of their own, so only this run's marks count): its bridges, rules for its
+# subnets, the paths the daemon and the cases write.
+host_state() {
+    ip -o link show | awk -F': ' '{ print $2 }' | sed 's/@.*//' | grep -E '^(cri-br[01]|cni0)$' || true
+    iptables-save 2>/dev/null | grep -E '(192\.168\.222|10\.88\.0|10\.89\.0|172\.20\.5)\.' || true
+    ls -d /etc/isulad /etc/cni/net.d/isulacni-* /etc/cni/cri.d /opt/cni/rec /var/lib/isulad /run/isulad \
+        /run/isulad.sock /run/isulad.pid /tmp/valgrind.log /tmp/cni-record 2>/dev/null || true
+}
+
 report() {
-    python3 "$HERE/report.py" "$WORK/sandbox" "${BUILDS[@]}" | tee "$WORK/report.txt"
+    local f others=()
+    for f in "$ISULAD_SRC"/CI/test_cases/network_cases/*.sh; do
+        f=$(basename "$f" .sh)
+        [[ " ${CASES[*]} " == *" $f "* ]] || others+=("$f")
+    done
+    {
+        python3 "$HERE/report.py" "$WORK/sandbox" "${BUILDS[@]}" && rc=0 || rc=$?
+        cat "$WORK/host.txt"
+        grep -q "^host untouched" "$WORK/host.txt" || rc=1
+        if [ ${#others[@]} = 0 ]; then
+            echo "CI/test_cases/network_cases holds no other case (config/ is setup_network_failed's data)."
+        else
+            echo "Cases not run (not named by --cases): ${others[*]}"
+        fi
+        return $rc
+    } | tee "$WORK/report.txt"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -456,6 +496,7 @@ main() {
     done
     make_images
     [ "$CRI" = 0 ] || cri_venv
+    host_state >"$WORK/host.before"
     for b in "${BUILDS[@]}"; do
         log "sandbox for $b"
         rm -rf "$WORK/sandbox/$b"
@@ -463,11 +504,18 @@ main() {
         unshare --net --mount --propagation private bash "$SELF" __sandbox "$b" \
             || log "sandbox $b ended with an error"
     done
+    host_state >"$WORK/host.after"
+    if diff -u "$WORK/host.before" "$WORK/host.after" >"$WORK/host.diff"; then
+        echo "host untouched: links, CNI iptables rules and daemon paths the same before and after" >"$WORK/host.txt"
+    else
+        echo "HOST CHANGED (see $WORK/host.diff)" >"$WORK/host.txt"
+    fi
     report
 }
 
+# One compound command, so bash has read the whole file before running any of it.
 case "${1:-}" in
-    __sandbox) shift; sandbox_main "$@" ;;
+    __sandbox) shift; sandbox_main "$@"; exit $? ;;
     __functions) ;;
-    *) main "$@" ;;
+    *) main "$@"; exit $? ;;
 esac

@@ -773,6 +773,109 @@ static void update_reloads(const struct env *e, const char *early, const char *f
     free_network_api_conf(early_conf);
 }
 
+/* --- GC after a restart, and STATUS behind readiness (a 1.1.0 list) -------------------------- */
+
+#define NET_GC "ccri-gc"
+
+/* network_module_gc after a "restart" (a second init, as a daemon coming back): the dead pod is
+ * released with DEL of its cached args, then the plugin gets GC with exactly the live pod as valid;
+ * the live pod's entry stays. */
+static void gc_releases_the_dead(struct env *e, const char *live, const char *dead)
+{
+    network_api_conf *live_conf = tl_pod_conf(live, e->netns, "name", "ns", true);
+    network_api_conf *dead_conf = tl_pod_conf(dead, e->netns, "name", "ns", true);
+    network_api_result_list *result = NULL;
+    CHECKF(attach(live_conf, &result) == 0, "attach: %s", tl_errmsg_text());
+    free_network_api_result_list(result);
+    CHECKF(attach(dead_conf, &result) == 0, "attach: %s", tl_errmsg_text());
+    free_network_api_result_list(result);
+
+    /* Attached through this module instance: never released, whatever the live list says. */
+    CHECK_EQ_INT(network_module_gc(CRI, NULL, 0), 0);
+    CHECK(tl_cache_exists(e->dirs.cache, NET_GC, dead, "eth0"));
+
+    CHECK(network_module_init("cni", e->dirs.cache, e->dirs.conf, e->dirs.bin));
+    const char *ids[] = { live };
+    CHECK_EQ_INT(network_module_gc(CRI, ids, 1), 1);
+    CHECK(tl_cache_exists(e->dirs.cache, NET_GC, live, "eth0"));
+    CHECK(!tl_cache_exists(e->dirs.cache, NET_GC, dead, "eth0"));
+    CHECK(!tl_cache_exists(e->dirs.cache, "cni-loopback", dead, "lo"));
+    CHECK(tl_cache_exists(e->dirs.cache, "cni-loopback", live, "lo"));
+
+    jv *dels = calls_of(e, "gcA", "DEL", dead);
+    if (CHECK_EQ_INT(dels->len, 1)) {
+        check_plugin_call(dels->items[0], "DEL", dead, "eth0", "gcA");
+    }
+    jv_free(dels);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "DEL", dead), 1);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "loopback", "DEL", live), 0);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "gcA", "DEL", live), 0);
+    jv *gcs = calls_of(e, "gcA", "GC", "");
+    if (CHECK_EQ_INT(gcs->len, 1)) {
+        char *expected = tl_asprintf("{\"type\":\"gcA\",\"name\":\"" NET_GC "\",\"cniVersion\":\"1.1.0\","
+                                     "\"cni.dev/valid-attachments\":[{\"containerID\":\"%s\",\"ifname\":\"eth0\"}],"
+                                     "\"cni.dev/attachments\":[{\"containerID\":\"%s\",\"ifname\":\"eth0\"}]}",
+                                     live, live);
+        jv *want = jv_parse(expected);
+        jv *got = call_request(gcs->items[0]);
+        CHECKF(jv_equal(got, want), "GC stdin %s, expected %s", jv_str(gcs->items[0], "stdin"), expected);
+        jv_free(got);
+        jv_free(want);
+        free(expected);
+    }
+    jv_free(gcs);
+    /* Nothing left to release: 0, and no second DEL. */
+    CHECK_EQ_INT(network_module_gc(CRI, ids, 1), 0);
+    CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "gcA", "DEL", dead), 1);
+    CHECK_EQ_INT(network_module_gc("bogus", ids, 1), -1);
+    CHECK_EQ_INT(network_module_gc(CRI, NULL, 1), -1);
+    CHECK_EQ_STR(network_module_last_error(), "live_container_ids is NULL but len is not 0");
+    CHECK(tl_detach_ok(live_conf, CRI, false, TL_HERE));
+    free_network_api_conf(live_conf);
+    free_network_api_conf(dead_conf);
+}
+
+/* ready("cri") needs the default 1.1.0 network's plugins to answer STATUS; a failing plugin makes
+ * it false with the plugin's message, and true again once it recovers and update runs. */
+static void status_gates_readiness(struct env *e)
+{
+    CHECK(network_module_ready(CRI));
+    tl_write_behavior(e->dirs.bin, "gcA", "{\"STATUS\":{\"error\":{\"code\":50,\"msg\":\"plugin not available\","
+                      "\"details\":\"no uplink\"}}}", TL_HERE);
+    CHECK_EQ_INT(network_module_update(CRI), 0);
+    CHECK(!network_module_ready(CRI));
+    const char *why = network_module_last_error();
+    CHECKF(why != NULL && tl_contains(why, "default network \"" NET_GC "\" is not ready") &&
+               tl_contains(why, "plugin not available") && tl_contains(why, "no uplink"),
+           "reason: %s", why ? why : "(null)");
+    /* The reason is for the library's caller; the daemon's own message is not touched. */
+    CHECK(tl_errmsg() == NULL);
+    tl_remove_behavior(e->dirs.bin, "gcA");
+    CHECK(!network_module_ready(CRI)); /* until update asks again */
+    CHECK_EQ_INT(network_module_update(CRI), 0);
+    CHECK(network_module_ready(CRI));
+    CHECK(tl_count_calls(e->dirs.bin, "gcA", "STATUS", "") >= 3);
+}
+
+static void gc_and_status(void)
+{
+    static const char *const plugins[] = { "loopback", "gcA", NULL };
+    struct env e = { 0 };
+    e.netns = tl_asprintf("/var/run/netns/ccri-gc-%ld", (long)getpid());
+    if (tl_env_init(&e.dirs, "cri-gc", plugins, true, TL_HERE) &&
+        tl_write_conf(TL_HERE, e.dirs.conf, "10-gc.conflist",
+                      "{\"cniVersion\":\"1.1.0\",\"name\":\"" NET_GC "\",\"plugins\":[{\"type\":\"gcA\"}]}") &&
+        CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
+        char ids[2][TL_ID_LEN];
+        tl_make_ids(ids, 2, "ccrigc");
+        gc_releases_the_dead(&e, ids[0], ids[1]);
+        status_gates_readiness(&e);
+        tl_check_no_results(e.dirs.cache, TL_HERE);
+        network_module_exit();
+    }
+    teardown(&e);
+}
+
 int main(void)
 {
     require_root();
@@ -795,5 +898,6 @@ int main(void)
         network_module_exit();
     }
     teardown(&e);
+    gc_and_status();
     return test_summary("test_cri_recorder");
 }

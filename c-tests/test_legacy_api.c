@@ -574,11 +574,17 @@ static void test_free_functions(void)
     free_runtime_conf(empty);
 }
 
+/* Argument checks as the original's; test_log_sink.c checks what the drivers write. */
 static void test_logging(void)
 {
     CHECK_EQ_INT(cni_log_init("stdout", NULL, "info"), 0);
     CHECK_EQ_INT(cni_log_init(NULL, NULL, "DEBUG"), 0);
-    CHECK_EQ_INT(cni_log_init("fifo", "/tmp/clibcni-legacy.fifo", "warn"), 0);
+    char *fifo = tl_asprintf("%s/legacy.fifo", g_log);
+    CHECK_EQ_INT(cni_log_init("fifo", fifo, "warn"), 0);
+    struct stat st;
+    CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    free(fifo);
+    CHECK_EQ_INT(cni_log_init("fifo", "none", "warn"), -1);
     CHECK_EQ_INT(cni_log_init("fifo", NULL, "warn"), -1);
     CHECK_EQ_INT(cni_log_init("syslog", NULL, "warn"), -1);
     CHECK_EQ_INT(cni_log_init("stdout", NULL, "loud"), -1);
@@ -588,6 +594,7 @@ static void test_logging(void)
     cni_set_log_prefix(NULL);
     cni_free_log_prefix();
     cni_free_log_prefix();
+    CHECK_EQ_INT(cni_log_init(NULL, NULL, "info"), 0);
 }
 
 int main(void)

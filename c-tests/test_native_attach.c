@@ -28,69 +28,6 @@ static struct tl_env g_env;
 static char *g_bridges[16];
 static size_t g_bridges_len;
 
-/* A container as iSulad's native path describes it: id, name, netns. */
-struct container {
-    char *id;
-    char *name;
-    char *netns;   /* /run/netns/<nsname> */
-    char *nsname;
-};
-
-static bool container_new(struct container *c, const char *tag, int index)
-{
-    memset(c, 0, sizeof(*c));
-    c->id = tl_asprintf("c1bc%02d%058ld", index, (long)getpid());
-    c->name = tl_asprintf("native-%s", tag);
-    c->netns = tl_netns_create(tag);
-    if (!CHECK(c->netns != NULL)) {
-        return false;
-    }
-    c->nsname = tl_strdup(tl_netns_name(c->netns));
-    return true;
-}
-
-static void container_free(struct container *c)
-{
-    if (c->netns != NULL) {
-        CHECK(tl_netns_delete(c->netns) == 0);
-    }
-    free(c->id);
-    free(c->name);
-    free(c->netns);
-    free(c->nsname);
-    memset(c, 0, sizeof(*c));
-}
-
-/* iSulad's build_adaptor_native_config: the networks with their interfaces (NULL-terminated
- * pairs), prepare_native_args' CNI_ARGS and, if given, the port mappings annotation. */
-static network_api_conf *native_conf(const struct container *c, const char *const *nets, const char *ports)
-{
-    network_api_conf *conf = tl_conf_new(c->id, c->netns != NULL ? c->netns : "", NULL);
-    conf->name = strdup(c->name);
-    for (size_t i = 0; nets[i] != NULL; i += 2) {
-        tl_conf_add_extra(conf, nets[i], nets[i + 1]);
-    }
-    tl_conf_add_pod_args(conf, c->name, c->name, c->id);
-    if (ports != NULL) {
-        CHECK_EQ_INT(network_module_insert_portmapping(ports, conf), 0);
-    }
-    return conf;
-}
-
-static network_api_result_list *attach_ok(const network_api_conf *conf, size_t expected_len, int line)
-{
-    network_api_result_list *result = NULL;
-    tl_clear_errmsg();
-    int rc = network_module_attach(conf, NT_NATIVE, &result);
-    tl_check(rc == 0, __FILE__, line, "attach %s: rc %d: %s", conf->pod_id, rc, tl_errmsg_text());
-    if (rc != 0 || !tl_check(result != NULL, __FILE__, line, "attach: no result")) {
-        free_network_api_result_list(result);
-        return NULL;
-    }
-    tl_check_int((long long)result->len, (long long)expected_len, __FILE__, line, "result->len");
-    return result;
-}
-
 /* Item i names the network and interface and has one address "<prefix>N/24" with gateway
  * "<prefix>1", and a MAC. Returns the address without its prefix length (malloc'd) or NULL. */
 static char *check_item(const network_api_result_list *result, size_t i, const char *net, const char *ifname,
@@ -169,7 +106,7 @@ static void rm_network(const char *name, const char *bridge, int line)
 
 /* A TCP server in the container's netns answering "hello" on SERVER_PORT to every connection
  * (for 60 s at most); returns its pid once it listens, or -1. */
-static long start_server(const struct container *c)
+static long start_server(const struct nt_container *c)
 {
     char *script = tl_asprintf("%s/server.py", g_env.root);
     char *ready = tl_asprintf("%s/server.pid", g_env.root);
@@ -208,7 +145,7 @@ static long start_server(const struct container *c)
 }
 
 /* What a client in the container's netns reads from host:port. */
-static char *fetch(const struct container *c, const char *host, int port)
+static char *fetch(const struct nt_container *c, const char *host, int port)
 {
     char *out = NULL;
     int rc = tl_run(&out,
@@ -235,18 +172,18 @@ static void two_containers_one_network(void)
         return;
     }
     const char *bridge = bridge_of(net);
-    struct container a;
-    struct container b;
-    bool ok = container_new(&a, "nata", 1);
-    ok = container_new(&b, "natb", 2) && ok;
+    struct nt_container a;
+    struct nt_container b;
+    bool ok = nt_container_new(&a, "nata", 1);
+    ok = nt_container_new(&b, "natb", 2) && ok;
     int port = tl_free_port();
     CHECK(port > 0);
     char *ports = tl_asprintf("[{\"hostPort\":%d,\"containerPort\":%d,\"protocol\":\"tcp\"}]", port, SERVER_PORT);
     const char *const nets[] = { net, "eth0", NULL };
-    network_api_conf *conf_a = native_conf(&a, nets, ports);
-    network_api_conf *conf_b = native_conf(&b, nets, NULL);
-    network_api_result_list *ra = ok ? attach_ok(conf_a, 1, __LINE__) : NULL;
-    network_api_result_list *rb = ok ? attach_ok(conf_b, 1, __LINE__) : NULL;
+    network_api_conf *conf_a = nt_native_conf(&a, nets, ports);
+    network_api_conf *conf_b = nt_native_conf(&b, nets, NULL);
+    network_api_result_list *ra = ok ? nt_attach_ok(conf_a, 1, __LINE__) : NULL;
+    network_api_result_list *rb = ok ? nt_attach_ok(conf_b, 1, __LINE__) : NULL;
     char *ip_a = check_item(ra, 0, net, "eth0", "10.250.1.", __LINE__);
     char *ip_b = check_item(rb, 0, net, "eth0", "10.250.1.", __LINE__);
     CHECK(bridge != NULL && nt_link_exists(bridge));
@@ -302,12 +239,12 @@ static void two_containers_one_network(void)
     free_network_api_conf(conf_a);
     free_network_api_conf(conf_b);
     free(ports);
-    container_free(&a);
-    container_free(&b);
+    nt_container_free(&a);
+    nt_container_free(&b);
 }
 
 /* The address shown on an interface inside the container. */
-static bool has_address(const struct container *c, const char *ifname, const char *ip)
+static bool has_address(const struct nt_container *c, const char *ifname, const char *ip)
 {
     char *out = NULL;
     int rc = tl_run(&out, "ip netns exec %s ip -o addr show dev %s", c->nsname, ifname);
@@ -325,11 +262,11 @@ static void one_container_two_networks(void)
     }
     const char *bridge_a = bridge_of("native-att2a");
     const char *bridge_b = bridge_of("native-att2b");
-    struct container c;
-    bool ok = container_new(&c, "natc", 3);
+    struct nt_container c;
+    bool ok = nt_container_new(&c, "natc", 3);
     const char *const nets[] = { "native-att2a", "eth0", "native-att2b", "eth1", NULL };
-    network_api_conf *conf = native_conf(&c, nets, NULL);
-    network_api_result_list *result = ok ? attach_ok(conf, 2, __LINE__) : NULL;
+    network_api_conf *conf = nt_native_conf(&c, nets, NULL);
+    network_api_result_list *result = ok ? nt_attach_ok(conf, 2, __LINE__) : NULL;
     char *ip0 = check_item(result, 0, "native-att2a", "eth0", "10.250.2.", __LINE__);
     char *ip1 = check_item(result, 1, "native-att2b", "eth1", "10.250.3.", __LINE__);
     CHECKF(ip0 != NULL && has_address(&c, "eth0", ip0), "eth0 lacks %s", ip0 ? ip0 : "its address");
@@ -346,18 +283,18 @@ static void one_container_two_networks(void)
     free(ip1);
     free_network_api_result_list(result);
     free_network_api_conf(conf);
-    container_free(&c);
+    nt_container_free(&c);
 }
 
 static void unknown_network(void)
 {
-    struct container d;
-    if (!container_new(&d, "natd", 4)) {
-        container_free(&d);
+    struct nt_container d;
+    if (!nt_container_new(&d, "natd", 4)) {
+        nt_container_free(&d);
         return;
     }
     const char *const nets[] = { "nope", "eth0", NULL };
-    network_api_conf *conf = native_conf(&d, nets, NULL);
+    network_api_conf *conf = nt_native_conf(&d, nets, NULL);
     network_api_result_list *result = (void *)conf; /* must be reset */
     tl_clear_errmsg();
     CHECK_EQ_INT(network_module_attach(conf, NT_NATIVE, &result), -1);
@@ -365,7 +302,7 @@ static void unknown_network(void)
     CHECK_EQ_STR(tl_errmsg(), "Cannot found net: nope");
     tl_detach_ok(conf, NT_NATIVE, false, TL_HERE); /* the caller's rollback */
     free_network_api_conf(conf);
-    container_free(&d);
+    nt_container_free(&d);
 }
 
 /* A container recorded at daemon restore blocks rm until it is detached. */
@@ -376,18 +313,18 @@ static void restored_container(void)
         return;
     }
     const char *bridge = bridge_of(net);
-    struct container r = { .id = strdup("restored0123456789"), .name = strdup("restored") };
+    struct nt_container r = { .id = strdup("restored0123456789"), .name = strdup("restored") };
     tl_clear_errmsg();
     CHECK_EQ_INT(network_module_container_list_add(NT_NATIVE, net, r.id), 0);
     CHECK_EQ_INT(network_module_container_list_add(NT_NATIVE, "nope", r.id), -1);
     CHECK_EQ_STR(tl_errmsg(), "Cannot found net: nope");
     nt_rm_fails(net, "network native-att4 has connected containers", __LINE__);
     const char *const nets[] = { net, "eth0", NULL };
-    network_api_conf *conf = native_conf(&r, nets, NULL); /* netns "": the container is gone */
+    network_api_conf *conf = nt_native_conf(&r, nets, NULL); /* netns "": the container is gone */
     tl_detach_ok(conf, NT_NATIVE, false, TL_HERE);
     rm_network(net, bridge, __LINE__);
     free_network_api_conf(conf);
-    container_free(&r);
+    nt_container_free(&r);
 }
 
 /* The network iSulad wrote (loaded from the conf dir at init) works like one made here. */
@@ -395,11 +332,11 @@ static void isulad_written_network(void)
 {
     const char *bridge = bridge_of(FIXTURE_NET);
     CHECK_EQ_STR(bridge, "isula-br917");
-    struct container e;
-    bool ok = container_new(&e, "nate", 5);
+    struct nt_container e;
+    bool ok = nt_container_new(&e, "nate", 5);
     const char *const nets[] = { FIXTURE_NET, "eth0", NULL };
-    network_api_conf *conf = native_conf(&e, nets, NULL);
-    network_api_result_list *result = ok ? attach_ok(conf, 1, __LINE__) : NULL;
+    network_api_conf *conf = nt_native_conf(&e, nets, NULL);
+    network_api_result_list *result = ok ? nt_attach_ok(conf, 1, __LINE__) : NULL;
     char *ip = check_item(result, 0, FIXTURE_NET, "eth0", "10.250.9.", __LINE__);
     CHECK(ip != NULL && has_address(&e, "eth0", ip));
     CHECK(nt_link_exists("isula-br917"));
@@ -411,7 +348,7 @@ static void isulad_written_network(void)
     free(ip);
     free_network_api_result_list(result);
     free_network_api_conf(conf);
-    container_free(&e);
+    nt_container_free(&e);
 }
 
 int main(void)

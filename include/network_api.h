@@ -34,6 +34,13 @@ typedef struct yajl_val_s *yajl_val;
 // The default per-call plugin timeout in seconds (network_module_set_plugin_timeout).
 #define CLIBCNI_DEFAULT_PLUGIN_TIMEOUT 120
 
+// Log levels of network_module_set_log_sink: iSulad's, most severe first.
+#define NETWORK_LOG_ERROR 0
+#define NETWORK_LOG_WARN 1
+#define NETWORK_LOG_INFO 2
+#define NETWORK_LOG_DEBUG 3
+#define NETWORK_LOG_TRACE 4
+
 
 #if !defined(CLIBCNI_ISULAD_HEADERS)
 // isula_libutils `defs_map_string_object_port_bindings` (only referenced by pointer here).
@@ -211,6 +218,27 @@ typedef struct container_network_settings_t {
 typedef struct container_network_settings_t container_network_settings;
 #endif
 
+// One log record; every pointer is valid only during the callback.
+typedef struct network_module_log_record {
+  // `NETWORK_LOG_*`.
+  int level;
+  // Never NULL.
+  const char *message;
+  // The network the record is about, or NULL.
+  const char *network;
+  // The container (iSulad's pod or container id), or NULL.
+  const char *container_id;
+  // The plugin type, for plugin runs; else NULL.
+  const char *plugin;
+  // The CNI command (ADD, CHECK, DEL, GC, STATUS, VERSION), for plugin runs; else NULL.
+  const char *command;
+} network_module_log_record;
+
+// The daemon's log callback. It may be called from any thread that calls the library, never
+// while the library holds a lock, and may call the library (what those calls log is dropped).
+typedef void (*network_module_log_fn)(const struct network_module_log_record *record,
+                                      void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -270,7 +298,9 @@ int network_module_conf_list(const char *type,
 // Removes a native network that no container uses; `*res_name` = its name.
 int network_module_conf_rm(const char *type, const char *name, char **res_name);
 
-// Whether the type has at least one network. An unknown type is not ready.
+// Whether the type is ready: "native" has a network; "cri" has a default network whose plugins
+// answered STATUS at the last update (1.1.0 lists). When not, this thread's last error says why
+// (the daemon's error message is left alone). An unknown type is not ready.
 bool network_module_ready(const char *type);
 
 // Reloads the conf dir ("cri"); cheap when nothing changed.
@@ -293,6 +323,16 @@ int network_module_container_list_add(const char *type,
                                       const char *network_name,
                                       const char *cont_id);
 
+// Releases the cached attachments of `type`'s networks ("native" or "cri") whose container is
+// not in `live_container_ids[0..len)` and was not attached since `network_module_init`: the
+// daemon calls it once after restoring its containers, so addresses, links and rules of
+// containers that died with the daemon are given back. For each: DEL with the cached
+// configuration, args and capability args (and CNI GC for 1.1.0 lists), then its cache entry
+// goes. Returns the number of attachments released, or -1 with every failure in the last error
+// (each is also logged at WARN); one failing network does not stop the others.
+// `live_container_ids` may be NULL only when `len` is 0.
+int network_module_gc(const char *type, const char **live_container_ids, size_t len);
+
 // This thread's last error message, or NULL; valid until the next call on this thread.
 const char *network_module_last_error(void);
 
@@ -306,6 +346,12 @@ int cni_update_container_networks_info(const network_api_result_list *result,
                                        const char *id,
                                        const char *netns_path,
                                        container_network_settings *settings);
+
+// Registers the log callback (`sink` NULL: clears it); records at or above `max_level`
+// (`NETWORK_LOG_*`) reach it. Returns 0, or -1 for a level outside 0..4. May be called before
+// `network_module_init` and at any time: replacing or clearing the callback is safe while other
+// threads log; a call already delivering to the previous callback finishes.
+int network_module_set_log_sink(network_module_log_fn sink, void *user_data, int max_level);
 
 #ifdef __cplusplus
 }  // extern "C"

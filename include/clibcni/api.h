@@ -136,18 +136,19 @@ int cni_get_version_info(const char *plugin_type,
                          char **err);
 
 /*
- For link compatibility: the library does not log. Validates the arguments as the original
- did and returns 0 (-1 for invalid ones).
+ Starts logging: `driver` "stdout" or "fifo" (NULL: log nothing), `file` the fifo's path
+ (created when missing), `priority` FATAL to TRACE. Returns 0, or -1 for invalid arguments or a
+ fifo that cannot be opened. A later call replaces the earlier one.
  */
 int cni_log_init(const char *driver, const char *file, const char *priority);
 
 /*
- Stores this thread's log prefix (NULL: unchanged), for link compatibility.
+ Sets the calling thread's line prefix (NULL: unchanged); the last 15 bytes are shown.
  */
 void cni_set_log_prefix(const char *prefix);
 
 /*
- Frees this thread's log prefix.
+ Forgets the calling thread's prefix (lines show "clibcni" again).
  */
 void cni_free_log_prefix(void);
 

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::cni::abandoned;
 use crate::cni::error::{Error, Result};
+use crate::cni::log::{log, Context, Level};
 
 /// The `kind` of every cache file that is not a legacy result-only file.
 pub const CACHE_KIND_V1: &str = "cniCacheV1";
@@ -160,9 +161,17 @@ impl ResultCache {
             .entry_names()?
             .into_iter()
             .filter(|name| container_id.is_none_or(|id| name_may_hold_container(name, id)))
-            .filter_map(|name| match read_entry(&results.join(name)) {
+            .filter_map(|name| match read_entry(&results.join(&name)) {
                 Ok(Some(CacheEntry::V1(attachment))) => Some(attachment),
-                _ => None,
+                Ok(_) => None,
+                Err(e) => {
+                    log!(
+                        Level::Warn,
+                        Context::default(),
+                        "skipping unreadable cache entry {name}: {e}"
+                    );
+                    None
+                }
             })
             .filter(|a| !a.network_name.is_empty() && !a.if_name.is_empty())
             .filter(|a| container_id.is_none_or(|id| a.container_id == id))

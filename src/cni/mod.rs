@@ -7,6 +7,7 @@ pub mod conf;
 pub mod error;
 pub mod exec;
 pub mod keyed_lock;
+pub mod log;
 pub mod request;
 pub mod result;
 pub mod runtime;

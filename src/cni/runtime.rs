@@ -15,6 +15,7 @@ use crate::cni::conf::{FileStamp, NetworkConfigList, PluginConf};
 use crate::cni::error::{codes, CniError, Error, Result};
 use crate::cni::exec::{self, BaseEnv, CniVars, ExecOptions, ExecOutput};
 use crate::cni::keyed_lock::KeyedLock;
+use crate::cni::log::{self, log, Context, Level};
 use crate::cni::request::{self, GcAttachment};
 use crate::cni::result::CniResult;
 use crate::cni::validate;
@@ -74,11 +75,14 @@ pub struct CniConfig {
     versions: Mutex<HashMap<PathBuf, (FileStamp, PluginInfo)>>,
 }
 
-/// The plugin calls of one operation: the CNI command and the plugins' environment (the caller's plus the six
-/// CNI variables), built once for every plugin of the operation.
-struct Call {
+/// The plugin calls of one operation: the CNI command, the plugins' environment (the caller's plus the six
+/// CNI variables), built once for every plugin of the operation, and what the log says they are about.
+struct Call<'a> {
     command: &'static str,
     env: Vec<CString>,
+    network: &'a str,
+    container_id: &'a str,
+    ifname: &'a str,
 }
 
 impl CniConfig {
@@ -144,7 +148,7 @@ impl CniConfig {
         let cni_args = cni_args_string(&rt.args)?;
         let _gc = self.gc.read().unwrap_or_else(|p| p.into_inner());
         let _container = self.containers.lock(&rt.container_id);
-        let call = self.call("ADD", Some(rt), &cni_args);
+        let call = self.call("ADD", &list.name, Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
         for plugin in &list.plugins {
             let prev = result.as_ref().map(CniResult::to_value);
@@ -218,7 +222,7 @@ impl CniConfig {
         let prev_value = prev.as_ref().map(CniResult::to_value);
         let rt = with_cached_args(rt, cached.as_ref());
         let cni_args = cni_args_string(&rt.args)?;
-        let call = self.call("CHECK", Some(&rt), &cni_args);
+        let call = self.call("CHECK", &list.name, Some(&rt), &cni_args);
         for plugin in &list.plugins {
             let stdin = request::attachment_request(
                 &list.name,
@@ -244,13 +248,18 @@ impl CniConfig {
         let version = known_version(list)?;
         validate_attachment(list, rt)?;
         let _container = self.containers.lock(&rt.container_id);
+        let context = Context {
+            network: Some(&list.name),
+            container_id: Some(&rt.container_id),
+            ..Context::default()
+        };
         let cached = match self.cached_attachment(&list.name, rt) {
             Ok(cached) => cached,
             Err(e) => {
-                self.warn(&format!(
-                    "ignoring unreadable cache of network {:?}: {e}",
-                    list.name
-                ));
+                self.warn(
+                    context,
+                    &format!("ignoring unreadable cache of network {:?}: {e}", list.name),
+                );
                 None
             }
         };
@@ -261,16 +270,16 @@ impl CniConfig {
             .and_then(|value| match in_version(value, version) {
                 Ok(r) => Some(r.to_value()),
                 Err(e) => {
-                    self.warn(&format!(
-                        "ignoring cached result of network {:?}: {e}",
-                        list.name
-                    ));
+                    self.warn(
+                        context,
+                        &format!("ignoring cached result of network {:?}: {e}", list.name),
+                    );
                     None
                 }
             });
         let rt = with_cached_args(rt, cached.as_ref());
         let cni_args = cni_args_string(&rt.args)?;
-        let call = self.call("DEL", Some(&rt), &cni_args);
+        let call = self.call("DEL", &list.name, Some(&rt), &cni_args);
         for plugin in list.plugins.iter().rev() {
             let stdin = request::attachment_request(
                 &list.name,
@@ -282,10 +291,10 @@ impl CniConfig {
             self.run(plugin, &call, &stdin)?;
         }
         if let Err(e) = self.cache.remove(&list.name, &rt.container_id, &rt.ifname) {
-            self.warn(&format!(
-                "cannot remove cache of network {:?}: {e}",
-                list.name
-            ));
+            self.warn(
+                context,
+                &format!("cannot remove cache of network {:?}: {e}", list.name),
+            );
         }
         Ok(())
     }
@@ -302,16 +311,37 @@ impl CniConfig {
             return Ok(());
         }
         let valid = valid.unwrap_or(&[]);
-        let _gc = self.gc.write().unwrap_or_else(|p| p.into_inner());
         let keep: HashSet<(&str, &str)> = valid
             .iter()
             .map(|a| (a.container_id.as_str(), a.ifname.as_str()))
             .collect();
+        let is_valid =
+            |a: &CachedAttachment| keep.contains(&(a.container_id.as_str(), a.if_name.as_str()));
+        self.release_stale(list, &is_valid, Some(valid)).map(drop)
+    }
+
+    /// Releases every cached attachment of `list` that `keep` refuses (DEL with its cached args and
+    /// capability args, as GC does), then, for 1.1.0 lists that allow GC, GC of every plugin with
+    /// `valid` (None: the attachments kept). `keep` is asked while ADD and DEL wait, so an attachment
+    /// made meanwhile is never half-seen. Returns how many were released; every error is collected.
+    pub fn release_stale(
+        &self,
+        list: &NetworkConfigList,
+        keep: &dyn Fn(&CachedAttachment) -> bool,
+        valid: Option<&[GcAttachment]>,
+    ) -> Result<usize> {
+        let _gc = self.gc.write().unwrap_or_else(|p| p.into_inner());
         let mut errors = Vec::new();
+        let mut released = 0;
+        let mut kept = Vec::new();
         match self.cache.attachments(None) {
             Ok(attachments) => {
                 for att in attachments.iter().filter(|a| a.network_name == list.name) {
-                    if keep.contains(&(att.container_id.as_str(), att.if_name.as_str())) {
+                    if keep(att) {
+                        kept.push(GcAttachment {
+                            container_id: att.container_id.clone(),
+                            ifname: att.if_name.clone(),
+                        });
                         continue;
                     }
                     let rt = RuntimeConf {
@@ -321,18 +351,20 @@ impl CniConfig {
                         args: att.cni_args.clone(),
                         capability_args: att.capability_args.clone(),
                     };
-                    if let Err(e) = self.del_unguarded(list, &rt) {
-                        errors.push(Error::cache(format!(
+                    match self.del_unguarded(list, &rt) {
+                        Ok(()) => released += 1,
+                        Err(e) => errors.push(Error::cache(format!(
                             "failed to delete stale attachment {} {}: {e}",
                             att.container_id, att.if_name
-                        )));
+                        ))),
                     }
                 }
             }
             Err(e) => errors.push(e),
         }
-        if list.version().is_ok_and(Version::supports_gc_and_status) {
-            let call = self.call("GC", None, "");
+        if !list.disable_gc && list.version().is_ok_and(Version::supports_gc_and_status) {
+            let valid = valid.unwrap_or(&kept);
+            let call = self.call("GC", &list.name, None, "");
             for plugin in &list.plugins {
                 let stdin = request::gc_request(&list.name, &list.cni_version, plugin, valid);
                 if let Err(e) = self.run(plugin, &call, &stdin) {
@@ -340,7 +372,7 @@ impl CniConfig {
                 }
             }
         }
-        Error::join(errors)
+        Error::join(errors).map(|()| released)
     }
 
     /// STATUS (1.1.0 lists only): every plugin in order; the first error is returned with its
@@ -349,7 +381,7 @@ impl CniConfig {
         if !list.version().is_ok_and(Version::supports_gc_and_status) {
             return Ok(());
         }
-        let call = self.call("STATUS", None, "");
+        let call = self.call("STATUS", &list.name, None, "");
         for plugin in &list.plugins {
             self.run(
                 plugin,
@@ -385,14 +417,23 @@ impl CniConfig {
             args: "",
             path: "dummy",
         };
-        let env = exec::build_env(BaseEnv::capture(), &vars);
-        let info = match exec::exec_plugin(
+        let call = Call {
+            command: "VERSION",
+            env: exec::build_env(BaseEnv::capture(), &vars),
+            network: "",
+            container_id: "",
+            ifname: "",
+        };
+        let started = std::time::Instant::now();
+        let finished = exec::run_plugin(
             &path,
-            "VERSION",
+            call.command,
             &request::version_request(),
-            &env,
+            &call.env,
             &self.exec_options(),
-        ) {
+        );
+        log_plugin_run(&call, plugin_type, &finished, started.elapsed());
+        let info = match finished.and_then(exec::Finished::into_output) {
             Ok(out) => decode_version_info(&out.stdout)?,
             // Plugins older than spec 0.2.0 know no VERSION command.
             Err(Error::Plugin { error, .. }) if error.msg == "unknown CNI_COMMAND: VERSION" => {
@@ -499,7 +540,7 @@ impl CniConfig {
     /// be removed goes to the warning sink.
     pub fn remove_abandoned_cache_temps(&self) {
         for problem in self.cache.remove_abandoned_temps() {
-            self.warn(&problem);
+            self.warn(Context::default(), &problem);
         }
     }
 
@@ -510,8 +551,14 @@ impl CniConfig {
         }
     }
 
-    /// The calls of one operation on the attachment `rt` (None for GC and STATUS).
-    fn call(&self, command: &'static str, rt: Option<&RuntimeConf>, cni_args: &str) -> Call {
+    /// The calls of one operation of `network` on the attachment `rt` (None for GC and STATUS).
+    fn call<'a>(
+        &self,
+        command: &'static str,
+        network: &'a str,
+        rt: Option<&'a RuntimeConf>,
+        cni_args: &str,
+    ) -> Call<'a> {
         let vars = CniVars {
             command,
             container_id: rt.map_or("", |r| r.container_id.as_str()),
@@ -523,14 +570,19 @@ impl CniConfig {
         Call {
             command,
             env: exec::build_env(BaseEnv::capture(), &vars),
+            network,
+            container_id: rt.map_or("", |r| r.container_id.as_str()),
+            ifname: rt.map_or("", |r| r.ifname.as_str()),
         }
     }
 
-    fn run(&self, plugin: &PluginConf, call: &Call, stdin: &[u8]) -> Result<ExecOutput> {
+    fn run(&self, plugin: &PluginConf, call: &Call<'_>, stdin: &[u8]) -> Result<ExecOutput> {
         let path = exec::find_plugin(&plugin.plugin_type, &self.bin_dirs)?;
         let started = std::time::Instant::now();
-        let outcome =
-            exec::exec_plugin(&path, call.command, stdin, &call.env, &self.exec_options());
+        let finished =
+            exec::run_plugin(&path, call.command, stdin, &call.env, &self.exec_options());
+        log_plugin_run(call, &plugin.plugin_type, &finished, started.elapsed());
+        let outcome = finished.and_then(exec::Finished::into_output);
         if let Some(observer) = &self.observer {
             observer(&PluginCall {
                 plugin_type: &plugin.plugin_type,
@@ -544,10 +596,78 @@ impl CniConfig {
         outcome
     }
 
-    fn warn(&self, msg: &str) {
+    /// A tolerated problem: to the log, and to the warning sink when there is one.
+    fn warn(&self, context: Context<'_>, msg: &str) {
+        log!(Level::Warn, context, "{msg}");
         if let Some(sink) = &self.warnings {
             sink(msg);
         }
+    }
+}
+
+/// Stderr lines a failed plugin run's log record quotes.
+const LOGGED_STDERR_LINES: usize = 5;
+
+/// One DEBUG record per plugin run: what ran for whom, how long, how it ended, and on failure the head of stderr.
+fn log_plugin_run(
+    call: &Call<'_>,
+    plugin_type: &str,
+    finished: &Result<exec::Finished>,
+    elapsed: Duration,
+) {
+    if !log::enabled(Level::Debug) {
+        return;
+    }
+    let context = Context {
+        network: Some(call.network).filter(|n| !n.is_empty()),
+        container_id: Some(call.container_id).filter(|c| !c.is_empty()),
+        plugin: Some(plugin_type),
+        command: Some(call.command),
+    };
+    let mut what = format!("{} {plugin_type}", call.command);
+    for (key, value) in [
+        ("network", call.network),
+        ("container", call.container_id),
+        ("ifname", call.ifname),
+    ] {
+        if !value.is_empty() {
+            what.push_str(&format!(" {key}={value}"));
+        }
+    }
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    match finished {
+        Ok(done) if done.exit == exec::Exit::Code(0) => {
+            log!(Level::Debug, context, "{what}: ok in {ms:.1} ms")
+        }
+        Ok(done) => {
+            let stderr = String::from_utf8_lossy(&done.output.stderr);
+            let head: Vec<&str> = stderr
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .take(LOGGED_STDERR_LINES)
+                .collect();
+            if head.is_empty() {
+                log!(
+                    Level::Debug,
+                    context,
+                    "{what}: {} after {ms:.1} ms, no stderr",
+                    done.exit
+                )
+            } else {
+                log!(
+                    Level::Debug,
+                    context,
+                    "{what}: {} after {ms:.1} ms, stderr: {}",
+                    done.exit,
+                    head.join(" | ")
+                )
+            }
+        }
+        Err(e) => log!(
+            Level::Debug,
+            context,
+            "{what}: failed after {ms:.1} ms: {e}"
+        ),
     }
 }
 

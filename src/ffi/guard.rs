@@ -7,6 +7,7 @@ use std::os::raw::{c_char, c_int};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
+use crate::cni::log::{self, log, Context, Level};
 use crate::ffi::host::HOST;
 
 /// What an export returns when it fails.
@@ -48,7 +49,11 @@ thread_local! {
 
 /// Runs an export's body: clears this thread's last error, reports an `Err` (or a panic) and
 /// returns the failure value for it.
+///
+/// The library's log records of the call are delivered when it returns, after every lock it took
+/// is released (see `crate::cni::log`).
 pub fn guard<R: Failure>(function: &str, body: impl FnOnce() -> Result<R, String>) -> R {
+    let _log = log::defer();
     clear_last_error();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => value,
@@ -72,19 +77,32 @@ pub fn guard<R: Failure>(function: &str, body: impl FnOnce() -> Result<R, String
 /// (this thread's last error keeps the whole text).
 const MAX_HOST_MESSAGE: usize = 4096;
 
-/// Sets this thread's last error and the daemon's error message.
+/// Sets this thread's last error and the daemon's error message, and logs it at ERROR.
 pub fn report_error(msg: &str) {
+    log!(Level::Error, Context::default(), "{msg}");
+    set_message(msg);
+}
+
+/// A message for a call that still succeeds (e.g. a missing optional plugin at create); the
+/// network layer has logged it at WARN.
+pub fn report_warning(msg: &str) {
+    set_message(msg);
+}
+
+/// Why a query answered "no" (e.g. `ready` false): this thread's last error only, since the
+/// daemon's error message is for failures.
+pub fn report_reason(msg: &str) {
+    set_last_error(msg);
+}
+
+/// This thread's last error and the daemon's error message.
+fn set_message(msg: &str) {
     set_last_error(msg);
     if let Some(set) = HOST.set_error_message {
         let text = CString::new(host_message(msg).replace('\0', "\\0")).unwrap_or_default();
         // SAFETY: iSulad's printf-style setter, given "%s" and a NUL-terminated string.
         unsafe { set(c"%s".as_ptr(), text.as_ptr()) };
     }
-}
-
-/// A message for a call that still succeeds (e.g. a missing optional plugin at create).
-pub fn report_warning(msg: &str) {
-    report_error(msg);
 }
 
 fn host_message(msg: &str) -> String {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::cni::conf::NetworkConfigList;
+use crate::cni::log::{log, Context, Level};
 use crate::cni::result::CniResult;
 use crate::cni::runtime::{CniConfig, RuntimeConf};
 use crate::network::annotations;
@@ -76,10 +77,15 @@ impl Attacher<'_> {
         // A malformed annotation must not block cleanup: DEL then replays the cached args.
         let caps = annotations::capability_args(&req.annotations).unwrap_or_default();
         let mut first_error: Option<NetError> = None;
-        let mut record = |r: NetResult<()>| {
-            if let Err(e) = r {
-                first_error.get_or_insert(e);
-            }
+        let context = Context {
+            container_id: Some(&req.pod_id),
+            ..Context::default()
+        };
+        let mut record = |r: NetResult<()>| match (r, &first_error) {
+            (Ok(()), _) => {}
+            (Err(e), None) => first_error = Some(e),
+            // Only the first failure is returned; the others must not vanish.
+            (Err(e), Some(_)) => log!(Level::Warn, context, "detach: {}", e.msg),
         };
         let mut done: HashSet<(String, String)> = HashSet::new();
         record(

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use crate::cni::conf::{self, LoadedList, NetworkConfigList};
+use crate::cni::log::{log, Context, Level};
+use crate::cni::runtime::CniConfig;
 use crate::network::attach::Planned;
 use crate::network::dirwatch::DirWatch;
 use crate::network::error::{NetError, NetResult};
@@ -24,6 +26,8 @@ struct Networks {
     /// The dir held only plain files at the last scan, so the inotify watch sees every change
     /// (it cannot see through symlinks or into sibling plugin dirs).
     watchable: bool,
+    /// Why the default network's plugins are not ready (its STATUS failed), as of the last update.
+    status: Option<String>,
 }
 
 impl Networks {
@@ -47,9 +51,43 @@ impl CriNetworks {
         }
     }
 
-    /// Reloads the conf dir. Unchanged files are not parsed again (the daemon calls this every
-    /// few seconds); an emptied dir leaves no network, so `ready` turns false.
-    pub fn update(&self) -> NetResult<()> {
+    /// Reloads the conf dir and asks the default network's plugins for their STATUS (1.1.0
+    /// lists). Unchanged files are not parsed again (the daemon calls this every few seconds); an
+    /// emptied dir leaves no network, so `ready` turns false.
+    pub fn update(&self, cni: &CniConfig) -> NetResult<()> {
+        self.reload()?;
+        self.refresh_status(cni);
+        Ok(())
+    }
+
+    /// STATUS of the default network, run with no lock held; a change is logged.
+    fn refresh_status(&self, cni: &CniConfig) {
+        let Some(default) = self.read().default_network().cloned() else {
+            return;
+        };
+        let status = cni
+            .status_network_list(&default)
+            .err()
+            .map(|e| format!("default network {:?} is not ready: {e}", default.name));
+        let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
+        if store.status == status {
+            return;
+        }
+        store.status = status.clone();
+        drop(store);
+        let context = Context::network(&default.name);
+        match status {
+            Some(reason) => log!(Level::Warn, context, "{reason}"),
+            None => log!(
+                Level::Info,
+                context,
+                "default network {:?} is ready",
+                default.name
+            ),
+        }
+    }
+
+    fn reload(&self) -> NetResult<()> {
         let mut look = self.watch.look();
         if look.unchanged && self.read().watchable {
             return Ok(());
@@ -92,13 +130,48 @@ impl CriNetworks {
             store.files = Arc::new(scan.lists);
             store.by_name = by_name;
         }
+        let changes = (!unchanged).then(|| describe_reload(&previous, &store.files));
+        let new_warnings: Vec<String> = warnings
+            .iter()
+            .filter(|w| !store.warnings.contains(w))
+            .cloned()
+            .collect();
         store.warnings = warnings;
         store.watchable = watchable;
+        drop(store);
+        if let Some(changes) = changes.filter(|c| !c.is_empty()) {
+            log!(
+                Level::Info,
+                Context::default(),
+                "CNI networks of {} reloaded: {changes}",
+                self.conf_dir.display()
+            );
+        }
+        // The daemon reloads every few seconds: each problem is logged when it first shows.
+        for warning in new_warnings {
+            log!(Level::Warn, Context::default(), "{warning}");
+        }
         Ok(())
     }
 
-    pub fn ready(&self) -> bool {
+    /// Ready: a default network whose plugins answered STATUS at the last update (lists before
+    /// 1.1.0 have no STATUS). The error says why not.
+    pub fn readiness(&self) -> Result<(), String> {
+        let store = self.read();
+        if store.default_network().is_none() {
+            return Err("Not found cni networks".into());
+        }
+        store.status.clone().map_or(Ok(()), Err)
+    }
+
+    /// Whether any network is loaded (teardown needs no more).
+    pub fn has_networks(&self) -> bool {
         self.read().default_network().is_some()
+    }
+
+    /// A loaded network by name.
+    pub fn list(&self, name: &str) -> Option<Arc<NetworkConfigList>> {
+        self.read().by_name.get(name).cloned()
     }
 
     /// Problems met by the last reload (skipped files, duplicate names).
@@ -160,6 +233,46 @@ impl CriNetworks {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Networks> {
         self.store.read().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// What a reload changed: networks added, removed, changed, and the new default.
+fn describe_reload(before: &[LoadedList], after: &[LoadedList]) -> String {
+    let names = |files: &[LoadedList]| -> Vec<String> {
+        files.iter().map(|f| f.list.name.clone()).collect()
+    };
+    let (old, new) = (names(before), names(after));
+    let mut parts = Vec::new();
+    let added: Vec<&str> = new
+        .iter()
+        .filter(|n| !old.contains(n))
+        .map(String::as_str)
+        .collect();
+    let removed: Vec<&str> = old
+        .iter()
+        .filter(|n| !new.contains(n))
+        .map(String::as_str)
+        .collect();
+    let changed: Vec<&str> = after
+        .iter()
+        .filter(|a| {
+            before
+                .iter()
+                .any(|b| b.list.name == a.list.name && !Arc::ptr_eq(&a.list, &b.list))
+        })
+        .map(|a| a.list.name.as_str())
+        .collect();
+    for (label, items) in [("added", added), ("removed", removed), ("changed", changed)] {
+        if !items.is_empty() {
+            parts.push(format!("{label} {}", items.join(", ")));
+        }
+    }
+    if old.first() != new.first() {
+        parts.push(format!(
+            "default network {}",
+            new.first().map_or("none", String::as_str)
+        ));
+    }
+    parts.join("; ")
 }
 
 /// True when every entry of the dir is a regular file (no symlink, no subdirectory).

@@ -9,10 +9,13 @@ pub mod error;
 pub mod native;
 pub mod types;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use crate::cni::cache::CachedAttachment;
 use crate::cni::conf::NetworkConfigList;
+use crate::cni::log::{log, Context, Level};
 use crate::cni::runtime::{CallObserver, CniConfig, WarningSink};
 use attach::{Attacher, LOOPBACK_CONFLIST};
 use cri::CriNetworks;
@@ -68,6 +71,9 @@ pub struct NetworkModule {
     conf_dir: PathBuf,
     cri: Option<CriNetworks>,
     native: NativeNetworks,
+    /// Containers attached through this module and not detached since: GC never releases them,
+    /// whatever the daemon's list of live containers says.
+    in_use: Mutex<HashSet<String>>,
 }
 
 impl NetworkModule {
@@ -92,15 +98,19 @@ impl NetworkModule {
             .network_plugin
             .map(|_| CriNetworks::new(conf_dir.clone()));
         let native = NativeNetworks::load(&conf_dir)?;
+        for warning in native.warnings() {
+            log!(Level::Warn, Context::default(), "{warning}");
+        }
         let module = NetworkModule {
             cni: Arc::new(cni),
             loopback,
             conf_dir,
             cri,
             native,
+            in_use: Mutex::default(),
         };
         if let Some(cri) = &module.cri {
-            cri.update()?;
+            cri.update(&module.cni)?;
         }
         Ok(module)
     }
@@ -119,6 +129,7 @@ impl NetworkModule {
             NetworkType::Cri => self.cri()?.plan(req, false)?,
             NetworkType::Native => self.native.plan_attach(req)?,
         };
+        self.in_use_set().insert(req.pod_id.clone());
         self.attacher().attach(req, &plan)
     }
 
@@ -137,7 +148,7 @@ impl NetworkModule {
         let plan = match ty {
             NetworkType::Cri => {
                 let cri = self.cri()?;
-                if cri.ready() {
+                if cri.has_networks() {
                     cri.plan(req, true)?
                 } else {
                     Vec::new()
@@ -148,20 +159,134 @@ impl NetworkModule {
                 self.native.planned(req)
             }
         };
-        self.attacher().detach(req, &plan)
+        let detached = self.attacher().detach(req, &plan);
+        if detached.is_ok() {
+            self.in_use_set().remove(&req.pod_id);
+        }
+        detached
+    }
+
+    /// Reconciles the result cache with the daemon's live containers after a restart: every
+    /// cached attachment of this type's networks whose container is neither in `live` nor attached
+    /// through this module since it was set up is released (DEL with its cached configuration,
+    /// args and capability args; then CNI GC for 1.1.0 lists) and its cache entry removed, with the
+    /// container's loopback entry once it has no other. A cached network that is no longer loaded
+    /// counts as "cri" (native networks cannot be removed while in use). Returns the number of
+    /// network attachments released (loopback not counted); one failing network does not stop the
+    /// others, and every failure is logged and reported.
+    pub fn gc(&self, ty: NetworkType, live: &[String]) -> NetResult<usize> {
+        if ty == NetworkType::Cri {
+            self.cri()?;
+        }
+        let live: HashSet<&str> = live.iter().map(String::as_str).collect();
+        let keep = |a: &CachedAttachment| {
+            live.contains(a.container_id.as_str()) || self.in_use_set().contains(&a.container_id)
+        };
+        let mut errors: Vec<String> = Vec::new();
+        let mut fail = |network: &str, msg: String| {
+            log!(Level::Warn, Context::network(network), "gc: {msg}");
+            errors.push(msg);
+        };
+        let attachments = self.cni.cached_attachments(None)?;
+        let mut lists: Vec<Arc<NetworkConfigList>> = Vec::new();
+        for att in &attachments {
+            let name = att.network_name.as_str();
+            if name == self.loopback.name
+                || self.type_of(name) != ty
+                || keep(att)
+                || lists.iter().any(|l| l.name == name)
+            {
+                continue;
+            }
+            match self.loaded_list(name) {
+                Some(list) => lists.push(list),
+                None => match NetworkConfigList::from_bytes(att.config.as_bytes()) {
+                    Ok(list) => lists.push(Arc::new(list)),
+                    Err(e) => fail(
+                        name,
+                        format!("cached configuration of network {name:?} is invalid: {e}"),
+                    ),
+                },
+            }
+        }
+        let mut released = 0;
+        for list in &lists {
+            match self.cni.release_stale(list, &keep, None) {
+                Ok(n) => released += n,
+                Err(e) => fail(&list.name, format!("network {:?}: {e}", list.name)),
+            }
+        }
+        // A container's loopback entry goes once no other entry of it is left.
+        let others: HashSet<String> = match self.cni.cached_attachments(None) {
+            Ok(left) => left
+                .into_iter()
+                .filter(|a| a.network_name != self.loopback.name)
+                .map(|a| a.container_id)
+                .collect(),
+            Err(e) => {
+                fail(&self.loopback.name, e.to_string());
+                return Err(NetError::exec(errors.join("; ")));
+            }
+        };
+        let keep_loopback = |a: &CachedAttachment| keep(a) || others.contains(&a.container_id);
+        if let Err(e) = self.cni.release_stale(&self.loopback, &keep_loopback, None) {
+            fail(
+                &self.loopback.name,
+                format!("network {:?}: {e}", self.loopback.name),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(NetError::exec(errors.join("; ")));
+        }
+        if released > 0 {
+            log!(
+                Level::Info,
+                Context::default(),
+                "gc: released {released} stale attachments"
+            );
+        }
+        Ok(released)
+    }
+
+    /// The type a cached network belongs to.
+    fn type_of(&self, network: &str) -> NetworkType {
+        if self.native.exists(network) {
+            NetworkType::Native
+        } else {
+            NetworkType::Cri
+        }
+    }
+
+    /// The loaded configuration of a network of either type.
+    fn loaded_list(&self, network: &str) -> Option<Arc<NetworkConfigList>> {
+        self.native
+            .get(network)
+            .map(|n| n.list.clone())
+            .or_else(|| self.cri.as_ref().and_then(|c| c.list(network)))
+    }
+
+    fn in_use_set(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.in_use.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn ready(&self, ty: NetworkType) -> bool {
+        self.readiness(ty).is_ok()
+    }
+
+    /// Ready, or why not: "cri" needs a default network whose plugins answer STATUS (1.1.0),
+    /// "native" at least one network.
+    pub fn readiness(&self, ty: NetworkType) -> Result<(), String> {
         match ty {
-            NetworkType::Cri => self.cri().is_ok_and(CriNetworks::ready),
-            NetworkType::Native => self.native.ready(),
+            NetworkType::Cri => self.cri().map_err(|e| e.msg)?.readiness(),
+            NetworkType::Native if self.native.ready() => Ok(()),
+            NetworkType::Native => Err("no native network exists".into()),
         }
     }
 
     /// Reloads the "cri" networks; native networks change only through this module.
     pub fn update(&self, ty: NetworkType) -> NetResult<()> {
         match ty {
-            NetworkType::Cri => self.cri()?.update(),
+            NetworkType::Cri => self.cri()?.update(&self.cni),
             NetworkType::Native => Ok(()),
         }
     }
@@ -178,7 +303,18 @@ impl NetworkModule {
     }
 
     pub fn create(&self, ty: NetworkType, req: &CreateRequest) -> NetResult<Created> {
-        self.native(ty)?.create(req, &self.cni)
+        let created = self.native(ty)?.create(req, &self.cni)?;
+        let context = Context::network(&created.name);
+        log!(
+            Level::Info,
+            context,
+            "native network {} created",
+            created.name
+        );
+        if let Some(warning) = &created.warning {
+            log!(Level::Warn, context, "{warning}");
+        }
+        Ok(created)
     }
 
     pub fn inspect(&self, ty: NetworkType, name: &str) -> NetResult<String> {
@@ -195,7 +331,13 @@ impl NetworkModule {
 
     /// Removes a native network; cleanup problems come back as warnings.
     pub fn remove(&self, ty: NetworkType, name: &str) -> NetResult<Vec<String>> {
-        self.native(ty)?.remove(name)
+        let warnings = self.native(ty)?.remove(name)?;
+        let context = Context::network(name);
+        log!(Level::Info, context, "native network {name} removed");
+        for warning in &warnings {
+            log!(Level::Warn, context, "{warning}");
+        }
+        Ok(warnings)
     }
 
     pub fn exists(&self, ty: NetworkType, name: &str) -> NetResult<bool> {

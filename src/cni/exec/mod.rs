@@ -18,7 +18,8 @@ use crate::cni::error::{codes, CniError, Error, Result};
 
 pub use env::{build_env, BaseEnv, CniVars};
 use io::{Io, Stop};
-use spawn::{Child, Exit};
+use spawn::Child;
+pub use spawn::Exit;
 
 /// FindInPath: the first `<dir>/<plugin_type>` that stats (following symlinks) as a regular file. Empty directory
 /// entries are skipped rather than resolved against the host's working directory.
@@ -80,6 +81,44 @@ pub fn exec_plugin(
     env: &[CString],
     opts: &ExecOptions,
 ) -> Result<ExecOutput> {
+    run_plugin(path, command, stdin, env, opts)?.into_output()
+}
+
+/// A plugin that ran to its exit, whatever its exit status.
+#[derive(Debug)]
+pub struct Finished {
+    pub exit: Exit,
+    pub output: ExecOutput,
+    path: PathBuf,
+    command: String,
+}
+
+impl Finished {
+    /// The output of a plugin that exited 0, else its failure as libcni words it.
+    pub fn into_output(self) -> Result<ExecOutput> {
+        if self.exit == Exit::Code(0) {
+            Ok(self.output)
+        } else {
+            Err(plugin_failure(
+                &self.path,
+                &self.command,
+                self.exit,
+                &self.output.stdout,
+                &self.output.stderr,
+            ))
+        }
+    }
+}
+
+/// Runs one plugin to its exit; errors are only for a plugin that could not be run, talked to or waited for, or
+/// that overran its limits.
+pub fn run_plugin(
+    path: &Path,
+    command: &str,
+    stdin: &[u8],
+    env: &[CString],
+    opts: &ExecOptions,
+) -> Result<Finished> {
     let exec_error = |reason: String| Error::Exec {
         path: path.to_path_buf(),
         reason,
@@ -124,15 +163,16 @@ pub fn exec_plugin(
         e => exec_error(format!("waiting for the plugin: {e}")),
     })?;
     let (stdout, stderr) = io.into_output();
-    if exit == Exit::Code(0) {
-        Ok(ExecOutput {
+    Ok(Finished {
+        exit,
+        output: ExecOutput {
             stdout,
             stderr,
             elapsed: started.elapsed(),
-        })
-    } else {
-        Err(plugin_failure(path, command, exit, &stdout, &stderr))
-    }
+        },
+        path: path.to_path_buf(),
+        command: command.to_string(),
+    })
 }
 
 /// The command as libcni names it in errors: lowercase, with DEL spelled "delete".

@@ -23,7 +23,7 @@ const ETXTBSY_BUDGET: Duration = Duration::from_millis(500);
 
 /// How the plugin ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Exit {
+pub enum Exit {
     Code(i32),
     /// The signal's name ("unknown" for one nix cannot name, e.g. a real-time signal).
     Signal(&'static str),

@@ -1,5 +1,6 @@
 //! `clibcni/api.h`: configuration parsing, the configuration-directory listing, ADD/DEL of
-//! networks and lists, VERSION, and the logging entry points of clibcni 2.1.0.
+//! networks and lists and VERSION of clibcni 2.1.0 (its logging entry points are in
+//! [`super::log`]).
 //!
 //! ADD and DEL run through [`CniConfig`], so results are cached (DEL of a 0.4.0+ list gets the
 //! cached `prevResult`). The legacy API has no cache-dir parameter: the cache lives in
@@ -7,8 +8,7 @@
 
 #![allow(non_camel_case_types)]
 
-use std::cell::RefCell;
-use std::ffi::{CStr, CString, OsStr};
+use std::ffi::{CStr, OsStr};
 use std::fs;
 use std::io::ErrorKind;
 use std::os::raw::{c_char, c_int};
@@ -70,15 +70,6 @@ pub struct cni_network_list_conf {
 const DEFAULT_CACHE_DIR: &str = "/var/lib/cni";
 /// `cni_conf_files` fails when more files than this match (the original's limit).
 const MAX_CONF_FILES: usize = 200;
-/// The log levels `cni_log_init` accepts (case-insensitively).
-const LOG_PRIORITIES: [&str; 9] = [
-    "FATAL", "ALERT", "CRIT", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG", "TRACE",
-];
-
-thread_local! {
-    /// The prefix set by `cni_set_log_prefix` (per thread, as in the original); nothing logs.
-    static LOG_PREFIX: RefCell<Option<CString>> = const { RefCell::new(None) };
-}
 
 // --- freeing ------------------------------------------------------------------------------------
 
@@ -632,77 +623,6 @@ pub extern "C" fn cni_get_version_info(
     })
 }
 
-// --- logging ------------------------------------------------------------------------------------
-
-/// What the original's logger accepted: a known priority, a driver of NULL, "stdout" or "fifo",
-/// and a file for "fifo".
-fn check_log_config(
-    driver: Option<&str>,
-    file: Option<&str>,
-    priority: Option<&str>,
-) -> Result<(), String> {
-    let priority = priority.ok_or("priority must not be NULL")?;
-    if !LOG_PRIORITIES
-        .iter()
-        .any(|p| p.eq_ignore_ascii_case(priority))
-    {
-        return Err(format!("Unable to parse logging level:{priority}"));
-    }
-    match driver {
-        Some(d) if d.eq_ignore_ascii_case("fifo") && file.is_none() => {
-            Err(format!("Must set log file for driver {d}"))
-        }
-        Some(d) if !d.eq_ignore_ascii_case("fifo") && !d.eq_ignore_ascii_case("stdout") => {
-            Err(format!("Invalid log driver: {d}"))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// For link compatibility: the library does not log. Validates the arguments as the original
-/// did and returns 0 (-1 for invalid ones).
-#[no_mangle]
-pub extern "C" fn cni_log_init(
-    driver: *const c_char,
-    file: *const c_char,
-    priority: *const c_char,
-) -> c_int {
-    guard("cni_log_init", || {
-        // SAFETY: each is NULL or a C string.
-        let (driver, file, priority) = unsafe {
-            (
-                opt_str(driver, "driver")?,
-                opt_str(file, "file")?,
-                opt_str(priority, "priority")?,
-            )
-        };
-        check_log_config(driver, file, priority)?;
-        Ok(0)
-    })
-}
-
-/// Stores this thread's log prefix (NULL: unchanged), for link compatibility.
-#[no_mangle]
-pub extern "C" fn cni_set_log_prefix(prefix: *const c_char) {
-    guard("cni_set_log_prefix", || {
-        if !prefix.is_null() {
-            // SAFETY: prefix is a C string.
-            let copy = unsafe { CStr::from_ptr(prefix) }.to_owned();
-            LOG_PREFIX.with(|p| *p.borrow_mut() = Some(copy));
-        }
-        Ok(())
-    })
-}
-
-/// Frees this thread's log prefix.
-#[no_mangle]
-pub extern "C" fn cni_free_log_prefix() {
-    guard("cni_free_log_prefix", || {
-        LOG_PREFIX.with(|p| p.borrow_mut().take());
-        Ok(())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -821,29 +741,6 @@ mod tests {
             "Too more config files, current support max count of config file is 200."
         );
         assert_eq!(list_conf_files(root, &[".json"]).unwrap().len(), 0);
-    }
-
-    #[test]
-    fn log_config_checks() {
-        assert!(check_log_config(None, None, Some("info")).is_ok());
-        assert!(check_log_config(Some("STDOUT"), None, Some("DEBUG")).is_ok());
-        assert!(check_log_config(Some("fifo"), Some("/tmp/x"), Some("warn")).is_ok());
-        assert_eq!(
-            check_log_config(None, None, None).unwrap_err(),
-            "priority must not be NULL"
-        );
-        assert_eq!(
-            check_log_config(None, None, Some("loud")).unwrap_err(),
-            "Unable to parse logging level:loud"
-        );
-        assert_eq!(
-            check_log_config(Some("fifo"), None, Some("info")).unwrap_err(),
-            "Must set log file for driver fifo"
-        );
-        assert_eq!(
-            check_log_config(Some("file"), None, Some("info")).unwrap_err(),
-            "Invalid log driver: file"
-        );
     }
 
     #[test]

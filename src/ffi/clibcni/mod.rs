@@ -13,6 +13,7 @@ use crate::ffi::alloc::c_strdup;
 use crate::ffi::guard::{guard, Failure};
 
 pub mod api;
+pub mod log;
 pub mod types;
 pub mod version;
 

@@ -1,8 +1,11 @@
 //! `network_api.h`: iSulad's network module API (`network_module_*`, the `free_*` functions,
-//! `cni_update_container_networks_info`) and two additions (`network_module_last_error`,
-//! `network_module_set_plugin_timeout`).
+//! `cni_update_container_networks_info`) and three additions (`network_module_last_error`,
+//! `network_module_set_plugin_timeout`, `network_module_set_log_sink`).
 
 #![allow(non_camel_case_types)]
+
+mod log_sink;
+pub use log_sink::{network_module_log_fn, network_module_log_record, network_module_set_log_sink};
 
 use std::os::raw::{c_char, c_int, c_uint, c_void};
 use std::path::PathBuf;
@@ -16,7 +19,7 @@ use once_cell::sync::Lazy;
 use crate::ffi::alloc::{
     c_calloc, c_strdup, c_string_array, free, free_string_array, opt_str, req_str,
 };
-use crate::ffi::guard::{guard, last_error, report_warning};
+use crate::ffi::guard::{guard, last_error, report_reason, report_warning};
 use crate::ffi::host::{missing, HOST, MAP_STR_STR};
 use crate::network::error::NetError;
 use crate::network::native::plan::CreateRequest;
@@ -768,12 +771,20 @@ pub extern "C" fn network_module_conf_rm(
     })
 }
 
-/// Whether the type has at least one network. An unknown type is not ready.
+/// Whether the type is ready: "native" has a network; "cri" has a default network whose plugins
+/// answered STATUS at the last update (1.1.0 lists). When not, this thread's last error says why
+/// (the daemon's error message is left alone). An unknown type is not ready.
 #[no_mangle]
 pub extern "C" fn network_module_ready(r#type: *const c_char) -> bool {
     guard("network_module_ready", || {
         let ty = network_type(r#type)?;
-        Ok(module()?.ready(ty))
+        match module()?.readiness(ty) {
+            Ok(()) => Ok(true),
+            Err(reason) => {
+                report_reason(&reason);
+                Ok(false)
+            }
+        }
     })
 }
 
@@ -892,6 +903,41 @@ pub extern "C" fn network_module_container_list_add(
             .add_container(ty, network, container)
             .map_err(|e| e.msg)?;
         Ok(0)
+    })
+}
+
+/// Releases the cached attachments of `type`'s networks ("native" or "cri") whose container is
+/// not in `live_container_ids[0..len)` and was not attached since `network_module_init`: the
+/// daemon calls it once after restoring its containers, so addresses, links and rules of
+/// containers that died with the daemon are given back. For each: DEL with the cached
+/// configuration, args and capability args (and CNI GC for 1.1.0 lists), then its cache entry
+/// goes. Returns the number of attachments released, or -1 with every failure in the last error
+/// (each is also logged at WARN); one failing network does not stop the others.
+/// `live_container_ids` may be NULL only when `len` is 0.
+#[no_mangle]
+pub extern "C" fn network_module_gc(
+    r#type: *const c_char,
+    live_container_ids: *mut *const c_char,
+    len: usize,
+) -> c_int {
+    guard("network_module_gc", || {
+        let ty = network_type(r#type)?;
+        if len > 0 && live_container_ids.is_null() {
+            return Err("live_container_ids is NULL but len is not 0".into());
+        }
+        let mut live = Vec::with_capacity(len);
+        for i in 0..len {
+            // SAFETY: the caller passes `len` valid entries, each NULL or a C string.
+            let id = unsafe {
+                req_str(
+                    *live_container_ids.add(i),
+                    &format!("live_container_ids[{i}]"),
+                )
+            }?;
+            live.push(id.to_string());
+        }
+        let released = module()?.gc(ty, &live).map_err(|e| e.msg)?;
+        Ok(c_int::try_from(released).unwrap_or(c_int::MAX))
     })
 }
 

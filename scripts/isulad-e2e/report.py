@@ -230,6 +230,9 @@ def valgrind(sb, builds):
     return ok
 
 
+PLUGIN_RUN = re.compile(r"clibcni: (ADD|DEL|CHECK|GC|STATUS|VERSION) \S+")
+
+
 def library_log(sb, builds):
     if "clibcni" not in builds:
         return True
@@ -237,7 +240,7 @@ def library_log(sb, builds):
     for path in sorted(glob.glob(os.path.join(sb, "clibcni", "isulad-root", "isulad.log*"))):
         with open(path, errors="replace") as f:
             lines += [l for l in f if "clibcni" in l]
-    debug = [l for l in lines if "DEBUG" in l and " plugin=" in l]
+    debug = [l for l in lines if "DEBUG" in l and PLUGIN_RUN.search(l)]
     print("\nisulad.log (clibcni build): %d lines from the library, %d of them DEBUG lines of plugin runs" % (len(lines), len(debug)))
     for l in debug[:3]:
         print("    " + l.rstrip())

@@ -88,26 +88,31 @@ build_clibcni() {
         -DCMAKE_INSTALL_PREFIX="$WORK/clibcni" -DCMAKE_INSTALL_LIBDIR=lib
 }
 
-# The patched tree: a copy of ISULAD_SRC (without .git) with the patch applied, remade when the
-# source revision or the patch changed. The copy keeps the source's mtimes, so the build stays
-# incremental; every file the old or the new patch touches is touched, so none keeps a stale object.
+# The patched tree: a copy of ISULAD_SRC (without .git) with the patch applied, redone when the
+# source revision or the patch changed. Only files whose content changed are replaced (iSulad's
+# configure regenerates its gRPC sources, so a needless reconfigure costs a full rebuild).
 patched_tree() {
-    local dst="$WORK/src/isulad-clibcni" stamp p
+    local dst="$WORK/src/isulad-clibcni" new="$WORK/src/isulad-clibcni.new" stamp p
     stamp="$(git -C "$ISULAD_SRC" rev-parse HEAD 2>/dev/null || echo nogit) $(cat "$REPO"/contrib/isulad/*.patch | sha256sum)"
     if [ "$(cat "$dst.stamp" 2>/dev/null)" != "$stamp" ]; then
         log "applying contrib/isulad/*.patch to a copy of $ISULAD_SRC"
-        rm -rf "$dst"
-        mkdir -p "$dst"
-        tar -C "$ISULAD_SRC" --exclude=.git -cf - . | tar -C "$dst" -xf -
+        rm -rf "$new"
+        mkdir -p "$new"
+        tar -C "$ISULAD_SRC" --exclude=.git -cf - . | tar -C "$new" -xf -
         for p in "$REPO"/contrib/isulad/*.patch; do
-            patch -d "$dst" -p1 -s --no-backup-if-mismatch <"$p" || die "$p does not apply to $ISULAD_SRC"
+            patch -d "$new" -p1 -s --no-backup-if-mismatch <"$p" || die "$p does not apply to $ISULAD_SRC"
         done
-        sed -n 's|^diff --git a/\(.*\) b/\(.*\)$|\1\n\2|p' "$REPO"/contrib/isulad/*.patch \
-            | sort -u >"$dst.files.new"
-        sort -u "$dst.files" "$dst.files.new" 2>/dev/null | while read -r f; do
-            [ ! -e "$dst/$f" ] || touch "$dst/$f"
-        done
-        mv "$dst.files.new" "$dst.files"
+        if [ ! -d "$dst" ]; then
+            mv "$new" "$dst"
+        else
+            (cd "$dst" && find . -type f) | while read -r f; do
+                [ -e "$new/$f" ] || rm -f "$dst/$f"
+            done
+            (cd "$new" && find . -type f) | while read -r f; do
+                cmp -s "$new/$f" "$dst/$f" || { mkdir -p "$(dirname "$dst/$f")" && cp -p "$new/$f" "$dst/$f" && touch "$dst/$f"; }
+            done
+            rm -rf "$new"
+        fi
         echo "$stamp" >"$dst.stamp"
     fi
     echo "$dst"

@@ -115,6 +115,7 @@ def cri(sb, builds):
 RECORD = re.compile(r"^(\d+)-(\d+)-(.+)-([A-Z]+)\.env$")
 MAC = re.compile(r"\b[0-9a-f]{2}(:[0-9a-f]{2}){5}\b")
 VETH = re.compile(r"\bveth[0-9a-f]{8}\b")
+BWP = re.compile(r"\bbwp[0-9a-f]{12}\b")  # bandwidth's ifb, named after a hash of the container id
 
 
 def records(d):
@@ -146,7 +147,7 @@ def normaliser(recs):
     def norm(s):
         for raw, tag in sorted(names.items(), key=lambda kv: -len(kv[0])):
             s = s.replace(raw, tag)
-        return VETH.sub("<veth>", MAC.sub("<mac>", s))
+        return BWP.sub("<ifb>", VETH.sub("<veth>", MAC.sub("<mac>", s)))
     return norm
 
 
@@ -182,7 +183,7 @@ def plugin_inputs(sb, builds):
         print("\nPlugin inputs: no recording")
         return
     ka, kb = keyed(ra), keyed(rb)
-    print("\nPlugin inputs of the CRI run (%s: %d calls, %s: %d calls; ids, netns paths, MACs, veth names normalised):"
+    print("\nPlugin inputs of the CRI run (%s: %d calls, %s: %d calls; ids, netns paths, MACs, veth and ifb names normalised):"
           % (a, len(ra), b, len(rb)))
     print("  calls %s: %s" % (a, " ".join("%s:%s" % (p, c) for p, c, _, _ in ra)))
     print("  calls %s: %s" % (b, " ".join("%s:%s" % (p, c) for p, c, _, _ in rb)))
@@ -231,6 +232,10 @@ def valgrind(sb, builds):
 
 
 PLUGIN_RUN = re.compile(r"clibcni: (ADD|DEL|CHECK|GC|STATUS|VERSION) \S+")
+ATTACH = re.compile(r"clibcni: (ADD|DEL) \S+")
+# The cases that start containers, so run ADD and DEL: each must leave the library's DEBUG lines.
+CONTAINER_CASES = ("container_with_network", "port", "container_network_cleanup", "setup_network_failed",
+                   "restartpolicy_and_network", "dnsname")
 
 
 def library_log(sb, builds):
@@ -239,14 +244,30 @@ def library_log(sb, builds):
     lines = []
     for path in sorted(glob.glob(os.path.join(sb, "clibcni", "isulad-root", "isulad.log*"))):
         with open(path, errors="replace") as f:
-            lines += [l for l in f if "clibcni" in l]
+            lines += [l for l in f if "clibcni: " in l]
     debug = [l for l in lines if "DEBUG" in l and PLUGIN_RUN.search(l)]
-    print("\nisulad.log (clibcni build): %d lines from the library, %d of them DEBUG lines of plugin runs" % (len(lines), len(debug)))
-    for l in debug[:3]:
-        print("    " + l.rstrip())
-    if not debug:
-        print("    FAIL: no DEBUG line of a plugin run (the patch's log sink is not delivering)")
-    return bool(debug)
+    print("\nisulad.log (clibcni build): %d lines from the library, %d of them DEBUG lines of plugin runs"
+          % (len(lines), len(debug)))
+    ok = bool(debug)
+    per_case = []
+    for case in CONTAINER_CASES:
+        path = os.path.join(sb, "clibcni", "cases", case + ".isulad.log")
+        if not os.path.exists(path):
+            continue
+        with open(path, errors="replace") as f:
+            n = sum(1 for l in f if "DEBUG" in l and ATTACH.search(l))
+        per_case.append("%s %d" % (case, n))
+        ok = ok and n > 0
+    print("  ADD/DEL DEBUG lines per container case: " + ", ".join(per_case))
+    for kind in ("ADD", "DEL", "ERROR"):
+        sample = next((l for l in lines if (kind in l.split(" - ")[0] if kind == "ERROR"
+                                            else re.search(r"clibcni: %s " % kind, l))), None)
+        if sample:
+            level = re.search(r" (ERROR|WARN|INFO|DEBUG|TRACE) ", sample)
+            print("  e.g. %s %s" % (level.group(1) if level else "?", sample.split(" - ", 1)[-1].strip()[:220]))
+    if not ok:
+        print("  FAIL: a container case left no DEBUG line of a plugin run (the patch's log sink is not delivering)")
+    return ok
 
 
 def main():

@@ -218,11 +218,20 @@ def valgrind(sb, builds):
             with open(path, errors="replace") as f:
                 text = f.read()
             stuck = stuck or "util_check_inherited" in text
-            # One error: a "==PID== <what>" line followed by its "at/by" frames, up to a blank one.
-            for block in re.split(r"\n==\d+== \n", text):
-                if re.search(r"==\d+==    (at|by) 0x", block):
-                    errors += 1
-                    in_lib += "libclibcni" in block
+            # One error: consecutive "==PID== " lines with "at/by" frames, up to an empty one; a
+            # frame of the library names libclibcni.so or a clibcni:: symbol.
+            block = []
+            for line in text.splitlines() + ["==0== "]:
+                if not re.match(r"==\d+== ", line):
+                    continue
+                if line.rstrip() == re.match(r"==\d+==", line).group(0):
+                    frames = [l for l in block if re.search(r"==\d+==    (at|by) 0x", l)]
+                    if frames:
+                        errors += 1
+                        in_lib += any("libclibcni" in l or "clibcni::" in l for l in frames)
+                    block = []
+                else:
+                    block.append(line)
         print("  %s: %d daemon runs, %d errors/warnings with a stack, %d with a frame in libclibcni%s"
               % (NAMES.get(b, b), len(logs[b]), errors, in_lib,
                  "; the daemon never got past daemonize(): iSulad's util_check_inherited() loops on "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs a build into a scratch prefix and checks it as a user would: the SONAME links are in
-# place, and two small programs (install/consumer.c) build against it — one through the CMake
-# package (find_package(clibcni 2) + clibcni::clibcni), one through pkg-config — and run.
+# place, two small programs (install/consumer.c) build against it — one through the CMake
+# package (find_package(clibcni 2) + clibcni::clibcni), one through pkg-config — and run, and the
+# CLI is installed with its man pages and shell completions.
 # Usage: run_install_test.sh <build dir> <consumer dir (c-tests/install)> <scratch dir>
 # Environment: CMAKE (default cmake), CC (default cc).
 set -euo pipefail
@@ -75,5 +76,26 @@ echo "install: pkg-config --cflags --libs clibcni: $flags"
 # shellcheck disable=SC2086 # the flags are words
 quiet "$cc" -std=c11 -Wall -Wextra -Werror -o "$work/pkgconfig-consumer" "$consumer_src/consumer.c" $flags
 check_consumer "$work/pkgconfig-consumer"
+
+echo "install: the CLI, its man pages and completions"
+cli=$prefix/bin/clibcni
+[ -x "$cli" ] || fail "no executable bin/clibcni in $prefix"
+version=$("$cli" --version) || fail "clibcni --version failed"
+[[ $version == "clibcni 2."* ]] || fail "clibcni --version: '$version'"
+man1=$prefix/share/man/man1
+for page in clibcni.1 clibcni-add.1 clibcni-network-ls.1 clibcni-completions.1; do
+    [ -f "$man1/$page" ] || fail "no $page in $man1"
+done
+"$cli" man >"$work/clibcni.1" || fail "clibcni man failed"
+cmp -s "$work/clibcni.1" "$man1/clibcni.1" || fail "the installed clibcni.1 is not the page the CLI prints"
+bash_completion=$prefix/share/bash-completion/completions/clibcni
+[ -f "$bash_completion" ] || fail "no bash completion in $bash_completion"
+registered=$(bash --norc -c "source '$bash_completion' && complete -p clibcni") ||
+    fail "sourcing $bash_completion does not register a completion for clibcni"
+[[ $registered == *_clibcni* ]] || fail "bash completion: $registered"
+zsh_completion=$prefix/share/zsh/site-functions/_clibcni
+[ "$(head -n 1 "$zsh_completion" 2>/dev/null)" = "#compdef clibcni" ] || fail "no zsh completion in $zsh_completion"
+fish_completion=$prefix/share/fish/vendor_completions.d/clibcni.fish
+grep -q '^complete -c clibcni ' "$fish_completion" 2>/dev/null || fail "no fish completion in $fish_completion"
 
 echo "install: ok"

@@ -12,6 +12,8 @@
  */
 #define _GNU_SOURCE
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -857,6 +859,62 @@ static void status_gates_readiness(struct env *e)
     CHECK(tl_count_calls(e->dirs.bin, "gcA", "STATUS", "") >= 3);
 }
 
+/* GC while another thread attaches pods that are not in the live list: an attachment made
+ * meanwhile is never released (the pods were attached through this module instance). */
+#define GC_PODS 8
+
+struct gc_race {
+    struct env *e;
+    atomic_int attached;
+};
+
+static void gc_pod_id(char *id, size_t len, int i)
+{
+    snprintf(id, len, "ccrigcrace-%ld-%d", (long)getpid(), i);
+}
+
+static void *attach_pods(void *arg)
+{
+    struct gc_race *race = arg;
+    for (int i = 0; i < GC_PODS; i++) {
+        char id[64];
+        gc_pod_id(id, sizeof(id), i);
+        network_api_conf *conf = tl_pod_conf(id, race->e->netns, "name", "ns", true);
+        network_api_result_list *result = NULL;
+        CHECKF(network_module_attach(conf, CRI, &result) == 0, "attach %s: %s", id, network_module_last_error());
+        free_network_api_result_list(result);
+        free_network_api_conf(conf);
+        atomic_fetch_add(&race->attached, 1);
+    }
+    return NULL;
+}
+
+static void gc_spares_attachments_made_meanwhile(struct env *e)
+{
+    struct gc_race race = { .e = e };
+    pthread_t thread;
+    if (!CHECK_EQ_INT(pthread_create(&thread, NULL, attach_pods, &race), 0)) {
+        return;
+    }
+    int rounds = 0;
+    while (atomic_load(&race.attached) < GC_PODS) {
+        int released = network_module_gc(CRI, NULL, 0);
+        CHECKF(released == 0, "gc released %d: %s", released, network_module_last_error());
+        rounds++;
+    }
+    pthread_join(thread, NULL);
+    CHECK(rounds > 0);
+    for (int i = 0; i < GC_PODS; i++) {
+        char id[64];
+        gc_pod_id(id, sizeof(id), i);
+        CHECKF(tl_cache_exists(e->dirs.cache, NET_GC, id, "eth0"), "%s was released", id);
+        CHECK_EQ_INT(tl_count_calls(e->dirs.bin, "gcA", "DEL", id), 0);
+        network_api_conf *conf = tl_pod_conf(id, e->netns, "name", "ns", true);
+        CHECK(tl_detach_ok(conf, CRI, false, TL_HERE));
+        free_network_api_conf(conf);
+    }
+}
+
 static void gc_and_status(void)
 {
     static const char *const plugins[] = { "loopback", "gcA", NULL };
@@ -869,6 +927,7 @@ static void gc_and_status(void)
         char ids[2][TL_ID_LEN];
         tl_make_ids(ids, 2, "ccrigc");
         gc_releases_the_dead(&e, ids[0], ids[1]);
+        gc_spares_attachments_made_meanwhile(&e);
         status_gates_readiness(&e);
         tl_check_no_results(e.dirs.cache, TL_HERE);
         network_module_exit();

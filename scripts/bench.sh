@@ -22,12 +22,13 @@ fi
 
 scripts/deps.sh
 export CARGO_TERM_COLOR=never
-unset CARGO_TARGET_DIR # the build and cmake use the repo's target/
+# CMake builds the library and examples with cargo into build-bench/cargo/ (whatever
+# CARGO_TARGET_DIR says).
 echo "bench: building (release)" >&2
-cargo build --quiet --release --lib --examples
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCLIBCNI_CARGO_PROFILE=release \
     -DCLIBCNI_BUILD_TESTS=OFF -DCLIBCNI_BUILD_BENCH=ON >/dev/null
 cmake --build build-bench --parallel 2 --target clibcni_bench trivial_plugin >/dev/null
+bench_real=build-bench/cargo/release/examples/bench_real
 
 ns="clibcni-bench-$$"
 work="$(mktemp -d /var/tmp/clibcni-bench.XXXXXX)" # on disk, where a daemon's cache lives
@@ -54,7 +55,7 @@ echo "bench: #1–#6 (C ABI)" >&2
 in_ns build-bench/c-tests/bench/clibcni_bench --plugin build-bench/c-tests/bench/trivial_plugin \
     --work "$work/c" "${quick[@]}" >"$rows"
 echo "bench: #7 (real plugins)" >&2
-in_ns target/release/examples/bench_real --work "$work/real" --iterations "$iterations" >>"$rows"
+in_ns "$bench_real" --work "$work/real" --iterations "$iterations" >>"$rows"
 
 cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 echo

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes clibcni's parsers: every cargo-fuzz target of fuzz/ for N seconds each (default 60).
 #
-#   scripts/fuzz.sh [seconds-per-target]
+#   scripts/fuzz.sh [--merge] [seconds-per-target]
+#
+# --merge: afterwards, adds to fuzz/corpus/<target>/ the inputs the fuzzer found that reach coverage the
+# checked-in corpus does not (libFuzzer's -merge=1, the minimisation `cargo fuzz cmin` does, but keeping
+# the hand-written seeds and their names); commit them so the replay test carries what fuzzing found.
 #
 # Not part of the test suite (tests/fuzz_corpus_replay.rs replays the corpora there). Runs on the stable
 # toolchain: cargo-fuzz needs nightly flags, which RUSTC_BOOTSTRAP=1 unlocks. Installs cargo-fuzz if missing.
@@ -11,6 +15,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
+merge=false
+if [ "${1:-}" = --merge ]; then
+    merge=true
+    shift
+fi
 seconds="${1:-60}"
 case "$seconds" in
     '' | *[!0-9]*) echo "usage: $0 [seconds-per-target]" >&2; exit 2 ;;
@@ -47,6 +56,12 @@ for target in $targets; do
         summary+=("$target: ${execs:-?} executions, CRASHED (fuzz/artifacts/$target/, log $log)")
     else
         summary+=("$target: ${execs:-?} executions, no crash")
+    fi
+    if $merge && [ "$status" = 0 ]; then
+        before=$(find "corpus/$target" -type f | wc -l)
+        cargo fuzz run "$target" "corpus/$target" "$work" -- -merge=1 >>"$log" 2>&1
+        after=$(find "corpus/$target" -type f | wc -l)
+        summary+=("$target: corpus $before -> $after files")
     fi
 done
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust unit and integration tests (real CNI plugins in network
-# namespaces), then the C harness built by CMake, plain and under valgrind, and the install test.
+# The whole test suite: Rust unit and integration tests of the library and the CLI (real CNI
+# plugins in network namespaces), then the C harness built by CMake, plain and under valgrind, the
+# install test and the subproject test (add_subdirectory, CARGO_TARGET_DIR set elsewhere).
 # Needs root (namespaces, iptables); installs its Debian packages itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ fi
 scripts/deps.sh
 export CARGO_TERM_COLOR=never
 
-echo "== cargo test"
+echo "== cargo test (workspace: library and CLI)"
 cargo build --quiet --lib --examples --bins
 cargo test --quiet --all-targets
 

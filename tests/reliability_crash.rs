@@ -12,7 +12,6 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clibcni::cni::conf::NetworkConfigList;
@@ -37,48 +36,9 @@ const IFNAME: &str = "eth0";
 // The victim
 // ---------------------------------------------------------------------------------------------
 
-/// `examples/crash_victim.rs`, built in the running test's profile (`cargo test --test X` builds no example). Cargo
-/// is asked every time: the victim depends on the library, whose sources a timestamp check would have to list.
+/// `examples/crash_victim.rs`, built in the running test's profile.
 fn victim_binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(build_victim).clone()
-}
-
-fn build_victim() -> PathBuf {
-    let exe = std::env::current_exe().expect("current test binary");
-    // …/target/<profile>/deps/<test>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary in <target>/<profile>/deps");
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => "dev",
-        Some(name) => name,
-        None => panic!("unexpected profile directory {}", profile_dir.display()),
-    };
-    let target_dir = profile_dir
-        .parent()
-        .expect("profile directory has a parent");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            "crash_victim",
-            "--profile",
-            profile,
-        ])
-        .arg("--target-dir")
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("run cargo to build the crash_victim example");
-    assert!(
-        status.success(),
-        "building the crash_victim example failed: {status}"
-    );
-    profile_dir.join("examples").join("crash_victim")
+    support::example_binary("crash_victim")
 }
 
 /// A running victim; its stdout lines arrive on a channel, so waiting for one never blocks past a deadline.

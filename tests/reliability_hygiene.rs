@@ -15,7 +15,6 @@ use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use clibcni::cni::conf::NetworkConfigList;
@@ -26,47 +25,9 @@ use support::{unique_suffix, PluginDir};
 /// The plugins a native network chains, plus loopback; all of them the recorder.
 const PLUGINS: [&str; 4] = ["bridge", "portmap", "firewall", "loopback"];
 
-/// `examples/crash_victim.rs`, built in the running test's profile (`cargo test --test X` builds no example).
+/// `examples/crash_victim.rs`, built in the running test's profile.
 fn victim_binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("current test binary");
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("test binary in <target>/<profile>/deps");
-            let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-                Some("debug") => "dev",
-                Some(name) => name,
-                None => panic!("unexpected profile directory {}", profile_dir.display()),
-            };
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let status = Command::new(cargo)
-                .args([
-                    "build",
-                    "--quiet",
-                    "--example",
-                    "crash_victim",
-                    "--profile",
-                    profile,
-                    "--target-dir",
-                ])
-                .arg(
-                    profile_dir
-                        .parent()
-                        .expect("profile directory has a parent"),
-                )
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo to build the crash_victim example");
-            assert!(
-                status.success(),
-                "building the crash_victim example failed: {status}"
-            );
-            profile_dir.join("examples").join("crash_victim")
-        })
-        .clone()
+    support::example_binary("crash_victim")
 }
 
 /// Runs the victim to completion; panics with its stderr unless it succeeds.

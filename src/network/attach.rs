@@ -1,6 +1,6 @@
 //! Attaching a container to a planned set of networks, shared by the "cri" and "native"
 //! adaptors: loopback first, then each network on its interface; teardown that tries
-//! everything and reports the first failure.
+//! everything and reports every failure.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -9,11 +9,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::cni::conf::NetworkConfigList;
-use crate::cni::log::{log, Context, Level};
 use crate::cni::result::CniResult;
 use crate::cni::runtime::{CniConfig, RuntimeConf};
 use crate::network::annotations;
-use crate::network::error::{NetError, NetResult};
+use crate::network::error::{NetError, NetErrors, NetResult};
 use crate::network::types::{ApiResult, AttachRequest};
 
 /// The loopback network every container gets on `lo` (the list iSulad uses, verbatim).
@@ -72,21 +71,12 @@ impl Attacher<'_> {
 
     /// DEL of loopback, every planned network and every other network the cache says this
     /// container is attached to (with the cached configuration, in case the file is gone).
-    /// Every step is attempted; the first failure is reported.
+    /// Every step is attempted; every failure is reported, with the first one's class.
     pub fn detach(&self, req: &AttachRequest, plan: &[Planned]) -> NetResult<()> {
         // A malformed annotation must not block cleanup: DEL then replays the cached args.
         let caps = annotations::capability_args(&req.annotations).unwrap_or_default();
-        let mut first_error: Option<NetError> = None;
-        let context = Context {
-            container_id: Some(&req.pod_id),
-            ..Context::default()
-        };
-        let mut record = |r: NetResult<()>| match (r, &first_error) {
-            (Ok(()), _) => {}
-            (Err(e), None) => first_error = Some(e),
-            // Only the first failure is returned; the others must not vanish.
-            (Err(e), Some(_)) => log!(Level::Warn, context, "detach: {}", e.msg),
-        };
+        let mut errors = NetErrors::default();
+        let mut record = |r: NetResult<()>| errors.record(r);
         let mut done: HashSet<(String, String)> = HashSet::new();
         record(
             self.cni
@@ -136,7 +126,7 @@ impl Attacher<'_> {
                 "cannot list cached attachments: {e}"
             )))),
         }
-        first_error.map_or(Ok(()), Err)
+        errors.into_result()
     }
 }
 

@@ -48,3 +48,62 @@ impl From<crate::cni::Error> for NetError {
 }
 
 pub type NetResult<T> = Result<T, NetError>;
+
+/// The failures of an operation that carries on past them (teardown, GC): every one is
+/// reported, in order, with the first one's class.
+#[derive(Debug, Default)]
+pub struct NetErrors(Vec<NetError>);
+
+impl NetErrors {
+    pub fn push(&mut self, error: NetError) {
+        self.0.push(error);
+    }
+
+    /// Keeps the failure of one step, if it failed.
+    pub fn record(&mut self, result: NetResult<()>) {
+        if let Err(e) = result {
+            self.push(e);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Ok when nothing failed; else one error with every message, joined by "; ".
+    pub fn into_result(self) -> NetResult<()> {
+        let Some(first) = self.0.first() else {
+            return Ok(());
+        };
+        let cc = first.cc;
+        let msg = self
+            .0
+            .iter()
+            .map(|e| e.msg.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(NetError { msg, cc })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_reports_every_failure_with_the_first_class() {
+        assert_eq!(NetErrors::default().into_result(), Ok(()));
+        let mut errors = NetErrors::default();
+        errors.record(Ok(()));
+        errors.record(Err(NetError::input("first")));
+        errors.push(NetError::exec("second"));
+        assert!(!errors.is_empty());
+        assert_eq!(
+            errors.into_result(),
+            Err(NetError {
+                msg: "first; second".into(),
+                cc: cc::ERR_INPUT
+            })
+        );
+    }
+}

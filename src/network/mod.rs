@@ -19,7 +19,7 @@ use crate::cni::log::{log, Context, Level};
 use crate::cni::runtime::{CallObserver, CniConfig, WarningSink};
 use attach::{Attacher, LOOPBACK_CONFLIST};
 use cri::CriNetworks;
-use error::{NetError, NetResult};
+use error::{NetError, NetErrors, NetResult};
 use native::plan::CreateRequest;
 use native::{Created, NativeNetworks, NetworkInfo};
 use types::{ApiResult, AttachRequest};
@@ -179,23 +179,17 @@ impl NetworkModule {
             self.cri()?;
         }
         let live: HashSet<&str> = live.iter().map(String::as_str).collect();
-        let keep = |a: &CachedAttachment| {
-            live.contains(a.container_id.as_str()) || self.in_use_set().contains(&a.container_id)
-        };
-        let mut errors: Vec<String> = Vec::new();
+        let keep = |a: &CachedAttachment| self.is_kept(&live, a);
+        let mut errors = NetErrors::default();
         let mut fail = |network: &str, msg: String| {
             log!(Level::Warn, Context::network(network), "gc: {msg}");
-            errors.push(msg);
+            errors.push(NetError::exec(msg));
         };
         let attachments = self.cni.cached_attachments(None)?;
         let mut lists: Vec<Arc<NetworkConfigList>> = Vec::new();
-        for att in &attachments {
+        for att in attachments.iter().filter(|a| self.is_stale(ty, &live, a)) {
             let name = att.network_name.as_str();
-            if name == self.loopback.name
-                || self.type_of(name) != ty
-                || keep(att)
-                || lists.iter().any(|l| l.name == name)
-            {
+            if lists.iter().any(|l| l.name == name) {
                 continue;
             }
             match self.loaded_list(name) {
@@ -225,7 +219,7 @@ impl NetworkModule {
                 .collect(),
             Err(e) => {
                 fail(&self.loopback.name, e.to_string());
-                return Err(NetError::exec(errors.join("; ")));
+                return errors.into_result().map(|()| released);
             }
         };
         let keep_loopback = |a: &CachedAttachment| keep(a) || others.contains(&a.container_id);
@@ -235,9 +229,7 @@ impl NetworkModule {
                 format!("network {:?}: {e}", self.loopback.name),
             );
         }
-        if !errors.is_empty() {
-            return Err(NetError::exec(errors.join("; ")));
-        }
+        errors.into_result()?;
         if released > 0 {
             log!(
                 Level::Info,
@@ -246,6 +238,34 @@ impl NetworkModule {
             );
         }
         Ok(released)
+    }
+
+    /// What [`gc`](Self::gc) would release now: the stale network attachments of this type
+    /// (their containers' loopback entries go with them).
+    pub fn gc_candidates(
+        &self,
+        ty: NetworkType,
+        live: &[String],
+    ) -> NetResult<Vec<CachedAttachment>> {
+        if ty == NetworkType::Cri {
+            self.cri()?;
+        }
+        let live: HashSet<&str> = live.iter().map(String::as_str).collect();
+        let mut attachments = self.cni.cached_attachments(None)?;
+        attachments.retain(|a| self.is_stale(ty, &live, a));
+        Ok(attachments)
+    }
+
+    /// A cached attachment of one of this type's networks whose container is gone.
+    fn is_stale(&self, ty: NetworkType, live: &HashSet<&str>, att: &CachedAttachment) -> bool {
+        att.network_name != self.loopback.name
+            && self.type_of(&att.network_name) == ty
+            && !self.is_kept(live, att)
+    }
+
+    /// Live by the daemon's word, or attached through this module and not detached since.
+    fn is_kept(&self, live: &HashSet<&str>, att: &CachedAttachment) -> bool {
+        live.contains(att.container_id.as_str()) || self.in_use_set().contains(&att.container_id)
     }
 
     /// The type a cached network belongs to.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 /// Panics unless running as root (network namespaces and real plugins need it; CI runs as root).
 pub fn require_root() {
@@ -20,25 +20,25 @@ pub fn require_root() {
     );
 }
 
-/// The recording test plugin, built from `examples/cni_recorder.rs` in the same profile as
-/// the running test. `cargo test --test X` does not build examples, so it is built on demand
-/// (also when its source is newer than the binary).
+/// The recording test plugin, built from `examples/cni_recorder.rs` (see [`example_binary`]).
 pub fn recorder_binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(build_recorder).clone()
+    example_binary("cni_recorder")
 }
 
-fn build_recorder() -> PathBuf {
+/// An example of the library package, built in the running test's profile: `cargo test --test X`
+/// builds no example, so cargo is asked once per test process (it rebuilds only what changed).
+pub fn example_binary(name: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
     let exe = std::env::current_exe().expect("cannot locate the running test binary");
     // …/target/<profile>/deps/<test>
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()));
-    let binary = profile_dir.join("examples").join("cni_recorder");
-    if is_fresh(&binary) {
-        return binary;
-    }
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") => "dev",
         Some(name) => name,
@@ -48,34 +48,35 @@ fn build_recorder() -> PathBuf {
         .parent()
         .expect("profile directory has a parent");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // -p: the CLI package's tests include this file too.
     let status = Command::new(cargo)
-        .args(["build", "--example", "cni_recorder", "--profile", profile])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "clibcni",
+            "--example",
+            name,
+            "--profile",
+            profile,
+        ])
         .arg("--target-dir")
         .arg(target_dir)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
-        .expect("cannot run cargo to build the cni_recorder example");
+        .unwrap_or_else(|e| panic!("cannot run cargo to build the {name} example: {e}"));
     assert!(
         status.success(),
-        "building the cni_recorder example failed: {status}"
+        "building the {name} example failed: {status}"
     );
+    let binary = profile_dir.join("examples").join(name);
     assert!(
         binary.exists(),
-        "cargo built cni_recorder but {} is missing",
+        "cargo built {name} but {} is missing",
         binary.display()
     );
+    built.insert(name.to_string(), binary.clone());
     binary
-}
-
-/// True when the binary exists and is not older than its source.
-fn is_fresh(binary: &Path) -> bool {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cni_recorder.rs");
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    match (modified(binary), modified(&source)) {
-        (Some(built), Some(written)) => built >= written,
-        (Some(_), None) => true,
-        (None, _) => false,
-    }
 }
 
 /// One recorded plugin call (a line of `<name>.calls.jsonl`).

@@ -1,0 +1,230 @@
+//! The on-disk result cache: one JSON file per attachment in `<dir>/results/<network>-<container>-<ifname>`.
+//!
+//! Files are written in iSulad's `cni_cached_info` layout (so iSulad's C parser reads them) plus Go libcni's
+//! `cniArgs`/`capabilityArgs`/`netns` keys (so DEL can replay exactly). Reading accepts iSulad's layout, Go libcni's
+//! layout (base64 `config`) and the legacy result-only files of libcni ≤ 0.7.
+//!
+//! This file owns the store: the entry types, where an entry's file lives, and writing, reading, listing and
+//! removing entries. `format` owns the file layouts (encoding and decoding an entry), `file` the disk
+//! operations (atomic private writes, bounded reads, the temp files of in-flight writes).
+
+mod file;
+mod format;
+#[cfg(test)]
+mod tests;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::cni::abandoned;
+use crate::cni::error::{Error, Result};
+use crate::cni::log::{log, Context, Level};
+use file::{create_private_dir, read_bytes, temp_middle, temp_writer, write_atomically};
+pub use format::decode_entry;
+use format::{decode, encode};
+
+/// The `kind` of every cache file that is not a legacy result-only file.
+pub const CACHE_KIND_V1: &str = "cniCacheV1";
+
+const RESULTS_DIR: &str = "results";
+
+/// One attachment as recorded after a successful ADD: everything DEL/CHECK need to replay the call.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CachedAttachment {
+    pub container_id: String,
+    pub network_name: String,
+    pub if_name: String,
+    pub netns: Option<String>,
+    /// The network list's bytes (text).
+    pub config: String,
+    /// CNI_ARGS pairs, in order.
+    pub cni_args: Vec<(String, String)>,
+    /// Every capability arg used at ADD (portMappings, bandwidth, ipRanges, dns, aliases, mac, ips, …).
+    pub capability_args: Map<String, Value>,
+    /// The final ADD result (JSON).
+    pub result: Option<Value>,
+}
+
+/// What a cache file holds.
+// The public API fixes the variants; entries are read one at a time, so the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum CacheEntry {
+    V1(CachedAttachment),
+    /// Old result-only file (libcni ≤ 0.7): the whole file is the result.
+    Legacy(Value),
+}
+
+/// The result cache rooted at one directory.
+#[derive(Clone, Debug)]
+pub struct ResultCache {
+    dir: PathBuf,
+}
+
+impl ResultCache {
+    /// `dir` is the cache root; files live in `<dir>/results/`.
+    pub fn new(dir: impl Into<PathBuf>) -> ResultCache {
+        ResultCache { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `<dir>/results/<network>-<container_id>-<if_name>`. Every part must be non-empty and a harmless file name
+    /// component, so nothing is ever read, written or removed outside `results/`.
+    pub fn file_path(&self, network: &str, container_id: &str, if_name: &str) -> Result<PathBuf> {
+        if network.is_empty() || container_id.is_empty() || if_name.is_empty() {
+            return Err(Error::cache(format!(
+                "cache file path requires network name ({network:?}), container ID ({container_id:?}), \
+                 and interface name ({if_name:?})"
+            )));
+        }
+        for (what, part) in [
+            ("network name", network),
+            ("container ID", container_id),
+            ("interface name", if_name),
+        ] {
+            if part == "." || part == ".." || part.contains(['/', '\0']) {
+                return Err(Error::cache(format!(
+                    "invalid {what} {part:?} for a cache file name: must not contain '/' or NUL nor be \".\" or \"..\""
+                )));
+            }
+        }
+        Ok(self
+            .results_dir()
+            .join(format!("{network}-{container_id}-{if_name}")))
+    }
+
+    /// Writes the entry atomically (temp file, rename), so readers, concurrent writers and a killed process never
+    /// leave a torn or empty file; the file is 0600 whatever the umask.
+    ///
+    /// Nothing is fsynced. The entry describes kernel state (the netns, its links, iptables rules) that a power
+    /// loss or kernel crash destroys as well, and after one a missing or empty entry only makes DEL run without
+    /// the cached prevResult and args, which DEL tolerates (plugins' DEL is idempotent). A process crash cannot
+    /// lose a renamed file. Syncing the file and the directory cost ~8 ms per ADD on the benchmark machine's
+    /// ext4 disk, more than the whole library otherwise spends on an operation (README, Benchmarks). Go libcni
+    /// does not sync its cache either.
+    pub fn write(&self, entry: &CachedAttachment) -> Result<()> {
+        let path = self.file_path(&entry.network_name, &entry.container_id, &entry.if_name)?;
+        let data = encode(entry)?;
+        let results = self.results_dir();
+        // The directory exists but for the very first write: create it only when the temp file cannot be created
+        // for want of it (then a cache root that is not a directory is reported as such).
+        let written = match write_atomically(&results, &path, &data) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                create_private_dir(&results)?;
+                write_atomically(&results, &path, &data)
+            }
+            written => written,
+        };
+        written.map_err(|e| Error::cache(format!("failed to write cache file {path:?}: {e}")))
+    }
+
+    /// `Ok(None)` when there is no file; any unreadable or malformed file is an `Error::Cache` (DEL may tolerate it).
+    pub fn read(
+        &self,
+        network: &str,
+        container_id: &str,
+        if_name: &str,
+    ) -> Result<Option<CacheEntry>> {
+        let path = self.file_path(network, container_id, if_name)?;
+        read_entry(&path)
+    }
+
+    /// Removes the entry; a missing file is fine.
+    pub fn remove(&self, network: &str, container_id: &str, if_name: &str) -> Result<()> {
+        let path = self.file_path(network, container_id, if_name)?;
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::cache(format!(
+                "failed to remove cache file {path:?}: {e}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every valid V1 attachment (sorted by file name), optionally only those of one container. File names are
+    /// ambiguous when names contain '-', so the container is matched on the JSON content; the name test only
+    /// avoids reading files that cannot match. Invalid, legacy and foreign files are skipped.
+    pub fn attachments(&self, container_id: Option<&str>) -> Result<Vec<CachedAttachment>> {
+        let container_id = container_id.filter(|id| !id.is_empty());
+        let results = self.results_dir();
+        let attachments = self
+            .entry_names()?
+            .into_iter()
+            .filter(|name| container_id.is_none_or(|id| name_may_hold_container(name, id)))
+            .filter_map(|name| match read_entry(&results.join(&name)) {
+                Ok(Some(CacheEntry::V1(attachment))) => Some(attachment),
+                Ok(_) => None,
+                Err(e) => {
+                    log!(
+                        Level::Warn,
+                        Context::default(),
+                        "skipping unreadable cache entry {name}: {e}"
+                    );
+                    None
+                }
+            })
+            .filter(|a| !a.network_name.is_empty() && !a.if_name.is_empty())
+            .filter(|a| container_id.is_none_or(|id| a.container_id == id))
+            .collect();
+        Ok(attachments)
+    }
+
+    fn results_dir(&self) -> PathBuf {
+        self.dir.join(RESULTS_DIR)
+    }
+
+    /// Sorted names in `results/`, without temp files; a missing directory has none.
+    fn entry_names(&self) -> Result<Vec<String>> {
+        let results = self.results_dir();
+        let list_error =
+            |e: io::Error| Error::cache(format!("failed to list cache directory {results:?}: {e}"));
+        let dir = match fs::read_dir(&results) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(list_error(e)),
+        };
+        let mut names = Vec::new();
+        for item in dir {
+            let item = item.map_err(list_error)?;
+            // Names we write are always UTF-8; anything else is foreign.
+            if let Ok(name) = item.file_name().into_string() {
+                if temp_middle(&name).is_none() {
+                    names.push(name);
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Removes the temp files that writers killed mid-write left in `results/` (see [`abandoned`]); returns what
+    /// could not be removed.
+    pub fn remove_abandoned_temps(&self) -> Vec<String> {
+        abandoned::remove_abandoned_temps(&self.results_dir(), &temp_writer)
+    }
+}
+
+/// Whether `<network>-<id>-<ifname>` could be this file name (Go's prefilter): `-<id>-` with something before it
+/// and something after it.
+fn name_may_hold_container(name: &str, id: &str) -> bool {
+    let needle = format!("-{id}-");
+    name.match_indices(&needle)
+        .any(|(at, _)| at > 0 && at + needle.len() < name.len())
+}
+
+fn read_entry(path: &Path) -> Result<Option<CacheEntry>> {
+    match read_bytes(path)? {
+        Some(bytes) => decode(path, &bytes).map(Some),
+        None => Ok(None),
+    }
+}

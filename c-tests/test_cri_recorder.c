@@ -3,7 +3,8 @@
  * installed as every plugin, loopback included, so no real namespace is needed (the netns path is
  * a made-up string): order of calls, CNI_* environment, CNI_ARGS, runtimeConfig per declared
  * capability, prevResult chaining, name/cniVersion injection, DEL in reverse order, CHECK with the
- * cached result, and network_module_update reloading the conf dir.
+ * cached result, DEL and CHECK replaying ADD's CNI_ARGS where the caller leaves a key empty or out,
+ * and network_module_update reloading the conf dir.
  *
  * The recorder writes <bin>/<plugin>.calls.jsonl (one JSON object per call: command, stdin, env)
  * and answers as <bin>/<plugin>.behavior.json says. Addresses 10.234.1.0/24 and 10.234.2.0/24
@@ -657,6 +658,77 @@ static void check_sends_cached_result(const struct env *e, const char *id)
     free_network_api_conf(conf);
 }
 
+/* A pod's conf with iSulad's teardown args (std::map order); uid NULL leaves K8S_POD_UID out and
+ * extra NULL leaves the annotation's extension arg out. */
+static network_api_conf *uid_conf(const struct env *e, const char *id, const char *uid, const char *extra)
+{
+    network_api_conf *conf = tl_conf_new(id, e->netns, "eth0");
+    conf->name = tl_strdup("name");
+    conf->ns = tl_strdup("ns");
+    tl_conf_add_extra(conf, NET_REC04, "eth1");
+    tl_conf_add_arg(conf, "IgnoreUnknown", "1");
+    tl_conf_add_arg(conf, "K8S_POD_INFRA_CONTAINER_ID", id);
+    tl_conf_add_arg(conf, "K8S_POD_NAME", "name");
+    tl_conf_add_arg(conf, "K8S_POD_NAMESPACE", "ns");
+    if (uid != NULL) {
+        tl_conf_add_arg(conf, "K8S_POD_UID", uid);
+    }
+    if (extra != NULL) {
+        tl_conf_add_arg(conf, "X_EXTENSION", extra);
+    }
+    return conf;
+}
+
+/* Every call of command the recorder plugin logged for id carries exactly CNI_ARGS want. */
+static void check_args_of(const struct env *e, const char *plugin, const char *command, const char *id,
+                          size_t calls, const char *want)
+{
+    jv *c = calls_of(e, plugin, command, id);
+    CHECKF(c->len == calls, "%s %s: %zu calls, expected %zu", plugin, command, c->len, calls);
+    for (size_t i = 0; i < c->len; i++) {
+        const char *got = call_env(c->items[i], "CNI_ARGS");
+        CHECKF(got != NULL && strcmp(got, want) == 0, "%s %s: CNI_ARGS \"%s\", expected \"%s\"", plugin, command,
+               got, want);
+    }
+    jv_free(c);
+}
+
+/* iSulad tears a pod down with K8S_POD_UID= empty (and without the annotation's extension args):
+ * DEL and CHECK must still hand every plugin the CNI_ARGS of the ADD they undo or check. */
+static void teardown_replays_add_args(const struct env *e, const char *id)
+{
+    char *add_args = tl_asprintf("IgnoreUnknown=1;K8S_POD_INFRA_CONTAINER_ID=%s;K8S_POD_NAME=name;"
+                                 "K8S_POD_NAMESPACE=ns;K8S_POD_UID=uid-%s;X_EXTENSION=on",
+                                 id, id);
+    char *uid = tl_asprintf("uid-%s", id);
+    network_api_conf *conf = uid_conf(e, id, uid, "on");
+    network_api_result_list *result = NULL;
+    int rc = attach(conf, &result);
+    CHECKF(rc == 0, "attach: %s", tl_errmsg_text());
+    free_network_api_result_list(result);
+    free_network_api_conf(conf);
+    check_args_of(e, "recA", "ADD", id, 1, add_args);
+    check_args_of(e, "recC", "ADD", id, 1, add_args);
+
+    conf = uid_conf(e, id, "", NULL); /* the empty UID and the missing key both come from the cache */
+    result = NULL;
+    tl_clear_errmsg();
+    rc = network_module_check(conf, CRI, &result);
+    CHECKF(rc == 0, "check: %s", tl_errmsg_text());
+    free_network_api_result_list(result);
+    check_args_of(e, "recA", "CHECK", id, 1, add_args);
+    check_args_of(e, "recB", "CHECK", id, 1, add_args);
+    check_args_of(e, "recC", "CHECK", id, 1, add_args);
+
+    tl_detach_ok(conf, CRI, true, TL_HERE);
+    free_network_api_conf(conf);
+    check_args_of(e, "recA", "DEL", id, 1, add_args);
+    check_args_of(e, "recB", "DEL", id, 1, add_args);
+    check_args_of(e, "recC", "DEL", id, 1, add_args);
+    free(uid);
+    free(add_args);
+}
+
 /* network_module_update: a new first file becomes the default; an emptied dir is not ready and
  * refuses attach, but a pod attached before is still detached through the cache. */
 static void update_reloads(const struct env *e, const char *early, const char *first, const char *late)
@@ -871,14 +943,15 @@ int main(void)
         teardown(&e);
         return test_summary("test_cri_recorder");
     }
-    char ids[7][TL_ID_LEN];
-    tl_make_ids(ids, 7, "ccrirec");
+    char ids[8][TL_ID_LEN];
+    tl_make_ids(ids, 8, "ccrirec");
     if (CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
         CHECK(network_module_ready(CRI));
         attach_records(&e, ids[0]);
         loopback_first(&e, ids[1]);
         del_in_reverse(&e, ids[2]);
         check_sends_cached_result(&e, ids[3]);
+        teardown_replays_add_args(&e, ids[7]);
         update_reloads(&e, ids[4], ids[5], ids[6]);
         tl_check_no_results(e.dirs.cache, TL_HERE);
         network_module_exit();

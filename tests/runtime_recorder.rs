@@ -1184,7 +1184,7 @@ fn del_error_keeps_the_cache_and_stops() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn del_and_check_replay_cached_args_unless_the_caller_gives_its_own() {
+fn del_and_check_replay_cached_args_for_keys_the_caller_omits_or_leaves_empty() {
     let fx = Fixture::new(&["p0"]);
     let plugin = json!({"type": "p0", "capabilities": {"portMappings": true}});
     let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [plugin]}));
@@ -1204,7 +1204,11 @@ fn del_and_check_replay_cached_args_unless_the_caller_gives_its_own() {
     };
     fx.cni.check_network_list(&net, &bare).expect("CHECK");
     let own = RuntimeConf {
-        args: vec![("X".into(), "y".into())],
+        args: vec![
+            ("K8S_POD_NAME".into(), "".into()),
+            ("IgnoreUnknown".into(), "0".into()),
+            ("X".into(), "y".into()),
+        ],
         capability_args: obj(
             json!({"portMappings": [{"hostPort": 1, "containerPort": 2, "protocol": "udp"}]}),
         ),
@@ -1228,7 +1232,11 @@ fn del_and_check_replay_cached_args_unless_the_caller_gives_its_own() {
             call.command
         );
     }
-    assert_eq!(cni_env(&calls[2])["CNI_ARGS"], "X=y");
+    // Per key: the empty name is the cached one, the caller's non-empty value wins, new keys last.
+    assert_eq!(
+        cni_env(&calls[2])["CNI_ARGS"],
+        "IgnoreUnknown=0;K8S_POD_NAME=p;X=y"
+    );
     assert_eq!(
         calls[2].stdin["runtimeConfig"],
         json!({"portMappings": [{"hostPort": 1, "containerPort": 2, "protocol": "udp"}]})

@@ -189,7 +189,7 @@ impl CniConfig {
     }
 
     /// CHECK (0.4.0 and later, unless `disableCheck`): every plugin in order with the cached
-    /// result as `prevResult`. Args default to the ones cached at ADD when the caller gives none.
+    /// result as `prevResult`. Args missing or empty in the request come from the ones cached at ADD.
     /// Returns that cached result in the list's version (None when nothing is cached), so a caller
     /// that reports it does not read the cache a second time.
     pub fn check_network_list(
@@ -749,20 +749,41 @@ fn cni_args_string(args: &[(String, String)]) -> Result<String> {
     Ok(out)
 }
 
-/// DEL and CHECK repeat ADD's parameters: when the caller gives no args or no capability args,
-/// the ones cached at ADD are used (portmap, for one, removes its rules only when it gets the
-/// same port mappings again).
+/// DEL and CHECK repeat ADD's parameters. Args are merged per key: a key the caller omits or
+/// leaves empty takes its value from the cache (iSulad passes `K8S_POD_UID=` empty on teardown,
+/// and plugins such as multus key on it); a non-empty value from the caller wins; keys only the
+/// caller has come last. Capability args come from the cache when the caller gives none (portmap,
+/// for one, removes its rules only when it gets the same port mappings again).
 fn with_cached_args(rt: &RuntimeConf, cached: Option<&CachedAttachment>) -> RuntimeConf {
     let mut merged = rt.clone();
     if let Some(cached) = cached {
-        if merged.args.is_empty() {
-            merged.args = cached.cni_args.clone();
-        }
+        merged.args = merge_args(&cached.cni_args, &rt.args);
         if merged.capability_args.is_empty() {
             merged.capability_args = cached.capability_args.clone();
         }
     }
     merged
+}
+
+/// The cached pairs in their order, each overridden by the caller's non-empty value for its key,
+/// then the caller's pairs whose keys the cache does not have.
+fn merge_args(cached: &[(String, String)], own: &[(String, String)]) -> Vec<(String, String)> {
+    let own_value = |key: &str| {
+        own.iter()
+            .rev()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v)
+    };
+    let mut out: Vec<(String, String)> = cached
+        .iter()
+        .map(|(k, v)| (k.clone(), own_value(k).unwrap_or(v).clone()))
+        .collect();
+    for (k, v) in own {
+        if !cached.iter().any(|(ck, _)| ck == k) {
+            out.push((k.clone(), v.clone()));
+        }
+    }
+    out
 }
 
 fn plugin_context(plugin: &PluginConf, command: &str, error: Error) -> Error {
@@ -858,8 +879,13 @@ mod tests {
 
     #[test]
     fn cached_args_fill_only_what_is_missing() {
+        let pairs = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
         let cached = CachedAttachment {
-            cni_args: vec![("IgnoreUnknown".into(), "1".into())],
+            cni_args: pairs(&[("IgnoreUnknown", "1"), ("K8S_POD_UID", "u-1")]),
             capability_args: serde_json::json!({"portMappings": []})
                 .as_object()
                 .unwrap()
@@ -873,10 +899,24 @@ mod tests {
         let merged = with_cached_args(&rt, Some(&cached));
         assert_eq!(merged.args, cached.cni_args);
         assert_eq!(merged.capability_args, cached.capability_args);
+        // An empty value is filled from the cache; a non-empty one wins; extra keys come last.
         let own = RuntimeConf {
-            args: vec![("X".into(), "y".into())],
+            args: pairs(&[("K8S_POD_UID", ""), ("IgnoreUnknown", "0"), ("X", "y")]),
+            ..rt.clone()
+        };
+        assert_eq!(
+            with_cached_args(&own, Some(&cached)).args,
+            pairs(&[("IgnoreUnknown", "0"), ("K8S_POD_UID", "u-1"), ("X", "y")])
+        );
+        // Nothing cached: the caller's args as given, empty values included.
+        assert_eq!(with_cached_args(&own, None).args, own.args);
+        let uncached_key = RuntimeConf {
+            args: pairs(&[("Z", "")]),
             ..rt
         };
-        assert_eq!(with_cached_args(&own, Some(&cached)).args, own.args);
+        assert_eq!(
+            with_cached_args(&uncached_key, Some(&cached)).args,
+            pairs(&[("IgnoreUnknown", "1"), ("K8S_POD_UID", "u-1"), ("Z", "")])
+        );
     }
 }

@@ -12,19 +12,10 @@ scratch=$3
 cmake=${CMAKE:-cmake}
 cc=${CC:-cc}
 
-fail() {
-    echo "install: $*" >&2
-    exit 1
-}
-# Runs a command quietly; shows its output when it fails.
-quiet() {
-    local log=$work/last.log
-    "$@" >"$log" 2>&1 || { cat "$log" >&2; fail "failed: $*"; }
-}
-
-mkdir -p "$scratch"
-work=$(mktemp -d "$scratch/install-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+test_name=install
+# shellcheck source=script-lib.sh
+source "$(dirname "$0")/script-lib.sh"
+script_workdir "$scratch"
 prefix=$work/prefix
 mkdir -p "$work/run/cache" "$work/run/conf" "$work/run/bin"
 run_args=("$work/run/cache" "$work/run/conf" "$work/run/bin")

@@ -15,18 +15,10 @@ cmake=${CMAKE:-cmake}
 cc=${CC:-cc}
 profile=${CLIBCNI_CARGO_PROFILE:-debug}
 
-fail() {
-    echo "subproject: $*" >&2
-    exit 1
-}
-quiet() {
-    local log=$work/last.log
-    "$@" >"$log" 2>&1 || { cat "$log" >&2; fail "failed: $*"; }
-}
-
-mkdir -p "$scratch"
-work=$(mktemp -d "$scratch/subproject-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+test_name=subproject
+# shellcheck source=script-lib.sh
+source "$(dirname "$0")/script-lib.sh"
+script_workdir "$scratch"
 copy=$work/clibcni-src
 elsewhere=$work/cargo-target-dir-from-env
 build=$work/build

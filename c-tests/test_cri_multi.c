@@ -149,7 +149,8 @@ int main(void)
     struct tl_cri e;
     if (tl_cri_begin(&e, "cri-multi", plugins, false, "ccrim", TL_HERE) &&
         tl_cri_write_bridge_conflist(&e, "10-a.conflist", NET_A, 0, SUBNET_A, "", TL_HERE) &&
-        tl_cri_write_bridge_conflist(&e, "20-b.conflist", NET_B, 1, SUBNET_B, "", TL_HERE) && tl_cri_init(&e, TL_HERE)) {
+        tl_cri_write_bridge_conflist(&e, "20-b.conflist", NET_B, 1, SUBNET_B, "", TL_HERE) &&
+        tl_cri_init(&e, TL_HERE)) {
         char ids[4][TL_ID_LEN];
         tl_make_ids(ids, 4, "ccrimulti");
         default_and_extra(&e, e.netns, ids[0]);

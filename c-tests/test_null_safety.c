@@ -128,6 +128,7 @@ static void without_module(void)
 #define NET_DEFAULT "cnull-default"
 #define NET_EXTRA "cnull-extra"
 static const char *const g_plugins[] = { "loopback", "cnullplug", NULL };
+#define ONE_PLUGIN_NET "{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":[{\"type\":\"cnullplug\"}]}"
 
 /* Every call the recorder logged in bin, whatever the plugin, command and container. */
 static size_t plugin_calls(const char *bin)
@@ -274,10 +275,8 @@ static void requests(void)
     struct tl_env env;
     char *netns = tl_asprintf("/var/run/netns/cnull-fake-%ld", (long)getpid());
     if (tl_env_init(&env, "null-safety-requests", g_plugins, true, TL_HERE) &&
-        tl_write_conf(TL_HERE, env.conf, "10-default.conflist",
-                      "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_DEFAULT "\",\"plugins\":[{\"type\":\"cnullplug\"}]}") &&
-        tl_write_conf(TL_HERE, env.conf, "20-extra.conflist",
-                      "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_EXTRA "\",\"plugins\":[{\"type\":\"cnullplug\"}]}") &&
+        tl_write_conf(TL_HERE, env.conf, "10-default.conflist", ONE_PLUGIN_NET, NET_DEFAULT) &&
+        tl_write_conf(TL_HERE, env.conf, "20-extra.conflist", ONE_PLUGIN_NET, NET_EXTRA) &&
         CHECK(network_module_init("cni", env.cache, env.conf, env.bin))) {
         network_module_set_plugin_timeout(5);
         well_formed(env.bin, netns);

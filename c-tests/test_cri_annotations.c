@@ -24,27 +24,13 @@
 #define SUBNET_MAIN "10.233.1."
 #define SUBNET_RANGES "10.233.3."
 
-struct env {
-    struct tl_env dirs;
-    char br_main[16], br_ranges[16];
-};
-
-static bool setup(struct env *e)
+/* The two networks; the bridges are e->bridge[0] (main) and [1] (ranges). */
+static bool write_confs(const struct tl_cri *e)
 {
-    static const char *const plugins[] = { "bridge", "host-local", "portmap", "bandwidth", "loopback", NULL };
-    if (!tl_env_init(&e->dirs, "cri-ann", plugins, false, TL_HERE)) {
-        return false;
-    }
-    snprintf(e->br_main, sizeof(e->br_main), "ccria%lda", (long)getpid() % 1000);
-    snprintf(e->br_ranges, sizeof(e->br_ranges), "ccria%ldb", (long)getpid() % 1000);
-    bool ok = tl_write_conf(TL_HERE, e->dirs.conf, "10-ann.conflist",
-                            "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_MAIN "\",\"plugins\":["
-                            "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,"
-                            "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
-                            "\"ranges\":[[{\"subnet\":\"" SUBNET_MAIN "0/24\",\"gateway\":\"" SUBNET_MAIN "1\"}]]}},"
-                            "{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}},"
-                            "{\"type\":\"bandwidth\",\"capabilities\":{\"bandwidth\":true}}]}",
-                            e->br_main, e->dirs.ipam);
+    bool ok = tl_cri_write_bridge_conflist(e, "10-ann.conflist", NET_MAIN, 0, SUBNET_MAIN,
+                                           ",{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}},"
+                                           "{\"type\":\"bandwidth\",\"capabilities\":{\"bandwidth\":true}}",
+                                           TL_HERE);
     /*
      * host-local prepends the runtime ipRanges to its configured ranges and refuses overlapping
      * range sets ("range set 0 overlaps with 1"), so this network has no static range: the whole
@@ -55,15 +41,8 @@ static bool setup(struct env *e)
                          "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_RANGES "\",\"plugins\":["
                          "{\"type\":\"bridge\",\"bridge\":\"%s\",\"capabilities\":{\"ipRanges\":true},"
                          "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\"}}]}",
-                         e->br_ranges, e->dirs.ipam) &&
+                         e->bridge[1], e->dirs.ipam) &&
            ok;
-}
-
-static void teardown(struct env *e)
-{
-    tl_remove_link(e->br_main, TL_HERE);
-    tl_remove_link(e->br_ranges, TL_HERE);
-    tl_env_free(&e->dirs);
 }
 
 /* Attaches; returns the single result's address ("a.b.c.d", malloc'd) or NULL. */
@@ -237,7 +216,7 @@ static void ip_ranges(const char *netns, const char *id)
     free(ip);
 }
 
-static void malformed(const struct env *e, const char *netns, const char *id)
+static void malformed(const struct tl_cri *e, const char *netns, const char *id)
 {
     network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", false);
     CHECK_EQ_INT(network_module_insert_portmapping("[{\"hostPort\":", conf), 0);
@@ -259,26 +238,16 @@ static void malformed(const struct env *e, const char *netns, const char *id)
 int main(void)
 {
     require_root();
-    struct env e = { 0 };
-    if (!setup(&e)) {
-        teardown(&e);
-        return test_summary("test_cri_annotations");
+    static const char *const plugins[] = { "bridge", "host-local", "portmap", "bandwidth", "loopback", NULL };
+    struct tl_cri e;
+    if (tl_cri_begin(&e, "cri-ann", plugins, false, "ccria", TL_HERE) && write_confs(&e) && tl_cri_init(&e, TL_HERE)) {
+        char ids[4][TL_ID_LEN];
+        tl_make_ids(ids, 4, "ccriann");
+        port_mappings(e.netns, ids[0]);
+        bandwidth(e.netns, ids[1]);
+        ip_ranges(e.netns, ids[2]);
+        malformed(&e, e.netns, ids[3]);
     }
-    char *netns = tl_netns_create("criann");
-    char ids[4][TL_ID_LEN];
-    tl_make_ids(ids, 4, "ccriann");
-    if (CHECK(netns != NULL) && CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
-        port_mappings(netns, ids[0]);
-        bandwidth(netns, ids[1]);
-        ip_ranges(netns, ids[2]);
-        malformed(&e, netns, ids[3]);
-        tl_check_no_results(e.dirs.cache, TL_HERE);
-        network_module_exit();
-    }
-    if (netns != NULL) {
-        tl_netns_delete(netns);
-    }
-    free(netns);
-    teardown(&e);
+    tl_cri_end(&e, TL_HERE);
     return test_summary("test_cri_annotations");
 }

@@ -25,13 +25,8 @@
 #define NET_MISSING "ccri-fail-missing"
 #define MISSING_PLUGIN "ccri-nosuch-plugin"
 
-struct env {
-    struct tl_env dirs;
-    char *netns;
-};
-
 /* The pid the recorder logged for its last ADD call of plugin, or -1. */
-static long last_add_pid(const struct env *e, const char *plugin)
+static long last_add_pid(const struct tl_cri *e, const char *plugin)
 {
     char *path = tl_asprintf("%s/%s.calls.jsonl", e->dirs.bin, plugin);
     char *text = tl_read_file(path);
@@ -48,19 +43,15 @@ static long last_add_pid(const struct env *e, const char *plugin)
     return pid;
 }
 
-static bool write_conf(const struct env *e, const char *file, const char *name, const char *plugins)
+static bool write_conf(const struct tl_cri *e, const char *file, const char *name, const char *plugins)
 {
     return tl_write_conf(TL_HERE, e->dirs.conf, file, "{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":[%s]}",
                          name, plugins);
 }
 
-static bool setup(struct env *e)
+/* The networks, and how the failing plugins fail. */
+static bool write_confs(const struct tl_cri *e)
 {
-    static const char *const plugins[] = { "loopback", "okplug", "boomplug", "slowplug", NULL };
-    e->netns = tl_asprintf("/var/run/netns/ccri-fake-%ld", (long)getpid());
-    if (!tl_env_init(&e->dirs, "cri-failures", plugins, true, TL_HERE)) {
-        return false;
-    }
     bool ok = write_conf(e, "10-ok.conflist", NET_OK, "{\"type\":\"okplug\"}");
     ok = write_conf(e, "20-boom.conflist", NET_BOOM, "{\"type\":\"okplug\"},{\"type\":\"boomplug\"}") && ok;
     ok = write_conf(e, "30-slow.conflist", NET_SLOW, "{\"type\":\"slowplug\"}") && ok;
@@ -73,14 +64,8 @@ static bool setup(struct env *e)
     return ok;
 }
 
-static void teardown(struct env *e)
-{
-    free(e->netns);
-    tl_env_free(&e->dirs);
-}
-
 /* A pod whose only network is net (an extra network on eth0 replaces the default one). */
-static network_api_conf *pod_conf(const struct env *e, const char *id, const char *net)
+static network_api_conf *pod_conf(const struct tl_cri *e, const char *id, const char *net)
 {
     network_api_conf *conf = tl_pod_conf(id, e->netns, "name", "ns", false);
     if (net != NULL) {
@@ -105,7 +90,7 @@ static int attach_fails(network_api_conf *conf)
 }
 
 /* The error of the second plugin reaches both error channels; detach undoes the first plugin. */
-static void plugin_error(const struct env *e, const char *id)
+static void plugin_error(const struct tl_cri *e, const char *id)
 {
     network_api_conf *conf = pod_conf(e, id, NET_BOOM);
     attach_fails(conf);
@@ -122,7 +107,7 @@ static void plugin_error(const struct env *e, const char *id)
 }
 
 /* A plugin sleeping 10 s is stopped by a 1 s timeout; the attach fails quickly and says why. */
-static void plugin_timeout(const struct env *e, const char *id)
+static void plugin_timeout(const struct tl_cri *e, const char *id)
 {
     network_module_set_plugin_timeout(1);
     network_api_conf *conf = pod_conf(e, id, NET_SLOW);
@@ -149,7 +134,7 @@ static void plugin_timeout(const struct env *e, const char *id)
  * plugin it cannot run: detach reports the missing binary (loopback's DEL still runs). Once the
  * binary is back, a second detach cleans up the first plugin's part.
  */
-static void missing_plugin(const struct env *e, const char *id)
+static void missing_plugin(const struct tl_cri *e, const char *id)
 {
     network_api_conf *conf = pod_conf(e, id, NET_MISSING);
     attach_fails(conf);
@@ -172,7 +157,7 @@ static void missing_plugin(const struct env *e, const char *id)
 }
 
 /* Loopback's DEL fails: the real network is still deleted, and loopback's error is reported. */
-static void loopback_del_failure(const struct env *e, const char *id)
+static void loopback_del_failure(const struct tl_cri *e, const char *id)
 {
     network_api_conf *conf = pod_conf(e, id, NULL);
     network_api_result_list *result = NULL;
@@ -202,21 +187,16 @@ static void loopback_del_failure(const struct env *e, const char *id)
 int main(void)
 {
     require_root();
-    struct env e = { 0 };
-    if (!setup(&e)) {
-        teardown(&e);
-        return test_summary("test_cri_failures");
-    }
-    char ids[4][TL_ID_LEN];
-    tl_make_ids(ids, 4, "ccrifail");
-    if (CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
+    static const char *const plugins[] = { "loopback", "okplug", "boomplug", "slowplug", NULL };
+    struct tl_cri e;
+    if (tl_cri_begin(&e, "cri-failures", plugins, true, NULL, TL_HERE) && write_confs(&e) && tl_cri_init(&e, TL_HERE)) {
+        char ids[4][TL_ID_LEN];
+        tl_make_ids(ids, 4, "ccrifail");
         plugin_error(&e, ids[0]);
         plugin_timeout(&e, ids[1]);
         missing_plugin(&e, ids[2]);
         loopback_del_failure(&e, ids[3]);
-        tl_check_no_results(e.dirs.cache, TL_HERE);
-        network_module_exit();
     }
-    teardown(&e);
+    tl_cri_end(&e, TL_HERE);
     return test_summary("test_cri_failures");
 }

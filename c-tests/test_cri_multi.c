@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "isulad_host.h"
 #include "network_api.h"
@@ -23,42 +22,6 @@
 #define SUBNET_A "10.232.1."
 #define SUBNET_B "10.232.2."
 #define CONFLICT "User defined network is in conflict with default network: "
-
-struct env {
-    struct tl_env dirs;
-    char br_a[16], br_b[16];
-};
-
-/* A bridge network of one /24 (subnet is its first three octets with the dot), gateway .1. */
-static bool write_bridge_conflist(const struct env *e, const char *file, const char *name, const char *bridge,
-                                  const char *subnet)
-{
-    return tl_write_conf(TL_HERE, e->dirs.conf, file,
-                         "{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":["
-                         "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,"
-                         "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
-                         "\"ranges\":[[{\"subnet\":\"%s0/24\",\"gateway\":\"%s1\"}]]}}]}",
-                         name, bridge, e->dirs.ipam, subnet, subnet);
-}
-
-static bool setup(struct env *e)
-{
-    static const char *const plugins[] = { "bridge", "host-local", "loopback", NULL };
-    if (!tl_env_init(&e->dirs, "cri-multi", plugins, false, TL_HERE)) {
-        return false;
-    }
-    snprintf(e->br_a, sizeof(e->br_a), "ccrim%lda", (long)getpid() % 1000);
-    snprintf(e->br_b, sizeof(e->br_b), "ccrim%ldb", (long)getpid() % 1000);
-    bool ok = write_bridge_conflist(e, "10-a.conflist", NET_A, e->br_a, SUBNET_A);
-    return write_bridge_conflist(e, "20-b.conflist", NET_B, e->br_b, SUBNET_B) && ok;
-}
-
-static void teardown(struct env *e)
-{
-    tl_remove_link(e->br_a, TL_HERE);
-    tl_remove_link(e->br_b, TL_HERE);
-    tl_env_free(&e->dirs);
-}
 
 /* One result item is the network on that interface with one address of the subnet. */
 static void check_item(const network_api_result *r, const char *name, const char *ifname, const char *subnet)
@@ -93,7 +56,7 @@ static bool link_absent(const char *netns, const char *ifname)
 }
 
 /* host-local keeps one file per reserved address in <dataDir>/<network>/. */
-static bool no_reservation(const struct env *e, const char *net)
+static bool no_reservation(const struct tl_cri *e, const char *net)
 {
     char *out = NULL;
     tl_run(&out, "ls -A '%s/%s' 2>/dev/null | grep '^10\\.' || true", e->dirs.ipam, net);
@@ -104,7 +67,7 @@ static bool no_reservation(const struct env *e, const char *net)
 }
 
 /* Default network on eth0 + extra on eth1: two results, extra first. */
-static void default_and_extra(const struct env *e, const char *netns, const char *id)
+static void default_and_extra(const struct tl_cri *e, const char *netns, const char *id)
 {
     network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", false);
     tl_conf_add_extra(conf, NET_B, "eth1");
@@ -135,7 +98,7 @@ static void default_and_extra(const struct env *e, const char *netns, const char
 }
 
 /* An extra network on the default interface replaces the default network. */
-static void extra_replaces_default(const struct env *e, const char *netns, const char *id)
+static void extra_replaces_default(const struct tl_cri *e, const char *netns, const char *id)
 {
     network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", false);
     tl_conf_add_extra(conf, NET_B, "eth0");
@@ -161,7 +124,7 @@ static void extra_replaces_default(const struct env *e, const char *netns, const
 }
 
 /* An extra network that is unknown or is the default network: -1 with iSulad's message, nothing attached. */
-static void conflicting_extra(const struct env *e, const char *netns, const char *id, const char *extra)
+static void conflicting_extra(const struct tl_cri *e, const char *netns, const char *id, const char *extra)
 {
     network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", false);
     tl_conf_add_extra(conf, extra, "eth1");
@@ -182,26 +145,19 @@ static void conflicting_extra(const struct env *e, const char *netns, const char
 int main(void)
 {
     require_root();
-    struct env e = { 0 };
-    if (!setup(&e)) {
-        teardown(&e);
-        return test_summary("test_cri_multi");
+    static const char *const plugins[] = { "bridge", "host-local", "loopback", NULL };
+    struct tl_cri e;
+    if (tl_cri_begin(&e, "cri-multi", plugins, false, "ccrim", TL_HERE) &&
+        tl_cri_write_bridge_conflist(&e, "10-a.conflist", NET_A, 0, SUBNET_A, "", TL_HERE) &&
+        tl_cri_write_bridge_conflist(&e, "20-b.conflist", NET_B, 1, SUBNET_B, "", TL_HERE) &&
+        tl_cri_init(&e, TL_HERE)) {
+        char ids[4][TL_ID_LEN];
+        tl_make_ids(ids, 4, "ccrimulti");
+        default_and_extra(&e, e.netns, ids[0]);
+        extra_replaces_default(&e, e.netns, ids[1]);
+        conflicting_extra(&e, e.netns, ids[2], "ccri-multi-nosuch");
+        conflicting_extra(&e, e.netns, ids[3], NET_A);
     }
-    char *netns = tl_netns_create("crimulti");
-    char ids[4][TL_ID_LEN];
-    tl_make_ids(ids, 4, "ccrimulti");
-    if (CHECK(netns != NULL) && CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
-        default_and_extra(&e, netns, ids[0]);
-        extra_replaces_default(&e, netns, ids[1]);
-        conflicting_extra(&e, netns, ids[2], "ccri-multi-nosuch");
-        conflicting_extra(&e, netns, ids[3], NET_A);
-        tl_check_no_results(e.dirs.cache, TL_HERE);
-        network_module_exit();
-    }
-    if (netns != NULL) {
-        tl_netns_delete(netns);
-    }
-    free(netns);
-    teardown(&e);
+    tl_cri_end(&e, TL_HERE);
     return test_summary("test_cri_multi");
 }

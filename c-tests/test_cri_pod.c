@@ -48,19 +48,9 @@ static bool mentions_ip(const char *text, const char *ip)
     return false;
 }
 
-struct env {
-    struct tl_env dirs;
-    char br_pod[16], br_fw[16];
-};
-
-static bool setup(struct env *e)
+/* The two networks; the bridges are e->bridge[0] (pod) and [1] (fw). */
+static bool write_confs(const struct tl_cri *e)
 {
-    static const char *const plugins[] = { "bridge", "host-local", "portmap", "firewall", "tuning", "loopback", NULL };
-    if (!tl_env_init(&e->dirs, "cri-pod", plugins, false, TL_HERE)) {
-        return false;
-    }
-    snprintf(e->br_pod, sizeof(e->br_pod), "ccrip%lda", (long)getpid() % 1000);
-    snprintf(e->br_fw, sizeof(e->br_fw), "ccrip%ldb", (long)getpid() % 1000);
     bool ok = tl_write_conf(TL_HERE, e->dirs.conf, "10-pod.conflist",
                             "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_POD "\",\"plugins\":["
                             "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,\"ipMasq\":true,"
@@ -68,23 +58,11 @@ static bool setup(struct env *e)
                             "\"ranges\":[[{\"subnet\":\"" SUBNET_POD "0/24\",\"gateway\":\"" SUBNET_POD "1\"}]],"
                             "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}},"
                             "{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true},\"snat\":true}]}",
-                            e->br_pod, e->dirs.ipam);
-    return tl_write_conf(TL_HERE, e->dirs.conf, "20-fw.conflist",
-                         "{\"cniVersion\":\"1.0.0\",\"name\":\"" NET_FW "\",\"plugins\":["
-                         "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,"
-                         "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
-                         "\"ranges\":[[{\"subnet\":\"" SUBNET_FW "0/24\",\"gateway\":\"" SUBNET_FW "1\"}]]}},"
-                         "{\"type\":\"firewall\",\"backend\":\"iptables\"},"
-                         "{\"type\":\"tuning\"}]}",
-                         e->br_fw, e->dirs.ipam) &&
+                            e->bridge[0], e->dirs.ipam);
+    return tl_cri_write_bridge_conflist(e, "20-fw.conflist", NET_FW, 1, SUBNET_FW,
+                                        ",{\"type\":\"firewall\",\"backend\":\"iptables\"},{\"type\":\"tuning\"}",
+                                        TL_HERE) &&
            ok;
-}
-
-static void teardown(struct env *e)
-{
-    tl_remove_link(e->br_pod, TL_HERE);
-    tl_remove_link(e->br_fw, TL_HERE);
-    tl_env_free(&e->dirs);
 }
 
 /* The CNI-DN-… chain whose DNAT rule sends host_port to ip, or NULL. */
@@ -131,7 +109,7 @@ static void networks_info(const network_api_result_list *result, const char *id,
 }
 
 /* Everything of the pod's attachment is gone: interface, reservation, cache, iptables rules. */
-static void gone_after_detach(const struct env *e, const char *netns, const char *id, const char *ip,
+static void gone_after_detach(const struct tl_cri *e, const char *netns, const char *id, const char *ip,
                               const char *chain)
 {
     CHECKF(tl_run(NULL, "ip -n '%s' link show eth0", tl_netns_name(netns)) != 0, "eth0 still in %s", netns);
@@ -152,7 +130,7 @@ static void gone_after_detach(const struct env *e, const char *netns, const char
 }
 
 /* Attach on bridge+portmap: the result is what the namespace really has. Returns the pod's IP. */
-static char *attach_pod(const struct env *e, const char *netns, const char *id, int host_port, char **chain)
+static char *attach_pod(const struct tl_cri *e, const char *netns, const char *id, int host_port, char **chain)
 {
     network_api_conf *conf = tl_pod_conf(id, netns, "pod", "default", true);
     char *ports = tl_asprintf("[{\"hostPort\":%d,\"containerPort\":80,\"protocol\":\"tcp\"}]", host_port);
@@ -280,45 +258,34 @@ static void check_portmap_pod(const char *netns, const char *id)
 int main(void)
 {
     require_root();
-    struct env e = { 0 };
-    if (!setup(&e)) {
-        teardown(&e);
-        return test_summary("test_cri_pod");
-    }
-    char *netns1 = tl_netns_create("cripod1");
-    char *netns2 = tl_netns_create("cripod2");
-    char id1[64], id2[64];
-    snprintf(id1, sizeof(id1), "ccripod1-%ld", (long)getpid());
-    snprintf(id2, sizeof(id2), "ccripod2-%ld", (long)getpid());
-    if (CHECK(netns1 != NULL && netns2 != NULL) &&
-        CHECK(network_module_init("cni", e.dirs.cache, e.dirs.conf, e.dirs.bin))) {
+    static const char *const plugins[] = { "bridge", "host-local", "portmap", "firewall", "tuning", "loopback", NULL };
+    struct tl_cri e;
+    char *netns2 = NULL;
+    if (tl_cri_begin(&e, "cri-pod", plugins, false, "ccrip", TL_HERE) && write_confs(&e) &&
+        CHECK((netns2 = tl_netns_create("cri-pod2")) != NULL) && tl_cri_init(&e, TL_HERE)) {
+        char ids[2][TL_ID_LEN];
+        tl_make_ids(ids, 2, "ccripod");
         CHECK(network_module_ready(CRI));
         int port = tl_free_port();
         CHECK(port > 0);
         char *chain = NULL;
-        char *ip = attach_pod(&e, netns1, id1, port, &chain);
-        check_fw_pod(netns2, id2);
-        check_portmap_pod(netns1, id1);
+        char *ip = attach_pod(&e, e.netns, ids[0], port, &chain);
+        check_fw_pod(netns2, ids[1]);
+        check_portmap_pod(e.netns, ids[0]);
 
-        network_api_conf *conf = tl_pod_conf(id1, netns1, "pod", "default", true);
+        network_api_conf *conf = tl_pod_conf(ids[0], e.netns, "pod", "default", true);
         tl_detach_ok(conf, CRI, true, TL_HERE);
         free_network_api_conf(conf);
         if (ip != NULL) {
-            gone_after_detach(&e, netns1, id1, ip, chain);
+            gone_after_detach(&e, e.netns, ids[0], ip, chain);
         }
-        tl_check_no_results(e.dirs.cache, TL_HERE);
         free(chain);
         free(ip);
-        network_module_exit();
-    }
-    if (netns1 != NULL) {
-        tl_netns_delete(netns1);
     }
     if (netns2 != NULL) {
         tl_netns_delete(netns2);
     }
-    free(netns1);
     free(netns2);
-    teardown(&e);
+    tl_cri_end(&e, TL_HERE);
     return test_summary("test_cri_pod");
 }

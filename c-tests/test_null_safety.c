@@ -2,13 +2,16 @@
  * Every export with NULL (or otherwise malformed) pointers and fields, before network_module_init,
  * while initialised and after network_module_exit: nothing crashes, failures return -1/false, and
  * each failure leaves a message in both error channels (g_isulad_errmsg, network_module_last_error).
- * Needs no root and no plugins.
+ * Malformed attach/check/detach requests are refused against a working configuration (the
+ * recording plugin, examples/cni_recorder.rs, on a made-up netns path), each with its own message
+ * and without running a plugin. Needs no root.
  */
 #define _GNU_SOURCE
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "isulad_host.h"
 #include "network_api.h"
@@ -29,8 +32,18 @@ static bool failed_with_message(bool failed, const char *call, const char *file,
     return ok;
 }
 
+/* Reports whether a call failed with exactly this message in both error channels. */
+static bool failed_with(bool failed, const char *call, const char *expected, const char *file, int line)
+{
+    bool ok = tl_check(failed, file, line, "%s: should fail with \"%s\"", call, expected);
+    ok = tl_check_str(network_module_last_error(), expected, file, line, "network_module_last_error()") && ok;
+    return tl_check_str(tl_errmsg(), expected, file, line, "g_isulad_errmsg") && ok;
+}
+
 /* The error channel is cleared first, so the message checked is the call's own. */
 #define FAILS(call) failed_with_message((tl_clear_errmsg(), (call) == -1), #call, __FILE__, __LINE__)
+#define FAILS_WITH(call, expected) \
+    failed_with((tl_clear_errmsg(), (call) == -1), #call, (expected), __FILE__, __LINE__)
 #define FAILS_FALSE(call) failed_with_message((tl_clear_errmsg(), !(call)), #call, __FILE__, __LINE__)
 /* A call that succeeded leaves no last error. */
 #define NO_ERROR() CHECK(network_module_last_error() == NULL)
@@ -110,77 +123,169 @@ static void without_module(void)
     KEPT(before);
 }
 
-static void attach_inputs(void)
+/* The working configuration the malformed requests are refused against: a default network and an
+ * extra one, each run by the recording plugin, so the same request well-formed is attached. */
+#define NET_DEFAULT "cnull-default"
+#define NET_EXTRA "cnull-extra"
+static const char *const g_plugins[] = { "loopback", "cnullplug", NULL };
+#define ONE_PLUGIN_NET "{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":[{\"type\":\"cnullplug\"}]}"
+
+/* Every call the recorder logged in bin, whatever the plugin, command and container. */
+static size_t plugin_calls(const char *bin)
 {
+    static const char *const commands[] = { "ADD", "CHECK", "DEL", "GC", "STATUS", "VERSION" };
+    size_t n = 0;
+    for (size_t p = 0; g_plugins[p] != NULL; p++) {
+        for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+            n += tl_count_calls(bin, g_plugins[p], commands[c], NULL);
+        }
+    }
+    return n;
+}
+
+/* A pod on the default network (eth0) and NET_EXTRA (eth1): attached when nothing is broken. */
+static network_api_conf *pod_request(const char *netns)
+{
+    network_api_conf *conf = tl_pod_conf("0123456789abcdef", netns, "pod", "default", true);
+    tl_conf_add_extra(conf, NET_EXTRA, "eth1");
+    return conf;
+}
+
+/* attach, check and detach of this conf for this type all fail with exactly this message in both
+ * error channels, leave *result NULL, and no plugin runs. Frees conf. */
+static void refused(const char *bin, network_api_conf *conf, const char *type, const char *expected, int line)
+{
+    size_t calls = plugin_calls(bin);
     network_api_result_list *result = SENTINEL;
-    FAILS(network_module_attach(NULL, NETWOKR_API_TYPE_CRI, &result));
+    failed_with((tl_clear_errmsg(), network_module_attach(conf, type, &result) == -1), "attach", expected, __FILE__,
+                line);
+    tl_check(result == NULL, __FILE__, line, "attach: *result is not NULL");
+    result = SENTINEL;
+    failed_with((tl_clear_errmsg(), network_module_check(conf, type, &result) == -1), "check", expected, __FILE__,
+                line);
+    tl_check(result == NULL, __FILE__, line, "check: *result is not NULL");
+    failed_with((tl_clear_errmsg(), network_module_detach(conf, type) == -1), "detach", expected, __FILE__, line);
+    size_t after = plugin_calls(bin);
+    tl_check(after == calls, __FILE__, line, "%zu plugin calls for a refused request", after - calls);
+    free_network_api_conf(conf);
+}
+
+/* The well-formed request really attaches, checks and detaches: what the cases below break is
+ * what makes them fail. */
+static void well_formed(const char *bin, const char *netns)
+{
+    network_api_conf *conf = pod_request(netns);
+    network_api_result_list *result = NULL;
+    tl_clear_errmsg();
+    int rc = network_module_attach(conf, NETWOKR_API_TYPE_CRI, &result);
+    CHECKF(rc == 0, "attach of the well-formed request: %s", tl_errmsg_text());
+    if (rc == 0 && CHECK(result != NULL) && CHECK_EQ_INT(result->len, 2)) {
+        CHECK_EQ_STR(result->items[0]->name, NET_EXTRA);
+        CHECK_EQ_STR(result->items[1]->name, NET_DEFAULT);
+    }
+    free_network_api_result_list(result);
+    CHECK_EQ_INT(tl_count_calls(bin, "cnullplug", "ADD", conf->pod_id), 2);
+    result = NULL;
+    tl_clear_errmsg();
+    CHECKF(network_module_check(conf, NETWOKR_API_TYPE_CRI, &result) == 0, "check: %s", tl_errmsg_text());
+    free_network_api_result_list(result);
+    CHECK_EQ_INT(tl_count_calls(bin, "cnullplug", "CHECK", conf->pod_id), 2);
+    tl_detach_ok(conf, NETWOKR_API_TYPE_CRI, true, TL_HERE);
+    CHECK_EQ_INT(tl_count_calls(bin, "cnullplug", "DEL", conf->pod_id), 2);
+    free_network_api_conf(conf);
+}
+
+/* Each rule of reading a request, broken alone in the well-formed request. */
+static void attach_inputs(const char *bin, const char *netns)
+{
+    const char *cri = NETWOKR_API_TYPE_CRI;
+    network_api_result_list *result = SENTINEL;
+    FAILS_WITH(network_module_attach(NULL, cri, &result), "conf must not be NULL");
     CHECK(result == NULL);
     result = SENTINEL;
-    FAILS(network_module_check(NULL, NETWOKR_API_TYPE_CRI, &result));
+    FAILS_WITH(network_module_check(NULL, cri, &result), "conf must not be NULL");
     CHECK(result == NULL);
-    FAILS(network_module_detach(NULL, NETWOKR_API_TYPE_CRI));
+    FAILS_WITH(network_module_detach(NULL, cri), "conf must not be NULL");
 
-    network_api_conf *conf = valid_conf();
-    conf_rejected(conf, NULL, "NULL type");
-    conf_rejected(conf, "bogus", "unknown type");
-    FAILS(network_module_attach(conf, NETWOKR_API_TYPE_CRI, NULL));
-    FAILS(network_module_check(conf, NETWOKR_API_TYPE_CRI, NULL));
+    network_api_conf *conf = pod_request(netns);
+    FAILS_WITH(network_module_attach(conf, cri, NULL), "result must not be NULL");
+    FAILS_WITH(network_module_check(conf, cri, NULL), "result must not be NULL");
     free_network_api_conf(conf);
+
+    refused(bin, pod_request(netns), NULL, "type must not be NULL", __LINE__);
+    refused(bin, pod_request(netns), "bogus", "Do not support network type: bogus", __LINE__);
+    refused(bin, pod_request(netns), INVALID_UTF8, "type is not valid UTF-8", __LINE__);
 
     /* all fields NULL: no pod id */
+    refused(bin, calloc(1, sizeof(*conf)), cri, "Invalid network config: pod id is empty", __LINE__);
     conf = calloc(1, sizeof(*conf));
-    conf_rejected(conf, NETWOKR_API_TYPE_CRI, "all fields NULL");
-    conf_rejected(conf, NETWOKR_API_TYPE_NATIVE, "all fields NULL");
-    free_network_api_conf(conf);
+    refused(bin, conf, NETWOKR_API_TYPE_NATIVE, "Invalid network config: pod id is empty", __LINE__);
 
-    conf = valid_conf();
+    conf = pod_request(netns);
     free(conf->pod_id);
     conf->pod_id = strdup(INVALID_UTF8);
-    conf_rejected(conf, NETWOKR_API_TYPE_CRI, "invalid UTF-8 pod_id");
-    free_network_api_conf(conf);
+    refused(bin, conf, cri, "pod_id is not valid UTF-8", __LINE__);
 
-    conf = valid_conf();
+    conf = pod_request(netns);
+    free_attach_net_conf(conf->extral_nets[0]);
+    free(conf->extral_nets);
+    conf->extral_nets = NULL;
     conf->extral_nets_len = 2; /* and no array */
-    conf_rejected(conf, NETWOKR_API_TYPE_NATIVE, "extral_nets_len 2, extral_nets NULL");
-    free_network_api_conf(conf);
+    refused(bin, conf, cri, "extral_nets is NULL but extral_nets_len is not 0", __LINE__);
 
-    conf = valid_conf();
-    tl_conf_add_extra(conf, "net1", "eth1");
-    tl_conf_add_extra(conf, "net2", "eth2");
+    conf = pod_request(netns);
+    tl_conf_add_extra(conf, NET_EXTRA, "eth2");
     free_attach_net_conf(conf->extral_nets[1]);
     conf->extral_nets[1] = NULL;
-    conf_rejected(conf, NETWOKR_API_TYPE_NATIVE, "extral_nets[1] NULL");
-    free_network_api_conf(conf);
+    refused(bin, conf, cri, "extral_nets[1] is NULL", __LINE__);
 
-    conf = valid_conf();
-    tl_conf_add_extra(conf, NULL, "eth1");
-    conf_rejected(conf, NETWOKR_API_TYPE_NATIVE, "extral_nets[0].name NULL");
-    free_network_api_conf(conf);
+    conf = pod_request(netns);
+    free(conf->extral_nets[0]->name);
+    conf->extral_nets[0]->name = NULL;
+    refused(bin, conf, cri, "extral_nets[0].name must not be NULL", __LINE__);
 
-    conf = valid_conf();
-    tl_conf_add_extra(conf, "net1", NULL);
-    conf_rejected(conf, NETWOKR_API_TYPE_NATIVE, "extral_nets[0].interface NULL");
-    free_network_api_conf(conf);
+    conf = pod_request(netns);
+    free(conf->extral_nets[0]->interface);
+    conf->extral_nets[0]->interface = NULL;
+    refused(bin, conf, cri, "extral_nets[0].interface must not be NULL", __LINE__);
 
-    conf = valid_conf();
-    for (int i = 0; i < 5000; i++) {
-        tl_conf_add_extra(conf, "net1", "eth1");
+    conf = pod_request(netns);
+    for (int i = 1; i < 5000; i++) {
+        tl_conf_add_extra(conf, NET_EXTRA, "eth1");
     }
-    conf_rejected(conf, NETWOKR_API_TYPE_NATIVE, "extral_nets_len 5000");
-    free_network_api_conf(conf);
+    refused(bin, conf, cri, "Too many networks: 5000 (at most 1024)", __LINE__);
 
-    conf = valid_conf();
-    tl_conf_add_arg(conf, "IgnoreUnknown", NULL);
-    conf_rejected(conf, NETWOKR_API_TYPE_CRI, "args value NULL");
-    free_network_api_conf(conf);
+    conf = pod_request(netns);
+    free(conf->args->values[0]);
+    conf->args->values[0] = NULL;
+    refused(bin, conf, cri, "args value 0 must not be NULL", __LINE__);
 
-    conf = valid_conf();
-    tl_conf_add_arg(conf, "K", "V");
-    free(conf->args->keys[0]);
+    conf = pod_request(netns);
+    for (size_t i = 0; i < conf->args->len; i++) {
+        free(conf->args->keys[i]);
+    }
     free(conf->args->keys);
-    conf->args->keys = NULL; /* len stays 1 */
-    conf_rejected(conf, NETWOKR_API_TYPE_CRI, "args keys NULL");
-    free_network_api_conf(conf);
+    conf->args->keys = NULL; /* len stays */
+    refused(bin, conf, cri, "args has NULL keys or values", __LINE__);
+}
+
+/* Reading requests, against the working configuration; leaves the module exited. */
+static void requests(void)
+{
+    struct tl_env env;
+    char *netns = tl_asprintf("/var/run/netns/cnull-fake-%ld", (long)getpid());
+    if (tl_env_init(&env, "null-safety-requests", g_plugins, true, TL_HERE) &&
+        tl_write_conf(TL_HERE, env.conf, "10-default.conflist", ONE_PLUGIN_NET, NET_DEFAULT) &&
+        tl_write_conf(TL_HERE, env.conf, "20-extra.conflist", ONE_PLUGIN_NET, NET_EXTRA) &&
+        CHECK(network_module_init("cni", env.cache, env.conf, env.bin))) {
+        network_module_set_plugin_timeout(5);
+        well_formed(env.bin, netns);
+        attach_inputs(env.bin, netns);
+        tl_check_no_results(env.cache, TL_HERE);
+        network_module_exit();
+    }
+    free(netns);
+    tl_env_free(&env);
 }
 
 static void conf_management_inputs(void)
@@ -246,8 +351,9 @@ static void ready_and_update(void)
     FAILS_FALSE(network_module_ready(INVALID_UTF8));
     FAILS(network_module_update("bogus"));
     FAILS(network_module_update(NULL));
-    int rc = network_module_update(NETWOKR_API_TYPE_NATIVE); /* iSulad dereferences NULL here */
-    CHECK(rc == 0 || rc == -1);
+    /* iSulad dereferences NULL here; native networks have nothing to reload. */
+    CHECK_EQ_INT(network_module_update(NETWOKR_API_TYPE_NATIVE), 0);
+    NO_ERROR();
 }
 
 static void insert_inputs(void)
@@ -378,12 +484,12 @@ int main(void)
     NO_ERROR();
     network_module_set_plugin_timeout(5);
     ready_and_update();
-    attach_inputs();
     conf_management_inputs();
     free_inputs();
     insert_inputs();
-
     network_module_exit();
+
+    requests();
     without_module();
     CHECK(network_module_init("cni", cache, confdir, bin)); /* init again after exit */
     CHECK(!network_module_ready(NETWOKR_API_TYPE_CRI));

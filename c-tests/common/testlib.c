@@ -761,3 +761,61 @@ bool tl_check_no_results(const char *cache, const char *file, int line)
     free(left);
     return ok;
 }
+
+/* --- a test of the "cri" type ---------------------------------------------------------------- */
+
+bool tl_cri_begin(struct tl_cri *cri, const char *tag, const char *const *plugins, bool recorder,
+                  const char *bridge_prefix, const char *file, int line)
+{
+    memset(cri, 0, sizeof(*cri));
+    for (int i = 0; bridge_prefix != NULL && i < 2; i++) {
+        snprintf(cri->bridge[i], sizeof(cri->bridge[i]), "%s%ld%c", bridge_prefix, (long)getpid() % 1000, 'a' + i);
+    }
+    if (!tl_env_init(&cri->dirs, tag, plugins, recorder, file, line)) {
+        return false;
+    }
+    if (recorder) {
+        cri->netns = tl_asprintf("/var/run/netns/clibcni-%s-fake-%ld", tag, (long)getpid());
+        return true;
+    }
+    cri->netns = tl_netns_create(tag);
+    cri->own_netns = cri->netns != NULL;
+    return tl_check(cri->own_netns, file, line, "no network namespace for %s", tag);
+}
+
+bool tl_cri_init(struct tl_cri *cri, const char *file, int line)
+{
+    cri->inited = network_module_init("cni", cri->dirs.cache, cri->dirs.conf, cri->dirs.bin);
+    const char *why = network_module_last_error();
+    return tl_check(cri->inited, file, line, "network_module_init: %s", why == NULL ? "(no message)" : why);
+}
+
+bool tl_cri_write_bridge_conflist(const struct tl_cri *cri, const char *conf_file, const char *net, int bridge,
+                                  const char *subnet, const char *more_plugins, const char *file, int line)
+{
+    return tl_write_conf(file, line, cri->dirs.conf, conf_file,
+                         "{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",\"plugins\":["
+                         "{\"type\":\"bridge\",\"bridge\":\"%s\",\"isGateway\":true,"
+                         "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"%s\","
+                         "\"ranges\":[[{\"subnet\":\"%s0/24\",\"gateway\":\"%s1\"}]]}}%s]}",
+                         net, cri->bridge[bridge], cri->dirs.ipam, subnet, subnet, more_plugins);
+}
+
+void tl_cri_end(struct tl_cri *cri, const char *file, int line)
+{
+    if (cri->inited) {
+        tl_check_no_results(cri->dirs.cache, file, line);
+        network_module_exit();
+    }
+    for (int i = 0; i < 2; i++) {
+        if (cri->bridge[i][0] != '\0') {
+            tl_remove_link(cri->bridge[i], file, line);
+        }
+    }
+    if (cri->own_netns) {
+        tl_netns_delete(cri->netns);
+    }
+    free(cri->netns);
+    tl_env_free(&cri->dirs);
+    memset(cri, 0, sizeof(*cri));
+}

@@ -163,6 +163,34 @@ container_network_settings *tl_settings_new(void);
 /* Frees settings and everything the library put into them. */
 void tl_settings_free(container_network_settings *settings);
 
+/* --- a test of the "cri" type ----------------------------------------------------------------- */
+
+/* What a CRI test runs in: its scratch tree with plugins, the names of the bridges its conf files
+ * use, the pod's network namespace, and the module, initialised as iSulad's CRI plugin does. */
+struct tl_cri {
+    struct tl_env dirs;
+    char bridge[2][16]; /* "<prefix><pid%1000>a" and "…b", or "" without a prefix */
+    char *netns;        /* a namespace of the test's own, or a made-up path for the recorder */
+    bool own_netns;
+    bool inited;
+};
+/* Makes the tree (tl_env_init with plugins and recorder), names the bridges (bridge_prefix may be
+ * NULL) and gives the pod a netns: with the recorder the made-up path
+ * /var/run/netns/clibcni-<tag>-fake-<pid>, else tl_netns_create(tag). Checks every step; call
+ * tl_cri_end whatever it returns. */
+bool tl_cri_begin(struct tl_cri *cri, const char *tag, const char *const *plugins, bool recorder,
+                  const char *bridge_prefix, const char *file, int line);
+/* Once the conf files are written: network_module_init("cni", cache, conf, bin), checked. */
+bool tl_cri_init(struct tl_cri *cri, const char *file, int line);
+/* Writes conf_file: network net on bridge cri->bridge[bridge] (a gateway) with host-local
+ * addresses from subnet (its first three octets and the dot) ".0/24", gateway ".1", kept in
+ * cri->dirs.ipam; more_plugins ("" or ",{…}…") follow the bridge in the list. */
+bool tl_cri_write_bridge_conflist(const struct tl_cri *cri, const char *conf_file, const char *net, int bridge,
+                                  const char *subnet, const char *more_plugins, const char *file, int line);
+/* After the test: when initialised, checks that no attachment is left in the cache and exits the
+ * module; then removes the bridges, the netns and the tree. */
+void tl_cri_end(struct tl_cri *cri, const char *file, int line);
+
 /* --- the library's answers and state -------------------------------------------------------- */
 
 /* The host's g_isulad_errmsg of this thread (NULL when none). */

@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, OsString};
 use std::fs::{self, File, Permissions};
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag};
@@ -245,10 +246,21 @@ fn env_is_exactly_as_built() {
 #[test]
 fn unread_large_stdin_does_not_block() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = script(tmp.path(), "lazy", "sleep 0.1; echo '{}'");
+    let stuck = tmp.path().join("stuck");
+    // The plugin never reads stdin and cannot get to its answer before its stderr, 16 pipes' worth, is drained: a
+    // caller blocked writing the rest of the request would deadlock with it. `timeout` only ends such a deadlock
+    // (a blocked caller sees no deadline of its own), and leaves the mark of it.
+    let body = format!(
+        "timeout 10 head -c 1048576 /dev/zero >&2 || echo > '{}'; echo '{{}}'",
+        stuck.display()
+    );
+    let path = script(tmp.path(), "lazy", &body);
     let mask_before = SigSet::thread_get_mask().unwrap();
-    let out = run(&path, &vec![b'x'; 1 << 20], &with_timeout(5000)).unwrap();
+    let result = run(&path, &vec![b'x'; 1 << 20], &with_timeout(5000));
+    assert!(!stuck.exists(), "writing stdin blocked the caller");
+    let out = result.unwrap();
     assert_eq!(out.stdout, b"{}\n");
+    assert_eq!(out.stderr.len(), DEFAULT_MAX_STDERR);
     assert_eq!(SigSet::thread_get_mask().unwrap(), mask_before);
 }
 
@@ -268,22 +280,21 @@ fn large_stdout_and_stderr_are_read_concurrently() {
 #[test]
 fn stdout_over_the_cap_fails_and_kills() {
     let tmp = tempfile::tempdir().unwrap();
-    let pid_file = tmp.path().join("pid");
-    let path = script(
-        tmp.path(),
-        "chatty",
-        &format!(
-            "echo $$ > '{}'; head -c 5000 /dev/zero; sleep 5",
-            pid_file.display()
-        ),
+    let (pid_file, survived) = (tmp.path().join("pid"), tmp.path().join("survived"));
+    // Still running after overflowing is the case under test: only a plugin that was waited for instead of killed
+    // gets past the sleep.
+    let body = format!(
+        "echo $$ > '{}'; head -c 5000 /dev/zero; sleep 30; echo > '{}'",
+        pid_file.display(),
+        survived.display()
     );
+    let path = script(tmp.path(), "chatty", &body);
     let opts = ExecOptions {
         max_stdout: 1000,
         ..ExecOptions::default()
     };
-    let started = Instant::now();
     let err = run(&path, b"", &opts).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(!survived.exists(), "the plugin was not killed");
     assert_eq!(
         err.to_string(),
         format!("exec of plugin {path:?} failed: plugin output exceeds 1000 bytes")
@@ -500,18 +511,20 @@ fn busy_binary_is_retried() {
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "installing", "echo ok");
     let writer = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    // A spawn refused with ETXTBSY has opened the binary and closed it unwritten: the writer goes right after the
+    // first refusal, so the call can only succeed by trying again.
+    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).unwrap();
+    inotify
+        .add_watch(&path, AddWatchFlags::IN_CLOSE_NOWRITE)
+        .unwrap();
     let closer = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(20));
+        inotify.read_events().unwrap();
         drop(writer);
     });
-    let out = run(&path, b"", &ExecOptions::default()).unwrap();
+    let out = run(&path, b"", &ExecOptions::default());
+    drop(File::open(&path).unwrap()); // wakes the closer if no spawn ever opened the binary
     closer.join().unwrap();
-    assert_eq!(out.stdout, b"ok\n");
-    assert!(
-        out.elapsed >= Duration::from_millis(15),
-        "{:?}",
-        out.elapsed
-    );
+    assert_eq!(out.unwrap().stdout, b"ok\n");
 }
 
 #[test]
@@ -528,13 +541,14 @@ fn binary_busy_for_too_long_is_an_exec_error() {
         err.to_string(),
         format!("exec of plugin {path:?} failed: {reason}")
     );
-    // A deadline cuts the retries short instead of starting the plugin only to kill it.
+    // A deadline cuts the retries short instead of starting the plugin only to kill it: well before the 500 ms
+    // that the pauses alone take without one.
     let started = Instant::now();
     assert!(matches!(
         run(&path, b"", &with_timeout(50)),
         Err(Error::Exec { .. })
     ));
-    assert!(started.elapsed() < Duration::from_millis(100));
+    assert!(started.elapsed() < Duration::from_millis(500));
 }
 
 #[test]
@@ -632,24 +646,31 @@ fn backoff_spins_then_doubles_up_to_the_cap() {
 #[test]
 fn exit_status_taken_by_another_waiter() {
     let tmp = tempfile::tempdir().unwrap();
-    let pid_file = tmp.path().join("pid");
-    let ready = tmp.path().join("ready");
+    let told_pid = Fifo::new(tmp.path(), "pid");
+    let go = Fifo::new(tmp.path(), "go");
+    // The plugin tells its pid, then exits only when the thief lets it, just before the thief waits for it.
     let body = format!(
-        "echo $$ > '{}'; mv '{}' '{}'; sleep 0.3",
-        pid_file.display(),
-        pid_file.display(),
-        ready.display()
+        "echo $$ > '{}'; read -r go < '{}'",
+        told_pid.path.display(),
+        go.path.display()
     );
     let path = script(tmp.path(), "stolen", &body);
+    let (pid_reader, go_writer) = (told_pid.reader, go.writer);
     let thief = thread::spawn(move || {
-        while !ready.exists() {
-            thread::sleep(Duration::from_millis(5));
-        }
-        waitpid(Pid::from_raw(read_pid(&ready)), None)
+        let mut line = String::new();
+        BufReader::new(pid_reader).read_line(&mut line).unwrap();
+        let pid = Pid::from_raw(line.trim().parse().ok()?);
+        (&go_writer).write_all(b"go\n").unwrap();
+        Some(waitpid(pid, None))
     });
     let outcome = run(&path, b"", &with_timeout(5000));
+    drop(told_pid.writer); // a plugin that never told its pid leaves the thief at end of file
+    let stolen = thief
+        .join()
+        .unwrap()
+        .expect("the plugin never told its pid");
     // Two waiters race for one exit status; whichever loses must see it cleanly.
-    match thief.join().unwrap() {
+    match stolen {
         Ok(status) => {
             assert!(matches!(status, nix::sys::wait::WaitStatus::Exited(_, 0)));
             let reason = "its exit status was taken by another waiter in this process (ECHILD)";

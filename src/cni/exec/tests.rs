@@ -512,7 +512,7 @@ fn busy_binary_is_retried() {
     let path = script(tmp.path(), "installing", "echo ok");
     let writer = fs::OpenOptions::new().write(true).open(&path).unwrap();
     // A spawn refused with ETXTBSY has opened the binary and closed it unwritten: the writer goes right after the
-    // first refusal, so the call can only succeed by trying again.
+    // first refusal, so the call can only succeed by trying again (it does for up to 500 ms).
     let inotify = Inotify::init(InitFlags::IN_CLOEXEC).unwrap();
     inotify
         .add_watch(&path, AddWatchFlags::IN_CLOSE_NOWRITE)

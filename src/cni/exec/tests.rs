@@ -1,18 +1,20 @@
 //! Exec tests with small `#!/bin/sh` scripts as fake plugins.
 
 use std::ffi::{CString, OsString};
-use std::fs::{self, Permissions};
-use std::os::unix::fs::PermissionsExt;
+use std::fs::{self, File, Permissions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag};
-use nix::unistd::Pid;
+use nix::unistd::{mkfifo, Pid};
 
 use super::*;
 
@@ -69,21 +71,78 @@ fn assert_reaped(pid: i32) {
     );
 }
 
-/// Dead (gone or a zombie of whoever inherited it) within a second.
-fn assert_dies(pid: i32) {
-    let until = Instant::now() + Duration::from_secs(1);
-    loop {
-        let state = fs::read_to_string(format!("/proc/{pid}/stat")).ok();
-        let dead = state
-            .as_deref()
-            .and_then(|s| s.rsplit_once(')'))
-            .is_none_or(|(_, rest)| rest.trim_start().starts_with('Z'));
-        if dead {
-            return;
+/// A FIFO at `dir/name`, open at both ends: a read blocks until data comes or every writer has closed it, the
+/// test's own `writer` included, so "no plugin has opened it yet" never reads as end of file.
+struct Fifo {
+    path: PathBuf,
+    reader: File,
+    writer: File,
+}
+
+impl Fifo {
+    fn new(dir: &Path, name: &str) -> Fifo {
+        let path = dir.join(name);
+        mkfifo(&path, Mode::S_IRUSR | Mode::S_IWUSR).unwrap();
+        // Non-blocking only so that it opens with no writer yet; reads then block.
+        let reader = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+            .unwrap();
+        let writer = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        fcntl(&reader, FcntlArg::F_SETFL(OFlag::empty())).unwrap();
+        Fifo {
+            path,
+            reader,
+            writer,
         }
-        assert!(Instant::now() < until, "process {pid} still alive");
-        thread::sleep(Duration::from_millis(10));
     }
+
+    /// Everything written to it, once every process that had it open has closed it: they have all exited, since
+    /// the scripts never close it themselves.
+    fn told(self) -> String {
+        drop(self.writer);
+        let mut text = String::new();
+        (&self.reader).read_to_string(&mut text).unwrap();
+        text
+    }
+}
+
+/// A plugin run that its deadline ended, and what the plugin and its children wrote to their witness FIFO.
+struct Deadlined {
+    result: Result<ExecOutput>,
+    elapsed: Duration,
+    timeout: Duration,
+    told: String,
+}
+
+/// Runs `body` as a plugin with fd 3 open on a witness FIFO, first with a 100 ms timeout, doubled and run again
+/// while the plugin was killed before it wrote "ready" to the witness: the deadline must fall after the point the
+/// test is about, and how long a loaded machine takes to get there cannot be guessed.
+fn run_until_ready(dir: &Path, command: &str, body: &str) -> Deadlined {
+    for attempt in 0..8 {
+        let timeout = Duration::from_millis(100 << attempt);
+        let witness = Fifo::new(dir, &format!("witness{attempt}"));
+        let text = format!("exec 3>'{}'\n{body}", witness.path.display());
+        let path = script(dir, &format!("plugin{attempt}"), &text);
+        let opts = ExecOptions {
+            timeout: Some(timeout),
+            ..ExecOptions::default()
+        };
+        let started = Instant::now();
+        let result = exec_plugin(&path, command, b"{}", &env(), &opts);
+        let elapsed = started.elapsed();
+        let told = witness.told();
+        if told.starts_with("ready\n") {
+            return Deadlined {
+                result,
+                elapsed,
+                timeout,
+                told,
+            };
+        }
+    }
+    panic!("the plugin never got ready before a deadline of up to 12.8 s");
 }
 
 #[test]
@@ -187,10 +246,21 @@ fn env_is_exactly_as_built() {
 #[test]
 fn unread_large_stdin_does_not_block() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = script(tmp.path(), "lazy", "sleep 0.1; echo '{}'");
+    let stuck = tmp.path().join("stuck");
+    // The plugin never reads stdin and cannot get to its answer before its stderr, 16 pipes' worth, is drained: a
+    // caller blocked writing the rest of the request would deadlock with it. `timeout` only ends such a deadlock
+    // (a blocked caller sees no deadline of its own), and leaves the mark of it.
+    let body = format!(
+        "timeout 10 head -c 1048576 /dev/zero >&2 || echo > '{}'; echo '{{}}'",
+        stuck.display()
+    );
+    let path = script(tmp.path(), "lazy", &body);
     let mask_before = SigSet::thread_get_mask().unwrap();
-    let out = run(&path, &vec![b'x'; 1 << 20], &with_timeout(5000)).unwrap();
+    let result = run(&path, &vec![b'x'; 1 << 20], &with_timeout(5000));
+    assert!(!stuck.exists(), "writing stdin blocked the caller");
+    let out = result.unwrap();
     assert_eq!(out.stdout, b"{}\n");
+    assert_eq!(out.stderr.len(), DEFAULT_MAX_STDERR);
     assert_eq!(SigSet::thread_get_mask().unwrap(), mask_before);
 }
 
@@ -210,22 +280,21 @@ fn large_stdout_and_stderr_are_read_concurrently() {
 #[test]
 fn stdout_over_the_cap_fails_and_kills() {
     let tmp = tempfile::tempdir().unwrap();
-    let pid_file = tmp.path().join("pid");
-    let path = script(
-        tmp.path(),
-        "chatty",
-        &format!(
-            "echo $$ > '{}'; head -c 5000 /dev/zero; sleep 5",
-            pid_file.display()
-        ),
+    let (pid_file, survived) = (tmp.path().join("pid"), tmp.path().join("survived"));
+    // Still running after overflowing is the case under test: only a plugin that was waited for instead of killed
+    // gets past the sleep.
+    let body = format!(
+        "echo $$ > '{}'; head -c 5000 /dev/zero; sleep 30; echo > '{}'",
+        pid_file.display(),
+        survived.display()
     );
+    let path = script(tmp.path(), "chatty", &body);
     let opts = ExecOptions {
         max_stdout: 1000,
         ..ExecOptions::default()
     };
-    let started = Instant::now();
     let err = run(&path, b"", &opts).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(!survived.exists(), "the plugin was not killed");
     assert_eq!(
         err.to_string(),
         format!("exec of plugin {path:?} failed: plugin output exceeds 1000 bytes")
@@ -347,26 +416,26 @@ fn death_by_signal_is_reported() {
 #[test]
 fn timeout_kills_the_whole_group() {
     let tmp = tempfile::tempdir().unwrap();
-    let (pid_file, gc_file) = (tmp.path().join("pid"), tmp.path().join("gc"));
+    let pid_file = tmp.path().join("pid");
+    // The plugin and its background child sleeping far past the deadline is the case under test: whichever of them
+    // outlives the kill gets to write "survived".
     let body = format!(
-        "sleep 30 & echo $! > '{}'; echo $$ > '{}'; sleep 30",
-        gc_file.display(),
+        "echo $$ > '{}'\n{{ sleep 30; echo survived >&3; }} &\necho ready >&3\nsleep 30\necho survived >&3",
         pid_file.display()
     );
-    let path = script(tmp.path(), "slow", &body);
-    let started = Instant::now();
-    let err = exec_plugin(&path, "DEL", b"{}", &env(), &with_timeout(300)).unwrap_err();
+    let ran = run_until_ready(tmp.path(), "DEL", &body);
+    let err = ran.result.unwrap_err();
     assert!(
-        started.elapsed() < Duration::from_millis(1300),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(
-        matches!(&err, Error::Timeout { command, after, .. } if command == "delete" && *after == Duration::from_millis(300))
+        matches!(&err, Error::Timeout { command, after, .. } if command == "delete" && *after == ran.timeout),
+        "{err:?}"
     );
     assert_eq!(err.code(), codes::TRY_AGAIN_LATER);
+    assert!(ran.elapsed >= ran.timeout, "{:?}", ran.elapsed);
     assert_reaped(read_pid(&pid_file));
-    assert_dies(read_pid(&gc_file));
+    assert_eq!(
+        ran.told, "ready\n",
+        "a process of the plugin's group outlived the kill"
+    );
 }
 
 #[test]
@@ -396,39 +465,45 @@ fn zero_timeout_does_not_start_the_plugin() {
 #[test]
 fn grandchild_holding_stdout_does_not_hang_us() {
     let tmp = tempfile::tempdir().unwrap();
-    let (pid_file, gc_file) = (tmp.path().join("pid"), tmp.path().join("gc"));
+    let pid_file = tmp.path().join("pid");
+    let witness = Fifo::new(tmp.path(), "witness");
+    // The background child holding stdout far longer than the grace period is the case under test: had we waited
+    // for it, "late" would be in the output, and had it outlived the kill, "survived" in the witness (written
+    // first: writing "late" to the closed pipe would kill it).
     let body = format!(
-        "echo '{{\"ok\":1}}'; (sleep 30; echo late) & echo $! > '{}'; echo $$ > '{}'",
-        gc_file.display(),
+        "exec 3>'{}'\necho '{{\"ok\":1}}'\n{{ sleep 30; echo survived >&3; echo late; }} &\necho $$ > '{}'\necho ready >&3",
+        witness.path.display(),
         pid_file.display()
     );
     let path = script(tmp.path(), "daemonizer", &body);
-    let started = Instant::now();
     let out = run(&path, b"", &ExecOptions::default()).unwrap();
-    assert!(
-        started.elapsed() < Duration::from_millis(800),
-        "{:?}",
-        started.elapsed()
-    );
     assert_eq!(out.stdout, b"{\"ok\":1}\n");
     assert_reaped(read_pid(&pid_file));
-    assert_dies(read_pid(&gc_file));
+    assert_eq!(
+        witness.told(),
+        "ready\n",
+        "the background child outlived the kill"
+    );
 }
 
 #[test]
 fn closed_output_then_slow_exit_is_waited_for_until_the_deadline() {
     let tmp = tempfile::tempdir().unwrap();
+    // An exit 0.3 s after the output closed is the case under test: the call must last until it.
     let path = script(tmp.path(), "closer", "echo '{}'; exec >&- 2>&-; sleep 0.3");
     let out = run(&path, b"", &with_timeout(5000)).unwrap();
     assert_eq!(out.stdout, b"{}\n");
     assert!(out.elapsed >= Duration::from_millis(300));
-    let path = script(tmp.path(), "closer2", "exec >&- 2>&-; sleep 30");
-    let started = Instant::now();
-    assert!(matches!(
-        run(&path, b"", &with_timeout(200)),
-        Err(Error::Timeout { .. })
-    ));
-    assert!(started.elapsed() < Duration::from_secs(1));
+    // Ready once its output is closed; the exit that would come 30 s later must be cut off at the deadline.
+    let body = "exec >&- 2>&-\necho ready >&3\nsleep 30\necho survived >&3";
+    let ran = run_until_ready(tmp.path(), "ADD", body);
+    assert!(
+        matches!(ran.result, Err(Error::Timeout { .. })),
+        "{:?}",
+        ran.result
+    );
+    assert!(ran.elapsed >= ran.timeout, "{:?}", ran.elapsed);
+    assert_eq!(ran.told, "ready\n");
 }
 
 #[test]
@@ -436,18 +511,20 @@ fn busy_binary_is_retried() {
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "installing", "echo ok");
     let writer = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    // A spawn refused with ETXTBSY has opened the binary and closed it unwritten: the writer goes right after the
+    // first refusal, so the call can only succeed by trying again (it does for up to 500 ms).
+    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).unwrap();
+    inotify
+        .add_watch(&path, AddWatchFlags::IN_CLOSE_NOWRITE)
+        .unwrap();
     let closer = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(20));
+        inotify.read_events().unwrap();
         drop(writer);
     });
-    let out = run(&path, b"", &ExecOptions::default()).unwrap();
+    let out = run(&path, b"", &ExecOptions::default());
+    drop(File::open(&path).unwrap()); // wakes the closer if no spawn ever opened the binary
     closer.join().unwrap();
-    assert_eq!(out.stdout, b"ok\n");
-    assert!(
-        out.elapsed >= Duration::from_millis(15),
-        "{:?}",
-        out.elapsed
-    );
+    assert_eq!(out.unwrap().stdout, b"ok\n");
 }
 
 #[test]
@@ -464,13 +541,14 @@ fn binary_busy_for_too_long_is_an_exec_error() {
         err.to_string(),
         format!("exec of plugin {path:?} failed: {reason}")
     );
-    // A deadline cuts the retries short instead of starting the plugin only to kill it.
+    // A deadline cuts the retries short instead of starting the plugin only to kill it: well before the 500 ms
+    // that the pauses alone take without one.
     let started = Instant::now();
     assert!(matches!(
         run(&path, b"", &with_timeout(50)),
         Err(Error::Exec { .. })
     ));
-    assert!(started.elapsed() < Duration::from_millis(100));
+    assert!(started.elapsed() < Duration::from_millis(500));
 }
 
 #[test]
@@ -568,24 +646,31 @@ fn backoff_spins_then_doubles_up_to_the_cap() {
 #[test]
 fn exit_status_taken_by_another_waiter() {
     let tmp = tempfile::tempdir().unwrap();
-    let pid_file = tmp.path().join("pid");
-    let ready = tmp.path().join("ready");
+    let told_pid = Fifo::new(tmp.path(), "pid");
+    let go = Fifo::new(tmp.path(), "go");
+    // The plugin tells its pid, then exits only when the thief lets it, just before the thief waits for it.
     let body = format!(
-        "echo $$ > '{}'; mv '{}' '{}'; sleep 0.3",
-        pid_file.display(),
-        pid_file.display(),
-        ready.display()
+        "echo $$ > '{}'; read -r go < '{}'",
+        told_pid.path.display(),
+        go.path.display()
     );
     let path = script(tmp.path(), "stolen", &body);
+    let (pid_reader, go_writer) = (told_pid.reader, go.writer);
     let thief = thread::spawn(move || {
-        while !ready.exists() {
-            thread::sleep(Duration::from_millis(5));
-        }
-        waitpid(Pid::from_raw(read_pid(&ready)), None)
+        let mut line = String::new();
+        BufReader::new(pid_reader).read_line(&mut line).unwrap();
+        let pid = Pid::from_raw(line.trim().parse().ok()?);
+        (&go_writer).write_all(b"go\n").unwrap();
+        Some(waitpid(pid, None))
     });
     let outcome = run(&path, b"", &with_timeout(5000));
+    drop(told_pid.writer); // a plugin that never told its pid leaves the thief at end of file
+    let stolen = thief
+        .join()
+        .unwrap()
+        .expect("the plugin never told its pid");
     // Two waiters race for one exit status; whichever loses must see it cleanly.
-    match thief.join().unwrap() {
+    match stolen {
         Ok(status) => {
             assert!(matches!(status, nix::sys::wait::WaitStatus::Exited(_, 0)));
             let reason = "its exit status was taken by another waiter in this process (ECHILD)";

@@ -17,6 +17,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::{mkfifo, Pid};
 
 use super::*;
+use crate::cni::sync::Recover;
 
 fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(name);
@@ -573,6 +574,8 @@ fn spawn_failures_are_exec_errors() {
 
 #[test]
 fn host_fds_do_not_leak() {
+    // Its own non-CLOEXEC fd must not meet the fallback test's spawns.
+    let _serial = FD_CHURN_TESTS.lock().recover();
     let tmp = tempfile::tempdir().unwrap();
     let marker = tmp.path().join("leak-marker");
     fs::write(&marker, "").unwrap();
@@ -769,7 +772,7 @@ fn plugins_see_only_stdio_while_another_thread_opens_fds() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "fds", "exec ls -l /proc/self/fd");
-    let _serial = FD_CHURN_TESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = FD_CHURN_TESTS.lock().recover();
     let churn = FdChurn::start();
     let leaks: Vec<Vec<(u32, String)>> = (0..500)
         .map(|_| plugin_fds(&path))
@@ -789,7 +792,7 @@ fn plugins_see_only_stdio_while_another_thread_opens_fds() {
 fn listing_fallback_closes_inherited_fds() {
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "fds", "exec ls -l /proc/self/fd");
-    let _serial = FD_CHURN_TESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = FD_CHURN_TESTS.lock().recover();
     let held = nix::fcntl::open("/dev/null", OFlag::O_RDONLY, Mode::empty()).unwrap();
     super::spawn::tests_hook::FORCE_LISTING.set(true);
     let fds = plugin_fds(&path);

@@ -146,6 +146,16 @@ static network_api_conf *pod(const char *id)
     return tl_pod_conf(id, netns, "name", "ns", false);
 }
 
+/* A pod attached (checked); the caller detaches and frees it. */
+static network_api_conf *attach_pod(const char *id)
+{
+    network_api_conf *conf = pod(id);
+    network_api_result_list *result = NULL;
+    CHECKF(network_module_attach(conf, CRI, &result) == 0, "attach %s: %s", id, tl_errmsg_text());
+    free_network_api_result_list(result);
+    return conf;
+}
+
 /* --- the cases ---------------------------------------------------------------------------------- */
 
 static void skipped_conf_file_warns(void)
@@ -172,10 +182,7 @@ static void skipped_conf_file_warns(void)
 
 static void plugin_runs_are_debug_records(const char *id)
 {
-    network_api_conf *conf = pod(id);
-    network_api_result_list *result = NULL;
-    CHECKF(network_module_attach(conf, CRI, &result) == 0, "attach: %s", tl_errmsg_text());
-    free_network_api_result_list(result);
+    network_api_conf *conf = attach_pod(id);
     CHECK(tl_detach_ok(conf, CRI, false, TL_HERE));
     size_t adds = recorded_calls("ADD", id), dels = recorded_calls("DEL", id);
     CHECK_EQ_INT(adds, 3); /* loopback, logA, logB */
@@ -199,10 +206,7 @@ static void plugin_runs_are_debug_records(const char *id)
 
 static void corrupt_cache_on_del_warns(const char *id)
 {
-    network_api_conf *conf = pod(id);
-    network_api_result_list *result = NULL;
-    CHECKF(network_module_attach(conf, CRI, &result) == 0, "attach: %s", tl_errmsg_text());
-    free_network_api_result_list(result);
+    network_api_conf *conf = attach_pod(id);
     char *cache = tl_cache_path(g_dirs.cache, NET, id, "eth0");
     CHECK_EQ_INT(tl_write_file(cache, "{not json"), 0);
     CHECK(tl_detach_ok(conf, CRI, false, TL_HERE));
@@ -235,10 +239,7 @@ static void levels_above_the_maximum_are_not_delivered(const char *id)
 {
     store_clear(&g_store);
     CHECK_EQ_INT(network_module_set_log_sink(keep, &g_store, NETWORK_LOG_WARN), 0);
-    network_api_conf *conf = pod(id);
-    network_api_result_list *result = NULL;
-    CHECKF(network_module_attach(conf, CRI, &result) == 0, "attach: %s", tl_errmsg_text());
-    free_network_api_result_list(result);
+    network_api_conf *conf = attach_pod(id);
     CHECK(tl_detach_ok(conf, CRI, false, TL_HERE));
     CHECK_EQ_INT(g_store.len, 0);
     CHECK_EQ_INT(network_module_set_log_sink(keep, &g_store, 5), -1);
@@ -271,6 +272,7 @@ static void reentrant(const struct network_module_log_record *r, void *user_data
 static void callback_may_call_the_library(const char *id)
 {
     CHECK_EQ_INT(network_module_set_log_sink(reentrant, NULL, NETWORK_LOG_DEBUG), 0);
+    /* Set before the attach: the callback uses it when the attach returns. */
     g_reentrant_conf = pod(id);
     network_api_result_list *result = NULL;
     CHECKF(network_module_attach(g_reentrant_conf, CRI, &result) == 0, "attach: %s", tl_errmsg_text());
@@ -313,10 +315,7 @@ static void *worker(void *arg)
     for (int i = 0; i < PODS; i++) {
         char id[64];
         snprintf(id, sizeof(id), "clogconc-%ld-%d-%d", (long)getpid(), thread, i);
-        network_api_conf *conf = pod(id);
-        network_api_result_list *result = NULL;
-        CHECKF(network_module_attach(conf, CRI, &result) == 0, "attach %s: %s", id, tl_errmsg_text());
-        free_network_api_result_list(result);
+        network_api_conf *conf = attach_pod(id);
         CHECK(tl_detach_ok(conf, CRI, false, TL_HERE));
         free_network_api_conf(conf);
     }
@@ -368,10 +367,7 @@ static void concurrent_logging_while_swapping(void)
 /* Attaches and detaches one pod; returns the plugin runs. */
 static size_t one_cycle(const char *id)
 {
-    network_api_conf *conf = pod(id);
-    network_api_result_list *result = NULL;
-    CHECKF(network_module_attach(conf, CRI, &result) == 0, "attach: %s", tl_errmsg_text());
-    free_network_api_result_list(result);
+    network_api_conf *conf = attach_pod(id);
     CHECK(tl_detach_ok(conf, CRI, false, TL_HERE));
     free_network_api_conf(conf);
     return recorded_calls("ADD", id) + recorded_calls("DEL", id);

@@ -213,13 +213,15 @@ fn deliver(level: Level, context: &Context<'_>, location: Location, message: &st
         Some((sink, max)) if level <= *max => Arc::clone(sink),
         _ => return,
     };
-    // The lock is released: the sink may replace itself.
-    sink(&Record {
+    // The lock is released: the sink may replace itself. A panicking sink loses its record but
+    // must not unwind into the export that is delivering (or leave this thread "delivering").
+    let record = Record {
         level,
         message,
         context: *context,
         location,
-    });
+    };
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(&record)));
 }
 
 /// Makes a record (use the `log!` macro). Delivered now outside calls from the host, else when
@@ -340,6 +342,26 @@ mod tests {
         // "one" reached the sink, which cleared itself; "two" found no sink.
         assert_eq!(*count.lock().unwrap(), 1);
         assert!(!enabled(Level::Error));
+    }
+
+    #[test]
+    fn a_panicking_sink_loses_its_record_only() {
+        let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        set_sink(Some((
+            Arc::new(|_: &Record<'_>| panic!("sink bug")),
+            Level::Trace,
+        )));
+        {
+            let _call = defer();
+            log!(Level::Error, Context::default(), "lost");
+        }
+        let seen = collecting(Level::Trace);
+        {
+            let _call = defer();
+            log!(Level::Error, Context::default(), "delivered");
+        }
+        set_sink(None);
+        assert_eq!(seen.lock().unwrap().len(), 1, "the thread still delivers");
     }
 
     #[test]

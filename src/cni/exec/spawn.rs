@@ -1,12 +1,15 @@
-//! Starting a plugin with posix_spawn (no fork in the multithreaded host), and owning it until it is reaped.
-//! The child gets the pipes as fds 0–2 and nothing else: one close-from action where the C library has it (see
-//! [`sys`]), otherwise a close action for every fd listed in /proc/self/fd.
+//! Starting a plugin without fork (the host is multithreaded), and owning it until it is reaped. The child gets the
+//! pipes as fds 0–2 and nothing else. Preferred: a vfork-style child that unshares the fd table keeping only 0–2 and
+//! reopens its pipes through /proc ([`sys::spawn_unshared`]), whose cost does not grow with the host's fd count.
+//! Where the kernel or /proc refuses that (detected at the first spawn), posix_spawn with one close-from action
+//! where the C library has it, otherwise a close action for every fd listed in /proc/self/fd.
 
 use std::ffi::CString;
 use std::fmt;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -16,7 +19,7 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
-use super::sys::{self, FileActions, SpawnAttr};
+use super::sys::{self, CloneStage, FileActions, Reopen, SpawnAttr};
 use super::Backoff;
 
 /// Retries of a spawn failing with ETXTBSY (a binary still being installed): 1 ms, doubling, ~0.5 s in all.
@@ -69,8 +72,6 @@ impl Child {
         };
         let [(stdin_r, stdin_w), (stdout_r, stdout_w), (stderr_r, stderr_w)] =
             pipes().map_err(|e| format!("creating pipes: {e}"))?;
-        let attr =
-            SpawnAttr::for_plugin().map_err(|e| format!("preparing spawn attributes: {e}"))?;
         let pipe_fds = [
             &stdin_r, &stdin_w, &stdout_r, &stdout_w, &stderr_r, &stderr_w,
         ]
@@ -80,7 +81,6 @@ impl Child {
             argv: [path],
             env,
             closer: Closer::detect(),
-            attr,
             stdio,
             pipes: pipe_fds,
         };
@@ -161,22 +161,35 @@ impl Drop for Child {
     }
 }
 
-/// How the child's inherited fds above 2 are closed.
+/// How the child ends up with no inherited fd above 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Closer {
-    /// One close-from action, run in the child: nothing another thread opens meanwhile can slip through.
+    /// The child unshares the fd table keeping only 0–2, before another thread can add to it, and reopens its pipes.
+    Unshare,
+    /// posix_spawn with one close-from action, run in the child: nothing another thread opens meanwhile slips through.
     CloseFrom,
-    /// A close action per fd listed in /proc/self/fd (C libraries without close-from): an fd another thread
-    /// opens without O_CLOEXEC between the listing and the spawn is inherited.
+    /// posix_spawn with a close action per fd listed in /proc/self/fd (C libraries without close-from): an fd another
+    /// thread opens without O_CLOEXEC between the listing and the spawn is inherited.
     Listing,
 }
 
+/// Set for good once the kernel (before 5.9) or /proc refused an unshared spawn.
+static UNSHARE_REFUSED: AtomicBool = AtomicBool::new(false);
+
 impl Closer {
-    fn detect() -> Closer {
+    pub(super) fn detect() -> Closer {
         #[cfg(test)]
-        if tests_hook::FORCE_LISTING.get() {
-            return Closer::Listing;
+        if let Some(forced) = tests_hook::FORCE.get() {
+            return forced;
         }
+        if !UNSHARE_REFUSED.load(Ordering::Relaxed) {
+            Closer::Unshare
+        } else {
+            Closer::posix_spawn()
+        }
+    }
+
+    fn posix_spawn() -> Closer {
         if sys::closefrom_available() {
             Closer::CloseFrom
         } else {
@@ -185,13 +198,12 @@ impl Closer {
     }
 }
 
-/// Everything one posix_spawn call needs.
+/// Everything one spawn needs.
 struct Request<'a> {
     /// The plugin's path, which is also its argv[0].
     argv: [CString; 1],
     env: &'a [CString],
     closer: Closer,
-    attr: SpawnAttr,
     /// The child's ends of the pipes, to become its fds 0, 1 and 2.
     stdio: [&'a OwnedFd; 3],
     /// Both ends of the three pipes: close-on-exec, so they need no close action.
@@ -221,14 +233,52 @@ impl Request<'_> {
         }
     }
 
-    /// One posix_spawn: the pipe ends become fds 0–2 and every other fd is closed.
+    /// One spawn: the pipe ends become fds 0–2 and no other fd is inherited.
     fn once(&self) -> nix::Result<Pid> {
+        if self.closer != Closer::Unshare {
+            return self.posix_spawn(self.closer);
+        }
+        match sys::spawn_unshared(&self.argv[0], &self.argv, self.env, &self.reopen()?) {
+            Ok(pid) => Ok(pid),
+            Err((CloneStage::Exec, e)) => Err(e),
+            Err((stage, _)) => {
+                // A reused fd number (Verify) is this call's bad luck; the others will not change.
+                if stage != CloneStage::Verify {
+                    UNSHARE_REFUSED.store(true, Ordering::Relaxed);
+                }
+                self.posix_spawn(Closer::posix_spawn())
+            }
+        }
+    }
+
+    /// The child's stdio as /proc paths of this thread's fds, with the pipe each must be.
+    fn reopen(&self) -> nix::Result<[Reopen; 3]> {
+        let (pid, tid) = (std::process::id(), nix::unistd::gettid());
+        let flags = [libc::O_RDONLY, libc::O_WRONLY, libc::O_WRONLY];
+        let mut plan = Vec::with_capacity(3);
+        for (fd, flags) in self.stdio.into_iter().zip(flags) {
+            let stat = nix::sys::stat::fstat(fd)?;
+            let path = format!("/proc/{pid}/task/{tid}/fd/{}", fd.as_raw_fd());
+            plan.push(Reopen {
+                path: CString::new(path).map_err(|_| Errno::EINVAL)?,
+                flags,
+                dev: stat.st_dev,
+                #[cfg(test)]
+                ino: if tests_hook::SPOIL_REOPEN.get() { 0 } else { stat.st_ino },
+                #[cfg(not(test))]
+                ino: stat.st_ino,
+            });
+        }
+        plan.try_into().map_err(|_| Errno::EINVAL)
+    }
+
+    /// posix_spawn with the pipe ends dup'ed onto 0–2 and every other fd closed by `closer`.
+    fn posix_spawn(&self, closer: Closer) -> nix::Result<Pid> {
         let mut actions = FileActions::new()?;
         for (target, fd) in (0..).zip(self.stdio) {
             actions.add_dup2(fd.as_raw_fd(), target)?;
         }
-        match self.closer {
-            Closer::CloseFrom => actions.add_closefrom(3)?,
+        match closer {
             Closer::Listing => {
                 for fd in open_fds_above_stdio()?
                     .into_iter()
@@ -238,8 +288,10 @@ impl Request<'_> {
                     let _ = actions.add_close(fd);
                 }
             }
+            Closer::CloseFrom | Closer::Unshare => actions.add_closefrom(3)?,
         }
-        sys::spawn(&self.argv[0], &self.argv, self.env, &actions, &self.attr)
+        let attr = SpawnAttr::for_plugin()?;
+        sys::spawn(&self.argv[0], &self.argv, self.env, &actions, &attr)
     }
 }
 
@@ -279,7 +331,12 @@ fn open_fds_above_stdio() -> nix::Result<Vec<RawFd>> {
 /// Unit tests run the fallback in glibc too.
 #[cfg(test)]
 pub(super) mod tests_hook {
+    use std::cell::Cell;
+
     thread_local! {
-        pub static FORCE_LISTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        /// Spawns of this thread use this way.
+        pub static FORCE: Cell<Option<super::Closer>> = const { Cell::new(None) };
+        /// Unshared children of this thread expect the wrong pipe, so they fail their check and the spawn falls back.
+        pub static SPOIL_REOPEN: Cell<bool> = const { Cell::new(false) };
     }
 }

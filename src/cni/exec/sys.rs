@@ -1,7 +1,12 @@
-//! The CNI layer's only `unsafe` code: posix_spawn with the file action nix does not wrap,
-//! `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34 and later), which closes every
-//! inherited fd in the child with one action. The symbol is looked up at run time, so a C library
-//! without it is detected (`closefrom_available`) and the caller lists fds instead.
+//! The CNI layer's only `unsafe` code, for what nix does not wrap:
+//! - `spawn_unshared`: a vfork-style clone whose child drops the caller's fd table before doing
+//!   anything else (close_range with CLOSE_RANGE_UNSHARE, Linux 5.9), so a spawn costs the same
+//!   whatever number of fds the host holds; its child code is the only code here that runs
+//!   outside the Rust runtime's rules (see `clone_child`).
+//! - posix_spawn with `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34 and later), the
+//!   fallback, which closes every inherited fd in the child with one action. The symbol is looked
+//!   up at run time, so a C library without it is detected (`closefrom_available`) and the caller
+//!   lists fds instead.
 //!
 //! Everything here owns its libc object (boxed, never moved once initialised), checks every
 //! return value and frees on drop.
@@ -129,16 +134,7 @@ pub(super) fn spawn(
     actions: &FileActions,
     attr: &SpawnAttr,
 ) -> nix::Result<Pid> {
-    // NULL-terminated pointer arrays; the strings outlive the call. posix_spawn takes
-    // `char *const[]` but does not write through them.
-    let pointers = |strings: &[CString]| -> Vec<*mut libc::c_char> {
-        strings
-            .iter()
-            .map(|s| s.as_ptr().cast_mut())
-            .chain(std::iter::once(std::ptr::null_mut()))
-            .collect()
-    };
-    let (argv, env) = (pointers(argv), pointers(env));
+    let (argv, env) = (pointer_array(argv), pointer_array(env));
     let mut pid: libc::pid_t = 0;
     // SAFETY: every pointer is valid for the call: the path, the NULL-terminated arrays of
     // NUL-terminated strings, and the initialised file actions and attributes.
@@ -153,4 +149,246 @@ pub(super) fn spawn(
         )
     };
     check(rc).map(|()| Pid::from_raw(pid))
+}
+
+/// Where a [`spawn_unshared`] child stopped before running the plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CloneStage {
+    /// close_range(CLOSE_RANGE_UNSHARE) refused (a kernel before 5.9).
+    Unshare,
+    /// A /proc path of the caller's pipe ends could not be opened (no /proc, or no access to it).
+    Reopen,
+    /// The path opened something other than the pipe it names (an fd number reused meanwhile).
+    Verify,
+    /// setpgid or execve failed: the plugin's own error, as posix_spawn reports it.
+    Exec,
+}
+
+impl CloneStage {
+    fn code(self) -> c_int {
+        self as c_int + 1
+    }
+
+    fn from_code(code: c_int) -> Option<CloneStage> {
+        [
+            CloneStage::Unshare,
+            CloneStage::Reopen,
+            CloneStage::Verify,
+            CloneStage::Exec,
+        ]
+        .into_iter()
+        .find(|stage| stage.code() == code)
+    }
+}
+
+/// One of the child's fds 0–2 as the child reopens it: the /proc path of the caller's fd, how to
+/// open it, and the pipe (device, inode) it must turn out to be.
+pub(super) struct Reopen {
+    pub path: CString,
+    pub flags: c_int,
+    pub dev: libc::dev_t,
+    pub ino: libc::ino_t,
+}
+
+/// What the child reads (prepared by the caller: the child must not allocate) and writes back.
+#[repr(C)]
+struct ChildArgs {
+    path: *const libc::c_char,
+    argv: *const *mut libc::c_char,
+    env: *const *mut libc::c_char,
+    stdio: [*const Reopen; 3],
+    /// Set by a child that failed: a `CloneStage` code and the errno.
+    failed: c_int,
+    errno: c_int,
+}
+
+/// The child's stack: heap memory of the caller, used only while the caller is suspended in clone.
+const CHILD_STACK: usize = 32 << 10;
+
+/// Spawns `path` in a child that shares the caller's memory and fd table only until its first
+/// system call: close_range(3, ~0, CLOSE_RANGE_UNSHARE) gives it a private table holding fds 0–2
+/// alone (the kernel copies at most 64 entries however many the caller holds, and nothing another
+/// thread opens meanwhile reaches it). The child then reopens its stdio pipes through `stdio`'s
+/// /proc paths, checks each is the pipe expected, moves them to 0–2, joins a new process group,
+/// resets every signal to its default, unblocks them all and execs. The caller is suspended until
+/// then (CLONE_VFORK), with every signal blocked so that no handler of the host runs in the child.
+pub(super) fn spawn_unshared(
+    path: &CStr,
+    argv: &[CString],
+    env: &[CString],
+    stdio: &[Reopen; 3],
+) -> Result<Pid, (CloneStage, Errno)> {
+    let (argv, env) = (pointer_array(argv), pointer_array(env));
+    let mut args = ChildArgs {
+        path: path.as_ptr(),
+        argv: argv.as_ptr(),
+        env: env.as_ptr(),
+        stdio: [&stdio[0], &stdio[1], &stdio[2]].map(|r| r as *const Reopen),
+        failed: 0,
+        errno: 0,
+    };
+    let mut stack = Box::<[u128]>::new_uninit_slice(CHILD_STACK / size_of::<u128>());
+    // SAFETY: one past the end of the allocation (the stack grows down from it); 16-aligned.
+    let top = unsafe { stack.as_mut_ptr().add(stack.len()) }.cast::<c_void>();
+    let unblock = SigSet::all()
+        .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_SETMASK)
+        .map_err(|e| (CloneStage::Exec, e))?;
+    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_FILES | libc::SIGCHLD;
+    // SAFETY: `clone_child` only makes async-signal-safe calls and never returns into this
+    // frame; it runs on `stack` (ours, unused by this thread meanwhile) and reads `args`, whose
+    // pointers stay valid until clone returns, which with CLONE_VFORK is after the child's exec
+    // or exit. Signals are blocked around it, so no handler runs on the child's stack.
+    let pid = unsafe {
+        libc::clone(
+            clone_child,
+            top,
+            flags,
+            std::ptr::from_mut(&mut args).cast(),
+        )
+    };
+    let clone_errno = Errno::last();
+    let _ = unblock.thread_set_mask();
+    drop(stack);
+    if pid < 0 {
+        return Err((CloneStage::Exec, clone_errno));
+    }
+    let pid = Pid::from_raw(pid);
+    // SAFETY: the child wrote these (if at all) before exiting, and clone returned after that.
+    let (failed, errno) = unsafe {
+        (
+            std::ptr::read_volatile(&args.failed),
+            std::ptr::read_volatile(&args.errno),
+        )
+    };
+    let Some(stage) = CloneStage::from_code(failed) else {
+        return Ok(pid);
+    };
+    // The child exits at once; reap it here (another waiter of the host may have done so).
+    while let Err(Errno::EINTR) = nix::sys::wait::waitpid(pid, None) {}
+    Err((stage, Errno::from_raw(errno)))
+}
+
+/// NULL-terminated pointer arrays of strings that outlive the call. posix_spawn and execve take
+/// `char *const[]` but do not write through them.
+fn pointer_array(strings: &[CString]) -> Vec<*mut libc::c_char> {
+    strings
+        .iter()
+        .map(|s| s.as_ptr().cast_mut())
+        .chain(std::iter::once(std::ptr::null_mut()))
+        .collect()
+}
+
+/// The child of [`spawn_unshared`]. It runs on the caller's memory with the caller's thread
+/// pointer, so it allocates nothing, takes no lock, cannot panic, and makes only raw system calls
+/// or calls async-signal-safe C functions that are not cancellation points (a cancellation
+/// pending on the caller's thread must not act in the child).
+extern "C" fn clone_child(arg: *mut c_void) -> c_int {
+    let args = arg.cast::<ChildArgs>();
+    let fail = |stage: CloneStage| -> c_int {
+        let errno = Errno::last_raw();
+        // SAFETY: `args` points to the caller's ChildArgs, alive until clone returns in the
+        // caller, which happens only after this child's _exit.
+        unsafe {
+            std::ptr::write_volatile(&raw mut (*args).errno, errno);
+            std::ptr::write_volatile(&raw mut (*args).failed, stage.code());
+            libc::_exit(127)
+        }
+    };
+    // SAFETY: a raw system call on the child's own fd table; no memory is passed.
+    let unshared = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_UNSHARE as libc::c_uint,
+        )
+    };
+    if unshared != 0 {
+        return fail(CloneStage::Unshare);
+    }
+    let mut opened: [c_int; 3] = [-1; 3];
+    for (fd, reopen) in opened.iter_mut().zip([0, 1, 2]) {
+        // SAFETY: the caller keeps its Reopen values alive until clone returns.
+        let reopen = unsafe { &*(*args).stdio[reopen] };
+        match reopen_above_stdio(reopen) {
+            Ok(opened) => *fd = opened,
+            Err(stage) => return fail(stage),
+        }
+    }
+    for (target, fd) in (0..).zip(opened) {
+        // SAFETY: raw system calls on the child's private fd table.
+        if unsafe { libc::syscall(libc::SYS_dup3, fd, target as c_int, 0) } < 0 {
+            return fail(CloneStage::Reopen);
+        }
+    }
+    // SAFETY: as above; everything from 3 up is one of the reopened fds.
+    unsafe { libc::syscall(libc::SYS_close_range, 3 as libc::c_uint, libc::c_uint::MAX, 0) };
+    // SAFETY: setpgid is a system call on this process.
+    if unsafe { libc::setpgid(0, 0) } != 0 {
+        return fail(CloneStage::Exec);
+    }
+    reset_signals();
+    // SAFETY: the arrays are the caller's NULL-terminated arrays of NUL-terminated strings,
+    // alive until clone returns; execve only returns on failure.
+    unsafe { libc::execve((*args).path, (*args).argv.cast(), (*args).env.cast()) };
+    fail(CloneStage::Exec)
+}
+
+/// Opens `reopen`'s path close-on-exec, checks it is the expected pipe and returns it as an fd
+/// above 2 (one of 0–2 may be free in a host running with its standard fds closed).
+fn reopen_above_stdio(reopen: &Reopen) -> Result<c_int, CloneStage> {
+    // SAFETY: a NUL-terminated path owned by the caller; the rest are plain values.
+    let mut fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat,
+            libc::AT_FDCWD,
+            reopen.path.as_ptr(),
+            reopen.flags | libc::O_CLOEXEC,
+            0,
+        )
+    } as c_int;
+    if fd < 0 {
+        return Err(CloneStage::Reopen);
+    }
+    if fd < 3 {
+        // SAFETY: fcntl and close on an fd of the child's private table.
+        let moved = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+        // SAFETY: as above.
+        unsafe { libc::syscall(libc::SYS_close, fd) };
+        if moved < 0 {
+            return Err(CloneStage::Reopen);
+        }
+        fd = moved;
+    }
+    let mut stat = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes a `struct stat` into `stat`, which is read only if it succeeded.
+    let same = unsafe { libc::fstat(fd, stat.as_mut_ptr()) } == 0 && {
+        // SAFETY: fstat succeeded, so `stat` is initialised.
+        let stat = unsafe { stat.assume_init_ref() };
+        stat.st_dev == reopen.dev && stat.st_ino == reopen.ino
+    };
+    if !same {
+        return Err(CloneStage::Verify);
+    }
+    Ok(fd)
+}
+
+/// Every catchable signal to its default disposition (a host handler must not run in the child,
+/// a plugin must not inherit ignored ones), then an empty mask.
+fn reset_signals() {
+    // SAFETY: an all-zero sigaction is SIG_DFL with no flags and an empty mask.
+    let default: libc::sigaction = unsafe { std::mem::zeroed() };
+    for signal in 1..=64 {
+        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+            // SAFETY: sigaction only reads `default`; the C library refuses its own internal
+            // signals (EINVAL), which nothing can send to this process before it execs.
+            unsafe { libc::sigaction(signal, &default, std::ptr::null_mut()) };
+        }
+    }
+    // SAFETY: an empty set, read by sigprocmask.
+    unsafe {
+        let mut empty = MaybeUninit::<libc::sigset_t>::uninit();
+        libc::sigemptyset(empty.as_mut_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut());
+    }
 }

@@ -7,6 +7,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::memo::FileId;
 use crate::cni::error::{Error, Result};
 
 /// Cache files are a few KiB; anything this big is not ours and is not worth reading into memory.
@@ -51,12 +52,14 @@ pub(super) fn create_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Temp file in `dir`, rename over `path`; the temp file is removed on failure.
-pub(super) fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> io::Result<()> {
+/// Temp file in `dir`, rename over `path`; the temp file is removed on failure. Returns the identity of the file
+/// now at `path` (taken after the rename, which changes its change time), if it could be had.
+pub(super) fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> io::Result<Option<FileId>> {
     let temp = dir.join(temp_name());
-    let written = write_private(&temp, data).and_then(|()| {
+    let written = write_private(&temp, data).and_then(|file| {
         crash_point!(CacheTempWritten);
-        fs::rename(&temp, path)
+        fs::rename(&temp, path)?;
+        Ok(file.metadata().ok().map(|meta| FileId::of(&meta)))
     });
     if written.is_err() {
         // Best effort: the write already failed and that is the error worth reporting.
@@ -79,7 +82,8 @@ pub(super) fn temp_name() -> String {
     )
 }
 
-fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
+/// The written file, still open.
+fn write_private(path: &Path, data: &[u8]) -> io::Result<fs::File> {
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)
@@ -89,7 +93,8 @@ fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
         .open(path)?;
     // The umask may have cleared bits of the creation mode; a stale file may have any mode.
     file.set_permissions(Permissions::from_mode(0o600))?;
-    file.write_all(data)
+    file.write_all(data)?;
+    Ok(file)
 }
 
 /// The file's bytes, `None` when it does not exist. Opened non-blocking so a FIFO planted at the path cannot hang
@@ -119,7 +124,8 @@ pub(super) fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
     if metadata.len() > MAX_FILE_SIZE {
         return Err(too_big());
     }
-    let mut bytes = Vec::new();
+    // One read for the whole file, one for EOF.
+    let mut bytes = Vec::with_capacity(metadata.len() as usize + 1);
     // The limit also covers a file that grows after the size check.
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)

@@ -10,12 +10,14 @@
 
 mod file;
 mod format;
+mod memo;
 #[cfg(test)]
 mod tests;
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -25,6 +27,7 @@ use crate::cni::log::{log, Context, Level};
 use file::{create_private_dir, read_bytes, temp_middle, temp_writer, write_atomically};
 pub use format::decode_entry;
 use format::{decode, encode};
+use memo::{FileId, Memo};
 
 /// The `kind` of every cache file that is not a legacy result-only file.
 pub const CACHE_KIND_V1: &str = "cniCacheV1";
@@ -58,16 +61,20 @@ pub enum CacheEntry {
     Legacy(Value),
 }
 
-/// The result cache rooted at one directory.
+/// The result cache rooted at one directory. Clones share what was written through any of them (see [`memo`]).
 #[derive(Clone, Debug)]
 pub struct ResultCache {
     dir: PathBuf,
+    memo: Arc<Memo>,
 }
 
 impl ResultCache {
     /// `dir` is the cache root; files live in `<dir>/results/`.
     pub fn new(dir: impl Into<PathBuf>) -> ResultCache {
-        ResultCache { dir: dir.into() }
+        ResultCache {
+            dir: dir.into(),
+            memo: Arc::default(),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -126,7 +133,17 @@ impl ResultCache {
             }
             written => written,
         };
-        written.map_err(|e| Error::cache(format!("failed to write cache file {path:?}: {e}")))
+        let id = written
+            .map_err(|e| Error::cache(format!("failed to write cache file {path:?}: {e}")))?;
+        // What a later read of the file would decode, so the memo can stand in for it.
+        debug_assert_eq!(
+            decode(&path, &data).ok(),
+            Some(CacheEntry::V1(entry.clone()))
+        );
+        if let Some(id) = id {
+            self.memo.remember(&path, id, entry);
+        }
+        Ok(())
     }
 
     /// `Ok(None)` when there is no file; any unreadable or malformed file is an `Error::Cache` (DEL may tolerate it).
@@ -137,12 +154,13 @@ impl ResultCache {
         if_name: &str,
     ) -> Result<Option<CacheEntry>> {
         let path = self.file_path(network, container_id, if_name)?;
-        read_entry(&path)
+        self.read_entry(&path)
     }
 
     /// Removes the entry; a missing file is fine.
     pub fn remove(&self, network: &str, container_id: &str, if_name: &str) -> Result<()> {
         let path = self.file_path(network, container_id, if_name)?;
+        self.memo.forget(&path);
         match fs::remove_file(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::cache(format!(
                 "failed to remove cache file {path:?}: {e}"
@@ -161,7 +179,7 @@ impl ResultCache {
             .entry_names()?
             .into_iter()
             .filter(|name| container_id.is_none_or(|id| name_may_hold_container(name, id)))
-            .filter_map(|name| match read_entry(&results.join(&name)) {
+            .filter_map(|name| match self.read_entry(&results.join(&name)) {
                 Ok(Some(CacheEntry::V1(attachment))) => Some(attachment),
                 Ok(_) => None,
                 Err(e) => {
@@ -222,9 +240,26 @@ fn name_may_hold_container(name: &str, id: &str) -> bool {
         .any(|(at, _)| at > 0 && at + needle.len() < name.len())
 }
 
-fn read_entry(path: &Path) -> Result<Option<CacheEntry>> {
-    match read_bytes(path)? {
-        Some(bytes) => decode(path, &bytes).map(Some),
-        None => Ok(None),
+impl ResultCache {
+    /// What `path` holds: the memo's entry while the file is the one written through this cache, else the disk's.
+    fn read_entry(&self, path: &Path) -> Result<Option<CacheEntry>> {
+        if self.memo.holds(path) {
+            match fs::symlink_metadata(path) {
+                Ok(meta) => {
+                    if let Some(entry) = self.memo.recall(path, FileId::of(&meta)) {
+                        return Ok(Some(CacheEntry::V1(entry)));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    self.memo.forget(path);
+                    return Ok(None);
+                }
+                Err(_) => {} // reading reports it
+            }
+        }
+        match read_bytes(path)? {
+            Some(bytes) => decode(path, &bytes).map(Some),
+            None => Ok(None),
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Tests of the cache store, its file layouts and its disk operations.
 
 use std::fs::{self, Permissions};
-use std::os::unix::fs::PermissionsExt;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -98,14 +99,17 @@ fn full_entry_round_trips() {
         result: Some(json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}], "ips": []})),
     };
     cache.write(&entry).unwrap();
-    assert_eq!(
-        cache.read("net-1", "abc-123", "eth0").unwrap(),
-        Some(CacheEntry::V1(entry.clone()))
-    );
-    assert_eq!(
-        cache.attachments(Some("abc-123")).unwrap(),
-        vec![entry.clone()]
-    );
+    // Through the writer's memo and through a cache that only has the disk.
+    for reader in [cache.clone(), ResultCache::new(cache.dir())] {
+        assert_eq!(
+            reader.read("net-1", "abc-123", "eth0").unwrap(),
+            Some(CacheEntry::V1(entry.clone()))
+        );
+        assert_eq!(
+            reader.attachments(Some("abc-123")).unwrap(),
+            vec![entry.clone()]
+        );
+    }
 
     // Go-style aliases (an object) do not fit iSulad's string array and are only in capabilityArgs.
     let text = fs::read_to_string(cache.file_path("net-1", "abc-123", "eth0").unwrap()).unwrap();
@@ -698,4 +702,65 @@ fn concurrent_writers_never_tear_the_file() {
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(dir_names(&cache.dir().join("results")), ["net-ctr-eth0"]);
+}
+
+/// The entry a cache that has never seen the file decodes from the disk.
+fn from_disk(cache: &ResultCache, network: &str, container: &str, if_name: &str) -> Option<CacheEntry> {
+    ResultCache::new(cache.dir()).read(network, container, if_name).unwrap()
+}
+
+#[test]
+fn memo_answers_only_for_the_file_it_wrote() {
+    let (_tmp, cache) = cache();
+    let first = attachment("net", "c1", "eth0");
+    cache.write(&first).unwrap();
+    let path = cache.file_path("net", "c1", "eth0").unwrap();
+    assert_eq!(cache.memo.len(), 1);
+    assert_eq!(cache.read("net", "c1", "eth0").unwrap(), Some(CacheEntry::V1(first.clone())));
+
+    // Rewritten in place by someone else (same inode, same size): the disk's content wins.
+    let mut second = first.clone();
+    second.result = Some(json!({"cniVersion": "1.0.1"}));
+    let other = ResultCache::new(cache.dir());
+    let scratch = tempfile::tempdir().unwrap();
+    let elsewhere = ResultCache::new(scratch.path());
+    elsewhere.write(&second).unwrap();
+    let bytes = fs::read(elsewhere.file_path("net", "c1", "eth0").unwrap()).unwrap();
+    assert_eq!(bytes.len() as u64, fs::metadata(&path).unwrap().len());
+    let ino = fs::metadata(&path).unwrap().ino();
+    // Past the coarse timestamp granularity of file systems without fine-grained change times (see memo).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::OpenOptions::new().write(true).open(&path).unwrap().write_all(&bytes).unwrap();
+    assert_eq!(fs::metadata(&path).unwrap().ino(), ino);
+    assert_eq!(cache.read("net", "c1", "eth0").unwrap(), Some(CacheEntry::V1(second.clone())));
+    assert_eq!(cache.memo.len(), 0, "a stale entry is dropped");
+
+    // Written by another cache of the same directory (a rename over the file): the disk's content again.
+    cache.write(&first).unwrap();
+    other.write(&second).unwrap();
+    assert_eq!(cache.read("net", "c1", "eth0").unwrap(), Some(CacheEntry::V1(second.clone())));
+    assert_eq!(cache.attachments(None).unwrap(), vec![second.clone()]);
+
+    // Removed behind its back: gone.
+    cache.write(&first).unwrap();
+    fs::remove_file(&path).unwrap();
+    assert_eq!(cache.read("net", "c1", "eth0").unwrap(), None);
+    assert_eq!(cache.memo.len(), 0);
+
+    // Removed through it: gone, and forgotten.
+    cache.write(&first).unwrap();
+    cache.remove("net", "c1", "eth0").unwrap();
+    assert_eq!(cache.memo.len(), 0);
+    assert_eq!(from_disk(&cache, "net", "c1", "eth0"), None);
+}
+
+#[test]
+fn memo_entries_equal_what_the_disk_decodes() {
+    let (_tmp, cache) = cache();
+    let mut entry = attachment("net", "c2", "eth1");
+    entry.netns = Some("/run/netns/x".into());
+    entry.cni_args = vec![("K".into(), "v".into())];
+    entry.capability_args = object(json!({"portMappings": [{"hostPort": 1, "containerPort": 2, "protocol": "udp"}]}));
+    cache.write(&entry).unwrap();
+    assert_eq!(cache.read("net", "c2", "eth1").unwrap(), from_disk(&cache, "net", "c2", "eth1"));
 }

@@ -173,7 +173,8 @@ pub(super) enum Closer {
     Listing,
 }
 
-/// Set for good once the kernel (before 5.9) or /proc refused an unshared spawn.
+/// Set for good once the kernel (before 5.9) or /proc refused an unshared spawn. (Valgrind, which cannot run one at
+/// all, is detected before trying.)
 static UNSHARE_REFUSED: AtomicBool = AtomicBool::new(false);
 
 impl Closer {
@@ -182,7 +183,7 @@ impl Closer {
         if let Some(forced) = tests_hook::FORCE.get() {
             return forced;
         }
-        if !UNSHARE_REFUSED.load(Ordering::Relaxed) {
+        if !UNSHARE_REFUSED.load(Ordering::Relaxed) && !sys::under_valgrind() {
             Closer::Unshare
         } else {
             Closer::posix_spawn()

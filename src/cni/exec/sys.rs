@@ -151,6 +151,17 @@ pub(super) fn spawn(
     check(rc).map(|()| Pid::from_raw(pid))
 }
 
+/// Whether this process runs under Valgrind, which supports clone only as threads or fork and
+/// ends the whole process on [`spawn_unshared`]'s clone. Its core preload library, always loaded,
+/// exports `_vgnU_freeres`.
+pub(super) fn under_valgrind() -> bool {
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    *FOUND.get_or_init(|| {
+        // SAFETY: dlsym only looks a NUL-terminated name up in the loaded objects.
+        !unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"_vgnU_freeres".as_ptr()) }.is_null()
+    })
+}
+
 /// Where a [`spawn_unshared`] child stopped before running the plugin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum CloneStage {

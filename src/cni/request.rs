@@ -1,5 +1,6 @@
 //! The stdin configuration of each plugin call ("Deriving request configuration" in the spec).
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::cni::conf::PluginConf;
@@ -12,17 +13,81 @@ pub struct GcAttachment {
     pub ifname: String,
 }
 
-/// The plugin object with the list's `name` and `cniVersion`, plus the protocol keys of the call.
-fn base(list_name: &str, cni_version: &str, plugin: &PluginConf) -> Map<String, Value> {
-    let mut req = plugin.raw.clone();
-    req.insert("name".into(), Value::String(list_name.into()));
-    req.insert("cniVersion".into(), Value::String(cni_version.into()));
-    // Spec 1.0.0 says `capabilities` is a config-only key the runtime removes; older specs and
-    // libcni pass it through, so only 1.x requests drop it.
-    if Version::parse(cni_version).is_ok_and(|v| v >= Version::V1_0_0) {
-        req.shift_remove("capabilities");
+/// A plugin's stdin: its configuration object with some keys set, serialised straight from the borrowed parts
+/// (nothing is copied). A key the object has keeps its place with the new value; the others follow in the order
+/// set, as inserting into the object would place them.
+struct Request<'a> {
+    plugin: &'a Map<String, Value>,
+    /// Spec 1.0.0 says `capabilities` is a config-only key the runtime removes; older specs and libcni pass it
+    /// through, so only 1.x requests drop it.
+    drop_capabilities: bool,
+    set: Vec<(&'a str, Field<'a>)>,
+}
+
+enum Field<'a> {
+    Str(&'a str),
+    Value(&'a Value),
+    /// An object of these entries.
+    Entries(Vec<(&'a str, &'a Value)>),
+}
+
+impl<'a> Request<'a> {
+    /// The plugin object with the list's `name` and `cniVersion`.
+    fn new(list_name: &'a str, cni_version: &'a str, plugin: &'a PluginConf) -> Request<'a> {
+        Request {
+            plugin: &plugin.raw,
+            drop_capabilities: Version::parse(cni_version).is_ok_and(|v| v >= Version::V1_0_0),
+            set: vec![("name", Field::Str(list_name)), ("cniVersion", Field::Str(cni_version))],
+        }
     }
-    req
+
+    fn set(mut self, key: &'a str, value: Field<'a>) -> Request<'a> {
+        self.set.push((key, value));
+        self
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        // Maps, strings and numbers always serialise.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for Request<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let new_value = |key: &str| self.set.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        for (key, value) in self.plugin {
+            if self.drop_capabilities && key == "capabilities" {
+                continue;
+            }
+            match new_value(key) {
+                Some(field) => map.serialize_entry(key, field)?,
+                None => map.serialize_entry(key, value)?,
+            }
+        }
+        for (key, field) in &self.set {
+            if !self.plugin.contains_key(*key) {
+                map.serialize_entry(key, field)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Field<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Field::Str(text) => serializer.serialize_str(text),
+            Field::Value(value) => value.serialize(serializer),
+            Field::Entries(entries) => {
+                let mut map = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    }
 }
 
 /// ADD, CHECK and DEL: `prevResult` when known (a static one in the plugin object survives
@@ -35,23 +100,20 @@ pub fn attachment_request(
     prev_result: Option<&Value>,
     capability_args: &Map<String, Value>,
 ) -> Vec<u8> {
-    let mut req = base(list_name, cni_version, plugin);
+    let mut req = Request::new(list_name, cni_version, plugin);
     if let Some(prev) = prev_result {
-        req.insert("prevResult".into(), prev.clone());
+        req = req.set("prevResult", Field::Value(prev));
     }
-    let runtime: Map<String, Value> = plugin
+    let runtime: Vec<(&str, &Value)> = plugin
         .enabled_capabilities()
         .into_iter()
-        .filter_map(|cap| {
-            capability_args
-                .get(cap)
-                .map(|v| (cap.to_string(), v.clone()))
-        })
+        .filter_map(|cap| capability_args.get_key_value(cap))
+        .map(|(cap, value)| (cap.as_str(), value))
         .collect();
     if !runtime.is_empty() {
-        req.insert("runtimeConfig".into(), Value::Object(runtime));
+        req = req.set("runtimeConfig", Field::Entries(runtime));
     }
-    to_bytes(req)
+    req.to_bytes()
 }
 
 /// GC: the valid attachments under both keys libcni sends (`cni.dev/valid-attachments` of the
@@ -62,35 +124,33 @@ pub fn gc_request(
     plugin: &PluginConf,
     valid: &[GcAttachment],
 ) -> Vec<u8> {
-    let mut req = base(list_name, cni_version, plugin);
-    let list: Vec<Value> = valid
-        .iter()
-        .map(|a| serde_json::json!({"containerID": a.container_id, "ifname": a.ifname}))
-        .collect();
-    req.insert(
-        "cni.dev/valid-attachments".into(),
-        Value::Array(list.clone()),
+    let list = Value::Array(
+        valid
+            .iter()
+            .map(|a| serde_json::json!({"containerID": a.container_id, "ifname": a.ifname}))
+            .collect(),
     );
-    req.insert("cni.dev/attachments".into(), Value::Array(list));
-    to_bytes(req)
+    Request::new(list_name, cni_version, plugin)
+        .set("cni.dev/valid-attachments", Field::Value(&list))
+        .set("cni.dev/attachments", Field::Value(&list))
+        .to_bytes()
 }
 
 /// STATUS: the plugin object with the list's name and version.
 pub fn status_request(list_name: &str, cni_version: &str, plugin: &PluginConf) -> Vec<u8> {
-    to_bytes(base(list_name, cni_version, plugin))
+    Request::new(list_name, cni_version, plugin).to_bytes()
 }
 
 /// VERSION: only the version the runtime speaks.
 pub fn version_request() -> Vec<u8> {
-    to_bytes(Map::from_iter([(
-        "cniVersion".to_string(),
-        Value::String(Version::CURRENT.to_string()),
-    )]))
-}
-
-fn to_bytes(map: Map<String, Value>) -> Vec<u8> {
-    // Serialising a Value made of maps, strings and numbers cannot fail.
-    serde_json::to_vec(&Value::Object(map)).unwrap_or_default()
+    let version = Version::CURRENT.to_string();
+    let none = Map::new();
+    Request {
+        plugin: &none,
+        drop_capabilities: false,
+        set: vec![("cniVersion", Field::Str(&version))],
+    }
+    .to_bytes()
 }
 
 #[cfg(test)]

@@ -161,7 +161,8 @@ impl CniConfig {
         let _container = self.lock_container(&rt.container_id);
         let call = self.call("ADD", &list.name, Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
-        self.run_attachment_plugins(list, list.plugins.iter(), &call, rt, None, |plugin, out| {
+        // The last plugin's result as JSON is what the cache keeps.
+        let last = self.run_attachment_plugins(list, list.plugins.iter(), &call, rt, None, |plugin, out| {
             let parsed = CniResult::from_plugin_output(&out.stdout, version)
                 .and_then(|r| r.convert_to(version))
                 .map_err(|e| plugin_context(plugin, "add", e))?;
@@ -177,7 +178,7 @@ impl CniConfig {
             config: list.bytes.clone(),
             cni_args: rt.args.clone(),
             capability_args: rt.capability_args.clone(),
-            result: result.as_ref().map(CniResult::to_value),
+            result: last,
         };
         self.cache.write(&entry).map_err(|e| {
             Error::cache(format!(
@@ -570,7 +571,7 @@ impl CniConfig {
 
     /// ADD, CHECK and DEL: each plugin, in the order given, gets the attachment request with
     /// `prev` as `prevResult`; `step` sees its output and may give the next plugin's `prev`
-    /// (ADD chains results; CHECK and DEL keep the cached one). Stops at the first failure.
+    /// (ADD chains results; CHECK and DEL keep the cached one). Stops at the first failure; returns the last `prev`.
     fn run_attachment_plugins<'p>(
         &self,
         list: &NetworkConfigList,
@@ -579,7 +580,7 @@ impl CniConfig {
         rt: &RuntimeConf,
         mut prev: Option<Value>,
         mut step: impl FnMut(&PluginConf, ExecOutput) -> Result<Option<Value>>,
-    ) -> Result<()> {
+    ) -> Result<Option<Value>> {
         for plugin in plugins {
             let stdin = request::attachment_request(
                 &list.name,
@@ -593,7 +594,7 @@ impl CniConfig {
                 prev = Some(next);
             }
         }
-        Ok(())
+        Ok(prev)
     }
 
     fn run(&self, plugin: &PluginConf, call: &Call<'_>, stdin: &[u8]) -> Result<ExecOutput> {

@@ -47,6 +47,15 @@ impl Version {
         Version::V1_1_0,
     ];
 
+    /// How each of `ALL` is spelled.
+    const SPELLINGS: [&'static str; 7] = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
+
+    /// The known version spelled exactly `text` (libcni matches result versions as strings).
+    pub fn from_spelling(text: &str) -> Option<Version> {
+        let at = Version::SPELLINGS.iter().position(|s| *s == text)?;
+        Some(Version::ALL[at])
+    }
+
     pub const fn new(major: u32, minor: u32, patch: u32) -> Version {
         Version {
             major,
@@ -153,6 +162,10 @@ mod tests {
         assert!(Version::V0_3_1 < Version::V0_4_0);
         assert!(Version::V0_4_0 < Version::V1_0_0);
         assert_eq!(Version::parse("1.2.3").unwrap().to_string(), "1.2.3");
+        for v in Version::ALL {
+            assert_eq!(Version::from_spelling(&v.to_string()), Some(v));
+        }
+        assert_eq!(Version::from_spelling("1.0"), None);
         for bad in [
             "1.0.f",
             "1.2.3.4",

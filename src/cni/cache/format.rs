@@ -5,7 +5,7 @@ use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::ser::PrettyFormatter;
 use serde_json::{Map, Value};
 
@@ -83,52 +83,60 @@ const ISULAD_CAPABILITY_KEYS: [(&str, Shape); 9] = [
 
 /// The file text: iSulad's beautified 4-space layout and key order, with Go's keys added.
 pub(super) fn encode(entry: &CachedAttachment) -> Result<Vec<u8>> {
-    let mut doc = Map::new();
-    doc.insert("kind".into(), CACHE_KIND_V1.into());
-    doc.insert("containerId".into(), entry.container_id.as_str().into());
-    doc.insert("config".into(), entry.config.as_str().into());
-    doc.insert("ifName".into(), entry.if_name.as_str().into());
-    doc.insert("networkName".into(), entry.network_name.as_str().into());
-    if let Some(netns) = &entry.netns {
-        doc.insert("netns".into(), netns.as_str().into());
-    }
-    if !entry.cni_args.is_empty() {
-        // iSulad's map keeps one value per key; `cniArgs` keeps every pair in order.
-        let map: Map<String, Value> = entry
-            .cni_args
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().into()))
-            .collect();
-        let pairs = entry
-            .cni_args
-            .iter()
-            .map(|(k, v)| Value::from(vec![k.as_str(), v.as_str()]))
-            .collect();
-        doc.insert("cni_args".into(), Value::Object(map));
-        doc.insert("cniArgs".into(), Value::Array(pairs));
-    }
-    for (key, shape) in &ISULAD_CAPABILITY_KEYS {
-        if let Some(value) = entry.capability_args.get(*key).filter(|v| shape.fits(v)) {
-            doc.insert((*key).into(), value.clone());
-        }
-    }
-    if !entry.capability_args.is_empty() {
-        doc.insert(
-            "capabilityArgs".into(),
-            Value::Object(entry.capability_args.clone()),
-        );
-    }
-    if let Some(result) = &entry.result {
-        doc.insert("result".into(), result.clone());
-    }
     let mut text = Vec::new();
     let mut serializer =
         serde_json::Serializer::with_formatter(&mut text, PrettyFormatter::with_indent(b"    "));
-    Value::Object(doc)
+    Document(entry)
         .serialize(&mut serializer)
         .map_err(|e| Error::cache(format!("failed to encode cache entry: {e}")))?;
     text.push(b'\n');
     Ok(text)
+}
+
+/// The file's object, serialised from the borrowed entry.
+struct Document<'a>(&'a CachedAttachment);
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let entry = self.0;
+        let mut doc = serializer.serialize_map(None)?;
+        doc.serialize_entry("kind", CACHE_KIND_V1)?;
+        doc.serialize_entry("containerId", &entry.container_id)?;
+        doc.serialize_entry("config", &entry.config)?;
+        doc.serialize_entry("ifName", &entry.if_name)?;
+        doc.serialize_entry("networkName", &entry.network_name)?;
+        if let Some(netns) = &entry.netns {
+            doc.serialize_entry("netns", netns)?;
+        }
+        if !entry.cni_args.is_empty() {
+            // iSulad's map keeps one value per key (the last, in the first one's place); `cniArgs` keeps every pair
+            // in order.
+            let map: Map<String, Value> = entry
+                .cni_args
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().into()))
+                .collect();
+            let pairs: Vec<[&str; 2]> = entry
+                .cni_args
+                .iter()
+                .map(|(k, v)| [k.as_str(), v.as_str()])
+                .collect();
+            doc.serialize_entry("cni_args", &map)?;
+            doc.serialize_entry("cniArgs", &pairs)?;
+        }
+        for (key, shape) in &ISULAD_CAPABILITY_KEYS {
+            if let Some(value) = entry.capability_args.get(*key).filter(|v| shape.fits(v)) {
+                doc.serialize_entry(key, value)?;
+            }
+        }
+        if !entry.capability_args.is_empty() {
+            doc.serialize_entry("capabilityArgs", &entry.capability_args)?;
+        }
+        if let Some(result) = &entry.result {
+            doc.serialize_entry("result", result)?;
+        }
+        doc.end()
+    }
 }
 
 /// Decodes the bytes of a cache file as [`ResultCache::read`](super::ResultCache::read) does, without touching the disk: the fuzz

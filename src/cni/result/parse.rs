@@ -57,10 +57,7 @@ impl CniResult {
 
 /// A result version must be spelled exactly as one of the spec versions (libcni matches strings).
 fn known_version(text: &str) -> Result<Version> {
-    Version::ALL
-        .into_iter()
-        .find(|v| v.to_string() == text)
-        .ok_or_else(|| Error::result(format!("unsupported CNI result version {text:?}")))
+    Version::from_spelling(text).ok_or_else(|| Error::result(format!("unsupported CNI result version {text:?}")))
 }
 
 fn parse_result(root: &Fields, version: Version) -> Result<CniResult> {

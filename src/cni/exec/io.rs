@@ -49,17 +49,17 @@ pub(super) struct Io<'a> {
 }
 
 impl<'a> Io<'a> {
-    /// `pipes` are the parent's ends of stdin (non-blocking), stdout and stderr.
+    /// `pipes` are the parent's ends of stdin (non-blocking; None when `input` is empty), stdout and stderr.
     pub(super) fn new(
         input: &'a [u8],
-        pipes: [OwnedFd; 3],
+        pipes: [Option<OwnedFd>; 3],
         max_stdout: usize,
         max_stderr: usize,
     ) -> Io<'a> {
         let [stdin, stdout, stderr] = pipes;
         Io {
             input,
-            stdin: (!input.is_empty()).then_some(stdin),
+            stdin: stdin.filter(|_| !input.is_empty()),
             stdout: Sink::new(stdout, max_stdout),
             stderr: Sink::new(stderr, max_stderr),
         }
@@ -75,7 +75,11 @@ impl<'a> Io<'a> {
         child: &mut Child,
         deadline: Option<Instant>,
     ) -> nix::Result<Stop> {
-        let _blocked = SigpipeBlock::new()?;
+        // Only the part of the request that did not fit the pipe before the spawn is left to write.
+        let _blocked = match self.stdin {
+            Some(_) => Some(SigpipeBlock::new()?),
+            None => None,
+        };
         self.feed_stdin()?;
         let mut grace_end: Option<Instant> = None; // set once the plugin has exited
         let mut next_exit_check = Instant::now() + POLL_INTERVAL;
@@ -87,7 +91,12 @@ impl<'a> Io<'a> {
             let now = Instant::now();
             if grace_end.is_none() && (self.output_closed() || now >= next_exit_check) {
                 next_exit_check = now + POLL_INTERVAL;
-                if child.has_exited()? {
+                let exited = if self.output_closed() {
+                    child.try_reap()?
+                } else {
+                    child.has_exited()?
+                };
+                if exited {
                     let end = now + EXIT_GRACE;
                     grace_end = Some(deadline.map_or(end, |deadline| deadline.min(end)));
                 }
@@ -206,9 +215,9 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(fd: OwnedFd, limit: usize) -> Sink {
+    fn new(fd: Option<OwnedFd>, limit: usize) -> Sink {
         Sink {
-            fd: Some(fd),
+            fd,
             data: Vec::new(),
             limit,
             overflowed: false,

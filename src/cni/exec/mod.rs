@@ -137,8 +137,8 @@ pub fn run_plugin(
     let deadline = opts
         .timeout
         .and_then(|timeout| started.checked_add(timeout));
-    let (mut child, pipes) = Child::spawn(path, env, deadline).map_err(exec_error)?;
-    let mut io = Io::new(stdin, pipes, opts.max_stdout, opts.max_stderr);
+    let (mut child, pipes, fed) = Child::spawn(path, env, stdin, deadline).map_err(exec_error)?;
+    let mut io = Io::new(&stdin[fed..], pipes, opts.max_stdout, opts.max_stderr);
     let stop = io
         .run(&mut child, deadline)
         .map_err(|e| exec_error(format!("communicating with the plugin: {e}")))?;

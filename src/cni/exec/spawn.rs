@@ -50,17 +50,22 @@ pub(super) struct Child {
     /// Reaped, by us or by another waiter of the host: the pid may be reused, so it is never signalled or waited for
     /// again.
     reaped: bool,
+    /// The exit status `try_reap` took, for `reap` to return.
+    exit: Option<Exit>,
 }
 
 impl Child {
-    /// Starts `path` with fresh stdio pipes; returns it with the parent's pipe ends: stdin (non-blocking, so a
+    /// Starts `path` with fresh stdio pipes, `input` already in its stdin pipe as far as the pipe takes it; returns
+    /// it with the parent's pipe ends: stdin (None once all of `input` is in the pipe; else non-blocking, so a
     /// plugin that does not read cannot block the caller), stdout and stderr (read only once poll reports them
-    /// ready, so they need no flag). ETXTBSY is retried while time remains before `deadline`.
+    /// ready, so they need no flag), and how much of `input` is in the pipe. ETXTBSY is retried while time remains
+    /// before `deadline`.
     pub(super) fn spawn(
         path: &Path,
         env: &[CString],
+        input: &[u8],
         deadline: Option<Instant>,
-    ) -> Result<(Child, [OwnedFd; 3]), String> {
+    ) -> Result<(Child, [Option<OwnedFd>; 3], usize), String> {
         let path = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| "plugin path contains a NUL byte")?;
         let pipes = || -> nix::Result<_> {
@@ -72,6 +77,15 @@ impl Child {
         };
         let [(stdin_r, stdin_w), (stdout_r, stdout_w), (stderr_r, stderr_w)] =
             pipes().map_err(|e| format!("creating pipes: {e}"))?;
+        fcntl(&stdin_w, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
+            .map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
+        // While this process holds the read end, writing cannot raise SIGPIPE; requests normally fit the pipe, and
+        // the plugin finds its whole request waiting.
+        let fed = match nix::unistd::write(&stdin_w, input) {
+            Ok(written) => written,
+            Err(Errno::EAGAIN) => 0,
+            Err(e) => return Err(format!("writing the plugin's stdin: {e}")),
+        };
         let pipe_fds = [
             &stdin_r, &stdin_w, &stdout_r, &stdout_w, &stderr_r, &stderr_w,
         ]
@@ -90,10 +104,13 @@ impl Child {
             ),
             e => e.to_string(),
         })?;
-        let child = Child { pid, reaped: false };
-        fcntl(&stdin_w, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
-            .map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
-        Ok((child, [stdin_w, stdout_r, stderr_r]))
+        let child = Child {
+            pid,
+            reaped: false,
+            exit: None,
+        };
+        let stdin_w = (fed < input.len()).then_some(stdin_w);
+        Ok((child, [stdin_w, Some(stdout_r), Some(stderr_r)], fed))
     }
 
     /// Whether the plugin has exited, without reaping it: while its zombie exists its pid (= the process group id)
@@ -115,6 +132,23 @@ impl Child {
         }
     }
 
+    /// Reaps the plugin if it has exited (no wait). Only for a plugin whose output is closed: then nothing is left
+    /// to kill, so its pid need not be held.
+    pub(super) fn try_reap(&mut self) -> nix::Result<bool> {
+        if self.reaped {
+            return Ok(true);
+        }
+        match self.wait(Some(WaitPidFlag::WNOHANG)) {
+            Ok(None) => Ok(false),
+            Ok(Some(exit)) => {
+                self.exit = Some(exit);
+                Ok(true)
+            }
+            Err(Errno::ECHILD) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
     /// SIGKILL to the plugin's process group, and to the plugin itself in case it moved to another group. Nothing
     /// once it is reaped; before, its zombie keeps both ids from being reused. ESRCH only means they are gone.
     pub(super) fn kill_group(&self) {
@@ -127,13 +161,28 @@ impl Child {
 
     /// Waits for the plugin's exit status; ECHILD when another waiter of the host took it.
     pub(super) fn reap(&mut self) -> nix::Result<Exit> {
+        if let Some(exit) = self.exit.take() {
+            return Ok(exit);
+        }
         if self.reaped {
             return Err(Errno::ECHILD);
         }
         loop {
-            let exit = match waitpid(self.pid, None) {
+            if let Some(exit) = self.wait(None)? {
+                return Ok(exit);
+            }
+        }
+    }
+
+    /// One waitpid with `flags`: the exit status once reaped, None while it runs (WNOHANG); ECHILD (and reaped)
+    /// when another waiter took it.
+    fn wait(&mut self, flags: Option<WaitPidFlag>) -> nix::Result<Option<Exit>> {
+        loop {
+            let exit = match waitpid(self.pid, flags) {
+                Ok(WaitStatus::StillAlive) => return Ok(None),
                 Ok(WaitStatus::Exited(_, code)) => Exit::Code(code),
                 Ok(WaitStatus::Signaled(_, signal, _)) => Exit::Signal(signal.as_str()),
+                // Reaped, with a status nix cannot decode (a real-time signal).
                 Err(Errno::EINVAL) => Exit::Signal("unknown"),
                 Err(Errno::ECHILD) => {
                     self.reaped = true;
@@ -143,7 +192,7 @@ impl Child {
                 Err(e) => return Err(e),
             };
             self.reaped = true;
-            return Ok(exit);
+            return Ok(Some(exit));
         }
     }
 
@@ -242,32 +291,25 @@ impl Request<'_> {
         match sys::spawn_unshared(&self.argv[0], &self.argv, self.env, &self.reopen()?) {
             Ok(pid) => Ok(pid),
             Err((CloneStage::Exec, e)) => Err(e),
-            Err((stage, _)) => {
-                // A reused fd number (Verify) is this call's bad luck; the others will not change.
-                if stage != CloneStage::Verify {
-                    UNSHARE_REFUSED.store(true, Ordering::Relaxed);
-                }
+            Err(_) => {
+                UNSHARE_REFUSED.store(true, Ordering::Relaxed);
                 self.posix_spawn(Closer::posix_spawn())
             }
         }
     }
 
-    /// The child's stdio as /proc paths of this thread's fds, with the pipe each must be.
+    /// The child's stdio as /proc paths of this thread's fds.
     fn reopen(&self) -> nix::Result<[Reopen; 3]> {
         let (pid, tid) = (std::process::id(), nix::unistd::gettid());
+        #[cfg(test)]
+        let pid = if tests_hook::SPOIL_REOPEN.get() { 0 } else { pid };
         let flags = [libc::O_RDONLY, libc::O_WRONLY, libc::O_WRONLY];
         let mut plan = Vec::with_capacity(3);
         for (fd, flags) in self.stdio.into_iter().zip(flags) {
-            let stat = nix::sys::stat::fstat(fd)?;
             let path = format!("/proc/{pid}/task/{tid}/fd/{}", fd.as_raw_fd());
             plan.push(Reopen {
                 path: CString::new(path).map_err(|_| Errno::EINVAL)?,
                 flags,
-                dev: stat.st_dev,
-                #[cfg(test)]
-                ino: if tests_hook::SPOIL_REOPEN.get() { 0 } else { stat.st_ino },
-                #[cfg(not(test))]
-                ino: stat.st_ino,
             });
         }
         plan.try_into().map_err(|_| Errno::EINVAL)
@@ -337,7 +379,12 @@ pub(super) mod tests_hook {
     thread_local! {
         /// Spawns of this thread use this way.
         pub static FORCE: Cell<Option<super::Closer>> = const { Cell::new(None) };
-        /// Unshared children of this thread expect the wrong pipe, so they fail their check and the spawn falls back.
+        /// Unshared children of this thread look for their pipes under a /proc path that does not exist.
         pub static SPOIL_REOPEN: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Forgets that an unshared spawn was refused.
+    pub fn unrefuse() {
+        super::UNSHARE_REFUSED.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 }

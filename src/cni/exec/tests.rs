@@ -812,16 +812,18 @@ fn listing_fallback_closes_inherited_fds() {
 }
 
 #[test]
-fn unshared_child_that_reopens_the_wrong_pipe_falls_back_for_that_spawn() {
+fn unshared_spawn_refused_falls_back_for_good() {
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "fds", "exec ls -l /proc/self/fd");
+    // Holds off the test that requires the unshared way while this one makes it refused.
     let _serial = FD_CHURN_TESTS.lock().recover();
     let held = nix::fcntl::open("/dev/null", OFlag::O_RDONLY, Mode::empty()).unwrap();
     SPOIL_REOPEN.set(true);
     let fds = plugin_fds(&path);
     SPOIL_REOPEN.set(false);
     assert!(only_stdio_pipes(&fds), "{fds:?}");
-    // A mismatch is that call's bad luck: later spawns still unshare.
+    assert_eq!(Closer::detect(), Closer::CloseFrom, "the refusal is remembered");
+    super::spawn::tests_hook::unrefuse();
     assert_eq!(Closer::detect(), Closer::Unshare);
     drop(held);
 }

@@ -2,7 +2,6 @@
 //! the result cache and per-container serialisation.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -87,7 +86,7 @@ pub struct CniConfig {
 /// CNI variables), built once for every plugin of the operation, and what the log says they are about.
 struct Call<'a> {
     command: &'static str,
-    env: Vec<CString>,
+    env: exec::PluginEnv,
     network: &'a str,
     container_id: &'a str,
     ifname: &'a str,

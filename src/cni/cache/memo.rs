@@ -7,9 +7,10 @@
 //! at that moment would do that, and it would race with this process's own use of the entry anyway.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use super::CachedAttachment;
@@ -42,30 +43,31 @@ impl FileId {
 
 #[derive(Debug, Default)]
 pub(super) struct Memo {
-    entries: Mutex<HashMap<PathBuf, (FileId, CachedAttachment)>>,
+    /// By the path's bytes (hashing a Path walks its components).
+    entries: Mutex<HashMap<OsString, (FileId, CachedAttachment)>>,
 }
 
 impl Memo {
     pub(super) fn remember(&self, path: &Path, id: FileId, entry: &CachedAttachment) {
         let mut entries = self.entries.lock().recover();
-        if entries.len() < CAPACITY || entries.contains_key(path) {
-            entries.insert(path.to_path_buf(), (id, entry.clone()));
+        if entries.len() < CAPACITY || entries.contains_key(path.as_os_str()) {
+            entries.insert(path.as_os_str().to_owned(), (id, entry.clone()));
         }
     }
 
     /// Whether an entry for `path` is remembered (asked before the file is looked at, so that the lock is never held
     /// across that).
     pub(super) fn holds(&self, path: &Path) -> bool {
-        self.entries.lock().recover().contains_key(path)
+        self.entries.lock().recover().contains_key(path.as_os_str())
     }
 
     /// The entry written as `id`, if that is what `path` holds now.
     pub(super) fn recall(&self, path: &Path, id: FileId) -> Option<CachedAttachment> {
         let mut entries = self.entries.lock().recover();
-        match entries.get(path) {
+        match entries.get(path.as_os_str()) {
             Some((written, entry)) if *written == id => Some(entry.clone()),
             Some(_) => {
-                entries.remove(path);
+                entries.remove(path.as_os_str());
                 None
             }
             None => None,
@@ -73,7 +75,7 @@ impl Memo {
     }
 
     pub(super) fn forget(&self, path: &Path) {
-        self.entries.lock().recover().remove(path);
+        self.entries.lock().recover().remove(path.as_os_str());
     }
 
     #[cfg(test)]

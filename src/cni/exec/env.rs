@@ -1,7 +1,8 @@
 //! The environment a plugin runs with: the caller's (filtered) plus the six CNI variables of the call.
 
-use std::ffi::{CString, OsString};
+use std::ffi::{CStr, CString, OsString};
 use std::fmt;
+use std::sync::Arc;
 use std::os::unix::ffi::OsStrExt;
 
 /// Variable-name prefixes never passed to plugins (compared case-insensitively; iSulad filters the first three).
@@ -19,7 +20,8 @@ const PROXY_PREFIXES: [&[u8]; 5] = [
 /// name containing `=`, no duplicate name: the last value wins).
 #[derive(Clone, Default)]
 pub struct BaseEnv {
-    pub(super) entries: Vec<CString>,
+    /// Shared by every call's [`PluginEnv`], never copied.
+    pub(super) entries: Arc<[CString]>,
 }
 
 impl BaseEnv {
@@ -54,7 +56,8 @@ impl BaseEnv {
                 .into_iter()
                 .flatten()
                 .filter_map(|at| entries[at].take())
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
         }
     }
 }
@@ -97,9 +100,30 @@ pub struct CniVars<'a> {
     pub path: &'a str,
 }
 
-/// envp for the plugin: the six CNI_* first (in libcni's order), then the base env. Entries containing NUL are
-/// skipped.
-pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
+/// envp of one plugin call: the six CNI_* first (in libcni's order), then the base env.
+#[derive(Clone)]
+pub struct PluginEnv {
+    cni: Vec<CString>,
+    base: Arc<[CString]>,
+}
+
+impl PluginEnv {
+    pub fn iter(&self) -> impl Iterator<Item = &CStr> + Clone {
+        self.cni.iter().chain(self.base.iter()).map(CString::as_c_str)
+    }
+}
+
+/// Values stay out of debug output, as for [`BaseEnv`].
+impl fmt::Debug for PluginEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PluginEnv")
+            .field("vars", &(self.cni.len() + self.base.len()))
+            .finish()
+    }
+}
+
+/// The env of one call; entries containing NUL are skipped.
+pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> PluginEnv {
     let cni = [
         ("CNI_COMMAND", vars.command),
         ("CNI_CONTAINERID", vars.container_id),
@@ -108,13 +132,13 @@ pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> Vec<CString> {
         ("CNI_IFNAME", vars.ifname),
         ("CNI_PATH", vars.path),
     ];
-    let mut env = Vec::with_capacity(cni.len() + base.entries.len());
-    env.extend(
-        cni.iter()
-            .filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes())),
-    );
-    env.extend(base.entries.iter().cloned());
-    env
+    PluginEnv {
+        cni: cni
+            .iter()
+            .filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes()))
+            .collect(),
+        base: base.entries.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -128,8 +152,8 @@ mod tests {
             .collect()
     }
 
-    fn strings(env: &[CString]) -> Vec<String> {
-        env.iter()
+    fn strings<'a>(env: impl IntoIterator<Item = &'a CStr>) -> Vec<String> {
+        env.into_iter()
             .map(|entry| entry.to_str().unwrap().to_string())
             .collect()
     }
@@ -155,7 +179,7 @@ mod tests {
         vars.push((OsString::from("NUL"), OsString::from("a\0b")));
         let base = BaseEnv::from_vars(vars);
         assert_eq!(
-            strings(&base.entries),
+            strings(base.entries.iter().map(CString::as_c_str)),
             [
                 "PATH=/usr/bin",
                 "cni_lower=kept",
@@ -184,7 +208,7 @@ mod tests {
             ..CniVars::default()
         };
         assert_eq!(
-            strings(&build_env(&base, &vars)),
+            strings(build_env(&base, &vars).iter()),
             [
                 "CNI_COMMAND=DEL",
                 "CNI_CONTAINERID=c",
@@ -200,7 +224,7 @@ mod tests {
             args: "a\0b",
             ..CniVars::default()
         };
-        assert!(!strings(&build_env(&base, &bad))
+        assert!(!strings(build_env(&base, &bad).iter())
             .iter()
             .any(|entry| entry.starts_with("CNI_ARGS")));
     }

@@ -9,7 +9,6 @@ mod sys;
 #[cfg(test)]
 mod tests;
 
-use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,7 @@ use nix::errno::Errno;
 
 use crate::cni::error::{codes, CniError, Error, Result};
 
-pub use env::{build_env, BaseEnv, CniVars};
+pub use env::{build_env, BaseEnv, CniVars, PluginEnv};
 use io::{Io, Stop};
 use spawn::Child;
 pub use spawn::Exit;
@@ -79,7 +78,7 @@ pub fn exec_plugin(
     path: &Path,
     command: &str,
     stdin: &[u8],
-    env: &[CString],
+    env: &PluginEnv,
     opts: &ExecOptions,
 ) -> Result<ExecOutput> {
     run_plugin(path, command, stdin, env, opts)?.into_output()
@@ -117,7 +116,7 @@ pub fn run_plugin(
     path: &Path,
     command: &str,
     stdin: &[u8],
-    env: &[CString],
+    env: &PluginEnv,
     opts: &ExecOptions,
 ) -> Result<Finished> {
     let exec_error = |reason: String| Error::Exec {

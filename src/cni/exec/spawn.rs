@@ -20,7 +20,7 @@ use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
 use super::sys::{self, CloneStage, FileActions, Reopen, SpawnAttr};
-use super::Backoff;
+use super::{Backoff, PluginEnv};
 
 /// Retries of a spawn failing with ETXTBSY (a binary still being installed): 1 ms, doubling, ~0.5 s in all.
 const ETXTBSY_FIRST: Duration = Duration::from_millis(1);
@@ -62,7 +62,7 @@ impl Child {
     /// before `deadline`.
     pub(super) fn spawn(
         path: &Path,
-        env: &[CString],
+        env: &PluginEnv,
         input: &[u8],
         deadline: Option<Instant>,
     ) -> Result<(Child, [Option<OwnedFd>; 3], usize), String> {
@@ -252,7 +252,7 @@ impl Closer {
 struct Request<'a> {
     /// The plugin's path, which is also its argv[0].
     argv: [CString; 1],
-    env: &'a [CString],
+    env: &'a PluginEnv,
     closer: Closer,
     /// The child's ends of the pipes, to become its fds 0, 1 and 2.
     stdio: [&'a OwnedFd; 3],
@@ -288,7 +288,7 @@ impl Request<'_> {
         if self.closer != Closer::Unshare {
             return self.posix_spawn(self.closer);
         }
-        match sys::spawn_unshared(&self.argv[0], &self.argv, self.env, &self.reopen()?) {
+        match sys::spawn_unshared(&self.argv[0], &self.argv, self.env.iter(), &self.reopen()?) {
             Ok(pid) => Ok(pid),
             Err((CloneStage::Exec, e)) => Err(e),
             Err(_) => {
@@ -334,7 +334,7 @@ impl Request<'_> {
             Closer::CloseFrom | Closer::Unshare => actions.add_closefrom(3)?,
         }
         let attr = SpawnAttr::for_plugin()?;
-        sys::spawn(&self.argv[0], &self.argv, self.env, &actions, &attr)
+        sys::spawn(&self.argv[0], &self.argv, self.env.iter(), &actions, &attr)
     }
 }
 

@@ -127,14 +127,14 @@ impl Drop for SpawnAttr {
 }
 
 /// posix_spawn of `path` with `argv` and `env`.
-pub(super) fn spawn(
+pub(super) fn spawn<'e>(
     path: &CStr,
     argv: &[CString],
-    env: &[CString],
+    env: impl IntoIterator<Item = &'e CStr>,
     actions: &FileActions,
     attr: &SpawnAttr,
 ) -> nix::Result<Pid> {
-    let (argv, env) = (pointer_array(argv), pointer_array(env));
+    let (argv, env) = (pointer_array(argv.iter().map(CString::as_c_str)), pointer_array(env));
     let mut pid: libc::pid_t = 0;
     // SAFETY: every pointer is valid for the call: the path, the NULL-terminated arrays of
     // NUL-terminated strings, and the initialised file actions and attributes.
@@ -218,13 +218,13 @@ const CHILD_STACK: usize = 32 << 10;
 /// /proc paths, moves them to 0–2, joins a new process group, resets the standard signals to
 /// their defaults (see `reset_signals`), unblocks them all and execs. The caller is suspended until
 /// then (CLONE_VFORK), with every signal blocked so that no handler of the host runs in the child.
-pub(super) fn spawn_unshared(
+pub(super) fn spawn_unshared<'e>(
     path: &CStr,
     argv: &[CString],
-    env: &[CString],
+    env: impl IntoIterator<Item = &'e CStr>,
     stdio: &[Reopen; 3],
 ) -> Result<Pid, (CloneStage, Errno)> {
-    let (argv, env) = (pointer_array(argv), pointer_array(env));
+    let (argv, env) = (pointer_array(argv.iter().map(CString::as_c_str)), pointer_array(env));
     let mut args = ChildArgs {
         path: path.as_ptr(),
         argv: argv.as_ptr(),
@@ -276,9 +276,9 @@ pub(super) fn spawn_unshared(
 
 /// NULL-terminated pointer arrays of strings that outlive the call. posix_spawn and execve take
 /// `char *const[]` but do not write through them.
-fn pointer_array(strings: &[CString]) -> Vec<*mut libc::c_char> {
+fn pointer_array<'s>(strings: impl IntoIterator<Item = &'s CStr>) -> Vec<*mut libc::c_char> {
     strings
-        .iter()
+        .into_iter()
         .map(|s| s.as_ptr().cast_mut())
         .chain(std::iter::once(std::ptr::null_mut()))
         .collect()

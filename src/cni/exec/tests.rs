@@ -1,6 +1,6 @@
 //! Exec tests with small `#!/bin/sh` scripts as fake plugins.
 
-use std::ffi::{CString, OsString};
+use std::ffi::OsString;
 use std::fs::{self, File, Permissions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -28,7 +28,7 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
-fn env() -> Vec<CString> {
+fn env() -> PluginEnv {
     let vars = CniVars {
         command: "ADD",
         container_id: "c1",
@@ -230,7 +230,7 @@ fn env_is_exactly_as_built() {
     let out = exec_plugin(&path, "ADD", b"", &env, &ExecOptions::default()).unwrap();
     let expected: Vec<u8> = env
         .iter()
-        .flat_map(|e| e.as_bytes_with_nul().to_vec())
+        .flat_map(|e| e.to_bytes_with_nul().to_vec())
         .collect();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),

@@ -37,7 +37,10 @@ impl<'a> Request<'a> {
         Request {
             plugin: &plugin.raw,
             drop_capabilities: Version::parse(cni_version).is_ok_and(|v| v >= Version::V1_0_0),
-            set: vec![("name", Field::Str(list_name)), ("cniVersion", Field::Str(cni_version))],
+            set: vec![
+                ("name", Field::Str(list_name)),
+                ("cniVersion", Field::Str(cni_version)),
+            ],
         }
     }
 

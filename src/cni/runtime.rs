@@ -161,14 +161,21 @@ impl CniConfig {
         let call = self.call("ADD", &list.name, Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
         // The last plugin's result as JSON is what the cache keeps.
-        let last = self.run_attachment_plugins(list, list.plugins.iter(), &call, rt, None, |plugin, out| {
-            let parsed = CniResult::from_plugin_output(&out.stdout, version)
-                .and_then(|r| r.convert_to(version))
-                .map_err(|e| plugin_context(plugin, "add", e))?;
-            let prev = parsed.to_value();
-            result = Some(parsed);
-            Ok(Some(prev))
-        })?;
+        let last = self.run_attachment_plugins(
+            list,
+            list.plugins.iter(),
+            &call,
+            rt,
+            None,
+            |plugin, out| {
+                let parsed = CniResult::from_plugin_output(&out.stdout, version)
+                    .and_then(|r| r.convert_to(version))
+                    .map_err(|e| plugin_context(plugin, "add", e))?;
+                let prev = parsed.to_value();
+                result = Some(parsed);
+                Ok(Some(prev))
+            },
+        )?;
         let entry = CachedAttachment {
             container_id: rt.container_id.clone(),
             network_name: list.name.clone(),

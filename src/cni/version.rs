@@ -48,7 +48,9 @@ impl Version {
     ];
 
     /// How each of `ALL` is spelled.
-    const SPELLINGS: [&'static str; 7] = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
+    const SPELLINGS: [&'static str; 7] = [
+        "0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0",
+    ];
 
     /// The known version spelled exactly `text` (libcni matches result versions as strings).
     pub fn from_spelling(text: &str) -> Option<Version> {

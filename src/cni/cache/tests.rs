@@ -705,8 +705,15 @@ fn concurrent_writers_never_tear_the_file() {
 }
 
 /// The entry a cache that has never seen the file decodes from the disk.
-fn from_disk(cache: &ResultCache, network: &str, container: &str, if_name: &str) -> Option<CacheEntry> {
-    ResultCache::new(cache.dir()).read(network, container, if_name).unwrap()
+fn from_disk(
+    cache: &ResultCache,
+    network: &str,
+    container: &str,
+    if_name: &str,
+) -> Option<CacheEntry> {
+    ResultCache::new(cache.dir())
+        .read(network, container, if_name)
+        .unwrap()
 }
 
 #[test]
@@ -716,7 +723,10 @@ fn memo_answers_only_for_the_file_it_wrote() {
     cache.write(&first).unwrap();
     let path = cache.file_path("net", "c1", "eth0").unwrap();
     assert_eq!(cache.memo.len(), 1);
-    assert_eq!(cache.read("net", "c1", "eth0").unwrap(), Some(CacheEntry::V1(first.clone())));
+    assert_eq!(
+        cache.read("net", "c1", "eth0").unwrap(),
+        Some(CacheEntry::V1(first.clone()))
+    );
 
     // Rewritten in place by someone else (same inode, same size): the disk's content wins.
     let mut second = first.clone();
@@ -730,15 +740,26 @@ fn memo_answers_only_for_the_file_it_wrote() {
     let ino = fs::metadata(&path).unwrap().ino();
     // Past the coarse timestamp granularity of file systems without fine-grained change times (see memo).
     std::thread::sleep(std::time::Duration::from_millis(20));
-    fs::OpenOptions::new().write(true).open(&path).unwrap().write_all(&bytes).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&bytes)
+        .unwrap();
     assert_eq!(fs::metadata(&path).unwrap().ino(), ino);
-    assert_eq!(cache.read("net", "c1", "eth0").unwrap(), Some(CacheEntry::V1(second.clone())));
+    assert_eq!(
+        cache.read("net", "c1", "eth0").unwrap(),
+        Some(CacheEntry::V1(second.clone()))
+    );
     assert_eq!(cache.memo.len(), 0, "a stale entry is dropped");
 
     // Written by another cache of the same directory (a rename over the file): the disk's content again.
     cache.write(&first).unwrap();
     other.write(&second).unwrap();
-    assert_eq!(cache.read("net", "c1", "eth0").unwrap(), Some(CacheEntry::V1(second.clone())));
+    assert_eq!(
+        cache.read("net", "c1", "eth0").unwrap(),
+        Some(CacheEntry::V1(second.clone()))
+    );
     assert_eq!(cache.attachments(None).unwrap(), vec![second.clone()]);
 
     // Removed behind its back: gone.
@@ -760,7 +781,11 @@ fn memo_entries_equal_what_the_disk_decodes() {
     let mut entry = attachment("net", "c2", "eth1");
     entry.netns = Some("/run/netns/x".into());
     entry.cni_args = vec![("K".into(), "v".into())];
-    entry.capability_args = object(json!({"portMappings": [{"hostPort": 1, "containerPort": 2, "protocol": "udp"}]}));
+    entry.capability_args =
+        object(json!({"portMappings": [{"hostPort": 1, "containerPort": 2, "protocol": "udp"}]}));
     cache.write(&entry).unwrap();
-    assert_eq!(cache.read("net", "c2", "eth1").unwrap(), from_disk(&cache, "net", "c2", "eth1"));
+    assert_eq!(
+        cache.read("net", "c2", "eth1").unwrap(),
+        from_disk(&cache, "net", "c2", "eth1")
+    );
 }

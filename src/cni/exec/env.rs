@@ -2,8 +2,8 @@
 
 use std::ffi::{CStr, CString, OsString};
 use std::fmt;
-use std::sync::Arc;
 use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
 
 /// Variable-name prefixes never passed to plugins (compared case-insensitively; iSulad filters the first three).
 const PROXY_PREFIXES: [&[u8]; 5] = [
@@ -109,7 +109,10 @@ pub struct PluginEnv {
 
 impl PluginEnv {
     pub fn iter(&self) -> impl Iterator<Item = &CStr> + Clone {
-        self.cni.iter().chain(self.base.iter()).map(CString::as_c_str)
+        self.cni
+            .iter()
+            .chain(self.base.iter())
+            .map(CString::as_c_str)
     }
 }
 

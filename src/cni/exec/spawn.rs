@@ -302,7 +302,11 @@ impl Request<'_> {
     fn reopen(&self) -> nix::Result<[Reopen; 3]> {
         let (pid, tid) = (std::process::id(), nix::unistd::gettid());
         #[cfg(test)]
-        let pid = if tests_hook::SPOIL_REOPEN.get() { 0 } else { pid };
+        let pid = if tests_hook::SPOIL_REOPEN.get() {
+            0
+        } else {
+            pid
+        };
         let flags = [libc::O_RDONLY, libc::O_WRONLY, libc::O_WRONLY];
         let mut plan = Vec::with_capacity(3);
         for (fd, flags) in self.stdio.into_iter().zip(flags) {

@@ -134,7 +134,10 @@ pub(super) fn spawn<'e>(
     actions: &FileActions,
     attr: &SpawnAttr,
 ) -> nix::Result<Pid> {
-    let (argv, env) = (pointer_array(argv.iter().map(CString::as_c_str)), pointer_array(env));
+    let (argv, env) = (
+        pointer_array(argv.iter().map(CString::as_c_str)),
+        pointer_array(env),
+    );
     let mut pid: libc::pid_t = 0;
     // SAFETY: every pointer is valid for the call: the path, the NULL-terminated arrays of
     // NUL-terminated strings, and the initialised file actions and attributes.
@@ -179,13 +182,9 @@ impl CloneStage {
     }
 
     fn from_code(code: c_int) -> Option<CloneStage> {
-        [
-            CloneStage::Unshare,
-            CloneStage::Reopen,
-            CloneStage::Exec,
-        ]
-        .into_iter()
-        .find(|stage| stage.code() == code)
+        [CloneStage::Unshare, CloneStage::Reopen, CloneStage::Exec]
+            .into_iter()
+            .find(|stage| stage.code() == code)
     }
 }
 
@@ -224,7 +223,10 @@ pub(super) fn spawn_unshared<'e>(
     env: impl IntoIterator<Item = &'e CStr>,
     stdio: &[Reopen; 3],
 ) -> Result<Pid, (CloneStage, Errno)> {
-    let (argv, env) = (pointer_array(argv.iter().map(CString::as_c_str)), pointer_array(env));
+    let (argv, env) = (
+        pointer_array(argv.iter().map(CString::as_c_str)),
+        pointer_array(env),
+    );
     let mut args = ChildArgs {
         path: path.as_ptr(),
         argv: argv.as_ptr(),
@@ -328,7 +330,14 @@ extern "C" fn clone_child(arg: *mut c_void) -> c_int {
         }
     }
     // SAFETY: as above; everything from 3 up is one of the reopened fds.
-    unsafe { libc::syscall(libc::SYS_close_range, 3 as libc::c_uint, libc::c_uint::MAX, 0) };
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            0,
+        )
+    };
     // SAFETY: setpgid is a system call on this process.
     if unsafe { libc::setpgid(0, 0) } != 0 {
         return fail(CloneStage::Exec);

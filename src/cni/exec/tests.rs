@@ -784,7 +784,11 @@ fn plugins_see_only_stdio_while_another_thread_opens_fds() {
     // The default way: the child unshares its fd table. On the kernels this project supports (5.9+) it must be the
     // one in use, not silently replaced by the fallback.
     assert_eq!(leaks_under_fd_churn(&path), (0, None));
-    assert_eq!(Closer::detect(), Closer::Unshare, "unshared spawns were refused");
+    assert_eq!(
+        Closer::detect(),
+        Closer::Unshare,
+        "unshared spawns were refused"
+    );
     // The posix_spawn fallback with close-from: glibc 2.34+ has it, so on this project's targets that fallback is
     // race-free too.
     #[cfg(target_env = "gnu")]
@@ -822,7 +826,11 @@ fn unshared_spawn_refused_falls_back_for_good() {
     let fds = plugin_fds(&path);
     SPOIL_REOPEN.set(false);
     assert!(only_stdio_pipes(&fds), "{fds:?}");
-    assert_eq!(Closer::detect(), Closer::CloseFrom, "the refusal is remembered");
+    assert_eq!(
+        Closer::detect(),
+        Closer::CloseFrom,
+        "the refusal is remembered"
+    );
     super::spawn::tests_hook::unrefuse();
     assert_eq!(Closer::detect(), Closer::Unshare);
     drop(held);

@@ -57,7 +57,8 @@ impl CniResult {
 
 /// A result version must be spelled exactly as one of the spec versions (libcni matches strings).
 fn known_version(text: &str) -> Result<Version> {
-    Version::from_spelling(text).ok_or_else(|| Error::result(format!("unsupported CNI result version {text:?}")))
+    Version::from_spelling(text)
+        .ok_or_else(|| Error::result(format!("unsupported CNI result version {text:?}")))
 }
 
 fn parse_result(root: &Fields, version: Version) -> Result<CniResult> {

@@ -131,20 +131,21 @@ impl<'a> Io<'a> {
     /// Waits at most `timeout` for any stream to become ready, then moves data on the ready ones.
     fn wait(&mut self, timeout: Duration) -> nix::Result<()> {
         let [stdin, stdout, stderr] = self.ready(timeout)?;
-        if stdin {
+        if stdin.is_some() {
             self.feed_stdin()?;
         }
-        if stdout {
-            self.stdout.read_from()?;
+        if let Some(events) = stdout {
+            self.stdout.read_from(events)?;
         }
-        if stderr {
-            self.stderr.read_from()?;
+        if let Some(events) = stderr {
+            self.stderr.read_from(events)?;
         }
         Ok(())
     }
 
-    /// Which of stdin, stdout and stderr can make progress (EOF and errors count as progress).
-    fn ready(&self, timeout: Duration) -> nix::Result<[bool; 3]> {
+    /// What poll reported for each of stdin, stdout and stderr that can make progress (EOF and errors count as
+    /// progress).
+    fn ready(&self, timeout: Duration) -> nix::Result<[Option<PollFlags>; 3]> {
         let streams = [
             (self.stdin.as_ref(), PollFlags::POLLOUT),
             (self.stdout.fd.as_ref(), PollFlags::POLLIN),
@@ -158,7 +159,7 @@ impl<'a> Io<'a> {
                 fds.push(PollFd::new(fd.as_fd(), *events));
             }
         }
-        let mut ready = [false; 3];
+        let mut ready = [None; 3];
         if fds.is_empty() {
             if timeout.is_zero() {
                 thread::yield_now();
@@ -178,7 +179,7 @@ impl<'a> Io<'a> {
             Err(e) => return Err(e),
         }
         for (slot, fd) in slots.into_iter().zip(&fds) {
-            ready[slot] = fd.revents().is_some_and(|events| !events.is_empty());
+            ready[slot] = fd.revents().filter(|events| !events.is_empty());
         }
         Ok(ready)
     }
@@ -226,21 +227,33 @@ impl Sink {
 
     /// One read per wakeup, so a plugin flooding one stream cannot starve the others or the deadline check. Data
     /// is read straight into `data`; once the cap is reached it is read into a scratch buffer and dropped.
-    fn read_from(&mut self) -> nix::Result<()> {
+    ///
+    /// POLLHUP in `events` means no writer is left, so what the pipe holds is all there will be: without POLLIN it
+    /// is empty, and a read shorter than asked for emptied it. Either is EOF, with no read to learn it.
+    fn read_from(&mut self, events: PollFlags) -> nix::Result<()> {
         let Some(fd) = &self.fd else { return Ok(()) };
+        let hung_up = events.contains(PollFlags::POLLHUP);
+        if hung_up && !events.contains(PollFlags::POLLIN) {
+            self.fd = None;
+            return Ok(());
+        }
         let kept = self.data.len();
         let room = self.limit.saturating_sub(kept);
-        let outcome = if room == 0 {
-            read(fd, &mut [0u8; MIN_READ])
+        let (outcome, window) = if room == 0 {
+            (read(fd, &mut [0u8; MIN_READ]), MIN_READ)
         } else {
             let window = kept.clamp(MIN_READ, READ_CHUNK).min(room);
             self.data.resize(kept + window, 0);
             let outcome = read(fd, &mut self.data[kept..]);
             self.data.truncate(kept + *outcome.as_ref().unwrap_or(&0));
-            outcome
+            (outcome, window)
         };
         match outcome {
             Ok(0) => self.fd = None,
+            Ok(n) if hung_up && n < window => {
+                self.overflowed |= room == 0;
+                self.fd = None;
+            }
             Ok(_) if room == 0 => self.overflowed = true,
             Ok(_) | Err(Errno::EAGAIN | Errno::EINTR) => {}
             Err(e) => return Err(e),

@@ -322,6 +322,22 @@ fn exactly_the_cap_is_fine() {
     assert_eq!((out.stdout.len(), out.stderr.len()), (1000, 10));
 }
 
+/// Short reads end a stream only once its writers are gone (POLLHUP): output arriving in pieces is read whole.
+#[test]
+fn output_in_pieces_is_read_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = script(
+        tmp.path(),
+        "pieces",
+        "printf a; sleep 0.05; printf b >&2; printf b; sleep 0.05; printf c; printf c >&2",
+    );
+    let out = run(&path, b"", &ExecOptions::default()).unwrap();
+    assert_eq!(
+        (&out.stdout[..], &out.stderr[..]),
+        (&b"abc"[..], &b"bc"[..])
+    );
+}
+
 #[test]
 fn error_object_is_kept() {
     let tmp = tempfile::tempdir().unwrap();

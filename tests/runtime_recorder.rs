@@ -984,6 +984,52 @@ fn check_converts_a_legacy_cached_result_to_the_list_version() {
     assert!(call.stdin.get("kind").is_none() && call.stdin.get("config").is_none());
 }
 
+/// CHECK and DEL pass on a cached result this process wrote as it is, and re-encode any other: a file another
+/// runtime wrote (here with a key no result has and a 0.4.0-only `version`), or one whose list changed version.
+#[test]
+fn cached_results_not_written_in_the_list_version_are_re_encoded() {
+    let fx = Fixture::new(&["p0"]);
+    let net = list(json!({"cniVersion": "1.0.0", "name": LIST, "plugins": [{"type": "p0"}]}));
+    let foreign = json!({
+        "kind": "cniCacheV1",
+        "containerId": CID,
+        "ifName": IFNAME,
+        "networkName": LIST,
+        "config": "",
+        "result": {"cniVersion": "1.0.0", "ips": [{"version": "4", "address": "10.1.2.3/24"}], "extra": 1}
+    });
+    let normalized = json!({"cniVersion": "1.0.0", "ips": [{"address": "10.1.2.3/24"}]});
+    fx.plant_cache(LIST, CID, IFNAME, foreign.to_string().as_bytes());
+    fx.cni.check_network_list(&net, &rt()).expect("CHECK");
+    fx.cni.del_network_list(&net, &rt()).expect("DEL");
+    for command in ["CHECK", "DEL"] {
+        assert_eq!(
+            fx.calls_of("p0", command)[0].stdin["prevResult"],
+            normalized,
+            "{command}"
+        );
+    }
+
+    // Added at 1.0.0, checked and deleted as 1.1.0.
+    fx.cni.add_network_list(&net, &rt()).expect("ADD");
+    let added = fx
+        .cni
+        .cached_attachment(LIST, &rt())
+        .expect("read")
+        .expect("cached")
+        .result
+        .expect("result");
+    assert_eq!(added["cniVersion"], "1.0.0");
+    let newer = list(json!({"cniVersion": "1.1.0", "name": LIST, "plugins": [{"type": "p0"}]}));
+    fx.cni.check_network_list(&newer, &rt()).expect("CHECK");
+    fx.cni.del_network_list(&newer, &rt()).expect("DEL");
+    for command in ["CHECK", "DEL"] {
+        let prev = &fx.calls_of("p0", command)[1].stdin["prevResult"];
+        assert_eq!(prev["cniVersion"], "1.1.0", "{command}");
+        assert_eq!(prev["ips"], added["ips"], "{command}");
+    }
+}
+
 #[test]
 fn check_with_a_bad_cache_fails_without_calling_plugins() {
     let fx = Fixture::new(&["p0"]);

@@ -1,6 +1,7 @@
 //! The CNI operations on network lists (ADD, CHECK, DEL, GC, STATUS, VERSION, validation), with
 //! the result cache and per-container serialisation.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::cni::cache::{CacheEntry, CachedAttachment, ResultCache};
+use crate::cni::cache::{CacheEntry, CachedAttachment, Found, ResultCache};
 use crate::cni::conf::{FileStamp, NetworkConfigList, PluginConf};
 use crate::cni::error::{codes, CniError, Error, Result};
 use crate::cni::exec::{self, BaseEnv, CniVars, ExecOptions, ExecOutput};
@@ -71,6 +72,8 @@ pub struct CniConfig {
     bin_dirs: Vec<PathBuf>,
     cni_path: String,
     cache: ResultCache,
+    /// The cache dir as [`lock_container`](Self::lock_container) compares it.
+    lock_dir: PathBuf,
     /// Per-call timeout in milliseconds; 0 means none.
     timeout_ms: AtomicU64,
     warnings: Option<WarningSink>,
@@ -102,10 +105,12 @@ impl CniConfig {
             .map(|d| d.display().to_string())
             .collect::<Vec<_>>()
             .join(":");
+        let cache = ResultCache::new(cache_dir);
         CniConfig {
             bin_dirs,
             cni_path,
-            cache: ResultCache::new(cache_dir),
+            lock_dir: cache.dir().components().collect(),
+            cache,
             timeout_ms: AtomicU64::new(DEFAULT_PLUGIN_TIMEOUT.as_millis() as u64),
             warnings: None,
             observer: None,
@@ -161,22 +166,17 @@ impl CniConfig {
         let call = self.call("ADD", &list.name, Some(rt), &cni_args);
         let mut result: Option<CniResult> = None;
         // The last plugin's result as JSON is what the cache keeps.
-        let last = self.run_attachment_plugins(
-            list,
-            list.plugins.iter(),
-            &call,
-            rt,
-            None,
-            |plugin, out| {
+        let last = self
+            .run_attachment_plugins(list, list.plugins.iter(), &call, rt, None, |plugin, out| {
                 let parsed = CniResult::from_plugin_output(&out.stdout, version)
                     .and_then(|r| r.convert_to(version))
                     .map_err(|e| plugin_context(plugin, "add", e))?;
                 let prev = parsed.to_value();
                 result = Some(parsed);
                 Ok(Some(prev))
-            },
-        )?;
-        let entry = CachedAttachment {
+            })?
+            .map(Cow::into_owned);
+        let entry = Arc::new(CachedAttachment {
             container_id: rt.container_id.clone(),
             network_name: list.name.clone(),
             if_name: rt.ifname.clone(),
@@ -185,8 +185,8 @@ impl CniConfig {
             cni_args: rt.args.clone(),
             capability_args: rt.capability_args.clone(),
             result: last,
-        };
-        self.cache.write(&entry).map_err(|e| {
+        });
+        self.cache.write_shared(entry).map_err(|e| {
             Error::cache(format!(
                 "failed to set network {:?} cached result: {e}",
                 list.name
@@ -223,15 +223,19 @@ impl CniConfig {
                 list.name
             ))
         };
-        let cached = self
-            .cached_attachment(&list.name, rt)
-            .map_err(cache_error)?;
-        let prev = match cached.as_ref().and_then(|c| c.result.as_ref()) {
-            Some(value) => Some(in_version(value, version).map_err(cache_error)?),
-            None => None,
+        let cached = self.recall(&list.name, rt).map_err(cache_error)?;
+        let (prev, prev_value) = match cached
+            .as_ref()
+            .and_then(|c| Some((c, c.attachment.result.as_ref()?)))
+        {
+            Some((cached, value)) => {
+                let prev = in_version(value, version).map_err(cache_error)?;
+                let value = cached.as_prev_result(value, version, || Ok(prev.to_value()))?;
+                (Some(prev), Some(value))
+            }
+            None => (None, None),
         };
-        let prev_value = prev.as_ref().map(CniResult::to_value);
-        let rt = with_cached_args(rt, cached.as_ref());
+        let rt = with_cached_args(rt, cached.as_ref().map(|c| &*c.attachment));
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("CHECK", &list.name, Some(&rt), &cni_args);
         self.run_attachment_plugins(list, list.plugins.iter(), &call, &rt, prev_value, |_, _| {
@@ -257,7 +261,7 @@ impl CniConfig {
             container_id: Some(&rt.container_id),
             ..Context::default()
         };
-        let cached = match self.cached_attachment(&list.name, rt) {
+        let cached = match self.recall(&list.name, rt) {
             Ok(cached) => cached,
             Err(e) => {
                 self.warn(
@@ -269,19 +273,23 @@ impl CniConfig {
         };
         let prev = cached
             .as_ref()
-            .and_then(|c| c.result.as_ref())
+            .and_then(|c| Some((c, c.attachment.result.as_ref()?)))
             .filter(|_| version.supports_check())
-            .and_then(|value| match in_version(value, version) {
-                Ok(r) => Some(r.to_value()),
-                Err(e) => {
-                    self.warn(
-                        context,
-                        &format!("ignoring cached result of network {:?}: {e}", list.name),
-                    );
-                    None
+            .and_then(|(cached, value)| {
+                match cached.as_prev_result(value, version, || {
+                    in_version(value, version).map(|r| r.to_value())
+                }) {
+                    Ok(value) => Some(value),
+                    Err(e) => {
+                        self.warn(
+                            context,
+                            &format!("ignoring cached result of network {:?}: {e}", list.name),
+                        );
+                        None
+                    }
                 }
             });
-        let rt = with_cached_args(rt, cached.as_ref());
+        let rt = with_cached_args(rt, cached.as_ref().map(|c| &*c.attachment));
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("DEL", &list.name, Some(&rt), &cni_args);
         self.run_attachment_plugins(list, list.plugins.iter().rev(), &call, &rt, prev, |_, _| {
@@ -509,18 +517,33 @@ impl CniConfig {
         rt: &RuntimeConf,
     ) -> Result<Option<CachedAttachment>> {
         Ok(self
-            .cache
-            .read(network, &rt.container_id, &rt.ifname)?
-            .map(|entry| match entry {
-                CacheEntry::V1(att) => att,
-                CacheEntry::Legacy(result) => CachedAttachment {
+            .recall(network, rt)?
+            .map(|recalled| Arc::unwrap_or_clone(recalled.attachment)))
+    }
+
+    /// [`cached_attachment`](Self::cached_attachment), sharing the cache memo's copy of what this process wrote.
+    fn recall(&self, network: &str, rt: &RuntimeConf) -> Result<Option<Recalled>> {
+        let found = self.cache.find(network, &rt.container_id, &rt.ifname)?;
+        Ok(found.map(|found| match found {
+            Found::Written(attachment) => Recalled {
+                attachment,
+                ours: true,
+            },
+            Found::File(CacheEntry::V1(attachment)) => Recalled {
+                attachment: Arc::new(attachment),
+                ours: false,
+            },
+            Found::File(CacheEntry::Legacy(result)) => Recalled {
+                attachment: Arc::new(CachedAttachment {
                     container_id: rt.container_id.clone(),
                     network_name: network.to_string(),
                     if_name: rt.ifname.clone(),
                     result: Some(result),
                     ..CachedAttachment::default()
-                },
-            }))
+                }),
+                ours: false,
+            },
+        }))
     }
 
     /// Every cached attachment (of one container, if given).
@@ -539,8 +562,7 @@ impl CniConfig {
     /// Holds the container (see [`CONTAINERS`]); the cache dir is compared as written, without `.` parts or a
     /// trailing slash.
     fn lock_container(&self, container_id: &str) -> KeyGuard<'static, (PathBuf, String)> {
-        let dir: PathBuf = self.cache.dir().components().collect();
-        CONTAINERS.lock((dir, container_id.to_string()))
+        CONTAINERS.lock((self.lock_dir.clone(), container_id.to_string()))
     }
 
     fn exec_options(&self) -> ExecOptions {
@@ -578,26 +600,26 @@ impl CniConfig {
     /// ADD, CHECK and DEL: each plugin, in the order given, gets the attachment request with
     /// `prev` as `prevResult`; `step` sees its output and may give the next plugin's `prev`
     /// (ADD chains results; CHECK and DEL keep the cached one). Stops at the first failure; returns the last `prev`.
-    fn run_attachment_plugins<'p>(
+    fn run_attachment_plugins<'p, 'v>(
         &self,
         list: &NetworkConfigList,
         plugins: impl Iterator<Item = &'p PluginConf>,
         call: &Call<'_>,
         rt: &RuntimeConf,
-        mut prev: Option<Value>,
+        mut prev: Option<Cow<'v, Value>>,
         mut step: impl FnMut(&PluginConf, ExecOutput) -> Result<Option<Value>>,
-    ) -> Result<Option<Value>> {
+    ) -> Result<Option<Cow<'v, Value>>> {
         for plugin in plugins {
             let stdin = request::attachment_request(
                 &list.name,
                 &list.cni_version,
                 plugin,
-                prev.as_ref(),
+                prev.as_deref(),
                 &rt.capability_args,
             );
             let out = self.run(plugin, call, &stdin)?;
             if let Some(next) = step(plugin, out)? {
-                prev = Some(next);
+                prev = Some(Cow::Owned(next));
             }
         }
         Ok(prev)
@@ -716,6 +738,41 @@ fn known_version(list: &NetworkConfigList) -> Result<Version> {
 /// A cached result (in whatever version it was written) as a result of `version`.
 fn in_version(value: &Value, version: Version) -> Result<CniResult> {
     CniResult::from_value(value, version)?.convert_to(version)
+}
+
+/// A cached attachment, and whether this process wrote it (the cache's memo): then its result is this library's
+/// own encoding of a result in the version of the ADD.
+struct Recalled {
+    attachment: Arc<CachedAttachment>,
+    ours: bool,
+}
+
+impl Recalled {
+    /// The cached result `value` as `prevResult` for `version`: as it is when this process encoded it in that very
+    /// version (decoding and encoding it again gives the same JSON), else what `encode` makes of it (a file
+    /// another runtime wrote, or a list whose version changed since the ADD).
+    fn as_prev_result<'v>(
+        &self,
+        value: &'v Value,
+        version: Version,
+        encode: impl FnOnce() -> Result<Value>,
+    ) -> Result<Cow<'v, Value>> {
+        let same_version = value
+            .get("cniVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|text| Version::parse(text).is_ok_and(|v| v == version));
+        if self.ours && same_version {
+            debug_assert_eq!(
+                in_version(value, version)
+                    .map(|r| r.to_value())
+                    .ok()
+                    .as_ref(),
+                Some(value)
+            );
+            return Ok(Cow::Borrowed(value));
+        }
+        encode().map(Cow::Owned)
+    }
 }
 
 /// The container id, network name and interface name must be valid: they name the cache file

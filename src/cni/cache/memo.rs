@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::CachedAttachment;
 use crate::cni::sync::Recover;
@@ -44,14 +44,14 @@ impl FileId {
 #[derive(Debug, Default)]
 pub(super) struct Memo {
     /// By the path's bytes (hashing a Path walks its components).
-    entries: Mutex<HashMap<OsString, (FileId, CachedAttachment)>>,
+    entries: Mutex<HashMap<OsString, (FileId, Arc<CachedAttachment>)>>,
 }
 
 impl Memo {
-    pub(super) fn remember(&self, path: &Path, id: FileId, entry: &CachedAttachment) {
+    pub(super) fn remember(&self, path: &Path, id: FileId, entry: Arc<CachedAttachment>) {
         let mut entries = self.entries.lock().recover();
         if entries.len() < CAPACITY || entries.contains_key(path.as_os_str()) {
-            entries.insert(path.as_os_str().to_owned(), (id, entry.clone()));
+            entries.insert(path.as_os_str().to_owned(), (id, entry));
         }
     }
 
@@ -62,10 +62,10 @@ impl Memo {
     }
 
     /// The entry written as `id`, if that is what `path` holds now.
-    pub(super) fn recall(&self, path: &Path, id: FileId) -> Option<CachedAttachment> {
+    pub(super) fn recall(&self, path: &Path, id: FileId) -> Option<Arc<CachedAttachment>> {
         let mut entries = self.entries.lock().recover();
         match entries.get(path.as_os_str()) {
-            Some((written, entry)) if *written == id => Some(entry.clone()),
+            Some((written, entry)) if *written == id => Some(Arc::clone(entry)),
             Some(_) => {
                 entries.remove(path.as_os_str());
                 None

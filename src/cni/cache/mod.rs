@@ -61,6 +61,24 @@ pub enum CacheEntry {
     Legacy(Value),
 }
 
+/// A cache entry as found: the memo's copy of what this process wrote (shared, not copied; its result is exactly as
+/// this library encoded it), or what the file holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Found {
+    Written(Arc<CachedAttachment>),
+    File(CacheEntry),
+}
+
+impl Found {
+    /// The entry as an owned value (a copy of the memo's).
+    pub fn into_entry(self) -> CacheEntry {
+        match self {
+            Found::Written(attachment) => CacheEntry::V1(Arc::unwrap_or_clone(attachment)),
+            Found::File(entry) => entry,
+        }
+    }
+}
+
 /// The result cache rooted at one directory. Clones share what was written through any of them (see [`memo`]).
 #[derive(Clone, Debug)]
 pub struct ResultCache {
@@ -101,9 +119,13 @@ impl ResultCache {
                 )));
             }
         }
-        Ok(self
-            .results_dir()
-            .join(format!("{network}-{container_id}-{if_name}")))
+        let mut path = self.results_dir();
+        path.push(network);
+        let name = path.as_mut_os_string();
+        for part in ["-", container_id, "-", if_name] {
+            name.push(part);
+        }
+        Ok(path)
     }
 
     /// Writes the entry atomically (temp file, rename), so readers, concurrent writers and a killed process never
@@ -116,8 +138,13 @@ impl ResultCache {
     /// ext4 disk, more than the whole library otherwise spends on an operation (README, Benchmarks). Go libcni
     /// does not sync its cache either.
     pub fn write(&self, entry: &CachedAttachment) -> Result<()> {
+        self.write_shared(Arc::new(entry.clone()))
+    }
+
+    /// [`write`](Self::write) of an entry the memo then shares instead of copying.
+    pub fn write_shared(&self, entry: Arc<CachedAttachment>) -> Result<()> {
         let path = self.file_path(&entry.network_name, &entry.container_id, &entry.if_name)?;
-        let data = encode(entry)?;
+        let data = encode(&entry)?;
         let results = self.results_dir();
         // The directory exists but for the very first write: create it only when the temp file cannot be created
         // for want of it (then a cache root that is not a directory is reported as such).
@@ -138,7 +165,7 @@ impl ResultCache {
         // What a later read of the file would decode, so the memo can stand in for it.
         debug_assert_eq!(
             decode(&path, &data).ok(),
-            Some(CacheEntry::V1(entry.clone()))
+            Some(CacheEntry::V1((*entry).clone()))
         );
         if let Some(id) = id {
             self.memo.remember(&path, id, entry);
@@ -153,6 +180,13 @@ impl ResultCache {
         container_id: &str,
         if_name: &str,
     ) -> Result<Option<CacheEntry>> {
+        Ok(self
+            .find(network, container_id, if_name)?
+            .map(Found::into_entry))
+    }
+
+    /// [`read`](Self::read), sharing the memo's copy of an entry this process wrote.
+    pub fn find(&self, network: &str, container_id: &str, if_name: &str) -> Result<Option<Found>> {
         let path = self.file_path(network, container_id, if_name)?;
         self.read_entry(&path)
     }
@@ -179,16 +213,21 @@ impl ResultCache {
             .entry_names()?
             .into_iter()
             .filter(|name| container_id.is_none_or(|id| name_may_hold_container(name, id)))
-            .filter_map(|name| match self.read_entry(&results.join(&name)) {
-                Ok(Some(CacheEntry::V1(attachment))) => Some(attachment),
-                Ok(_) => None,
-                Err(e) => {
-                    log!(
-                        Level::Warn,
-                        Context::default(),
-                        "skipping unreadable cache entry {name}: {e}"
-                    );
-                    None
+            .filter_map(|name| {
+                match self
+                    .read_entry(&results.join(&name))
+                    .map(|found| found.map(Found::into_entry))
+                {
+                    Ok(Some(CacheEntry::V1(attachment))) => Some(attachment),
+                    Ok(_) => None,
+                    Err(e) => {
+                        log!(
+                            Level::Warn,
+                            Context::default(),
+                            "skipping unreadable cache entry {name}: {e}"
+                        );
+                        None
+                    }
                 }
             })
             .filter(|a| !a.network_name.is_empty() && !a.if_name.is_empty())
@@ -198,7 +237,11 @@ impl ResultCache {
     }
 
     fn results_dir(&self) -> PathBuf {
-        self.dir.join(RESULTS_DIR)
+        // Room for an entry's name, which file_path appends.
+        let mut dir = PathBuf::with_capacity(self.dir.as_os_str().len() + 128);
+        dir.push(&self.dir);
+        dir.push(RESULTS_DIR);
+        dir
     }
 
     /// Sorted names in `results/`, without temp files; a missing directory has none.
@@ -242,12 +285,12 @@ fn name_may_hold_container(name: &str, id: &str) -> bool {
 
 impl ResultCache {
     /// What `path` holds: the memo's entry while the file is the one written through this cache, else the disk's.
-    fn read_entry(&self, path: &Path) -> Result<Option<CacheEntry>> {
+    fn read_entry(&self, path: &Path) -> Result<Option<Found>> {
         if self.memo.holds(path) {
             match fs::symlink_metadata(path) {
                 Ok(meta) => {
                     if let Some(entry) = self.memo.recall(path, FileId::of(&meta)) {
-                        return Ok(Some(CacheEntry::V1(entry)));
+                        return Ok(Some(Found::Written(entry)));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -258,7 +301,7 @@ impl ResultCache {
             }
         }
         match read_bytes(path)? {
-            Some(bytes) => decode(path, &bytes).map(Some),
+            Some(bytes) => decode(path, &bytes).map(|entry| Some(Found::File(entry))),
             None => Ok(None),
         }
     }

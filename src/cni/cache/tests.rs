@@ -727,6 +727,13 @@ fn memo_answers_only_for_the_file_it_wrote() {
         cache.read("net", "c1", "eth0").unwrap(),
         Some(CacheEntry::V1(first.clone()))
     );
+    // Shared, not copied.
+    let shared = || match cache.find("net", "c1", "eth0").unwrap() {
+        Some(Found::Written(entry)) => entry,
+        other => panic!("not the memo's entry: {other:?}"),
+    };
+    assert!(Arc::ptr_eq(&shared(), &shared()));
+    assert_eq!(*shared(), first);
 
     // Rewritten in place by someone else (same inode, same size): the disk's content wins.
     let mut second = first.clone();
@@ -748,8 +755,8 @@ fn memo_answers_only_for_the_file_it_wrote() {
         .unwrap();
     assert_eq!(fs::metadata(&path).unwrap().ino(), ino);
     assert_eq!(
-        cache.read("net", "c1", "eth0").unwrap(),
-        Some(CacheEntry::V1(second.clone()))
+        cache.find("net", "c1", "eth0").unwrap(),
+        Some(Found::File(CacheEntry::V1(second.clone())))
     );
     assert_eq!(cache.memo.len(), 0, "a stale entry is dropped");
 

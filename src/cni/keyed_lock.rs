@@ -7,8 +7,14 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use crate::cni::sync::Recover;
 
 pub struct KeyedLock<K> {
-    busy: Mutex<BTreeSet<K>>,
+    state: Mutex<State<K>>,
     freed: Condvar,
+}
+
+struct State<K> {
+    busy: BTreeSet<K>,
+    /// Lockers waiting for a key: a release with none wakes nobody (no futex call).
+    waiting: usize,
 }
 
 /// Holds a key until dropped.
@@ -27,33 +33,42 @@ impl<K: Ord + Clone> KeyedLock<K> {
     /// Const, so that a process-wide table can be a plain static.
     pub const fn new() -> KeyedLock<K> {
         KeyedLock {
-            busy: Mutex::new(BTreeSet::new()),
+            state: Mutex::new(State {
+                busy: BTreeSet::new(),
+                waiting: 0,
+            }),
             freed: Condvar::new(),
         }
     }
 
     /// Waits until no other guard holds `key`, then holds it.
     pub fn lock(&self, key: K) -> KeyGuard<'_, K> {
-        let mut busy = self.busy_set();
-        while busy.contains(&key) {
-            busy = self.freed.wait(busy).recover();
+        let mut state = self.state();
+        while state.busy.contains(&key) {
+            state.waiting += 1;
+            state = self.freed.wait(state).recover();
+            state.waiting -= 1;
         }
-        busy.insert(key.clone());
+        state.busy.insert(key.clone());
         KeyGuard { owner: self, key }
     }
 }
 
 impl<K: Ord> KeyedLock<K> {
-    fn busy_set(&self) -> MutexGuard<'_, BTreeSet<K>> {
-        // The set stays consistent even if a holder panicked: guards still remove their key.
-        self.busy.lock().recover()
+    fn state(&self) -> MutexGuard<'_, State<K>> {
+        // The state stays consistent even if a holder panicked: guards still remove their key.
+        self.state.lock().recover()
     }
 }
 
 impl<K: Ord> Drop for KeyGuard<'_, K> {
     fn drop(&mut self) {
-        self.owner.busy_set().remove(&self.key);
-        self.owner.freed.notify_all();
+        let mut state = self.owner.state();
+        state.busy.remove(&self.key);
+        if state.waiting > 0 {
+            drop(state);
+            self.owner.freed.notify_all();
+        }
     }
 }
 
@@ -91,6 +106,8 @@ mod tests {
         let a = lock.lock("a");
         let b = lock.lock("b"); // would deadlock if keys were not independent
         drop((a, b));
-        assert!(lock.busy_set().is_empty());
+        let state = lock.state();
+        assert!(state.busy.is_empty());
+        assert_eq!(state.waiting, 0, "every waiter was woken and left");
     }
 }

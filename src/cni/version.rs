@@ -72,6 +72,9 @@ impl Version {
         if text.is_empty() {
             return Ok(Version::V0_1_0);
         }
+        if let Some(known) = Version::from_spelling(text) {
+            return Ok(known);
+        }
         let parts: Vec<&str> = text.split('.').collect();
         if parts.len() > 3 {
             return Err(Error::version(format!(

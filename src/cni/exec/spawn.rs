@@ -77,8 +77,12 @@ impl Child {
         };
         let [(stdin_r, stdin_w), (stdout_r, stdout_w), (stderr_r, stderr_w)] =
             pipes().map_err(|e| format!("creating pipes: {e}"))?;
-        fcntl(&stdin_w, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
-            .map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
+        // A write of at most PIPE_BUF bytes into the empty pipe cannot block (a pipe holds at least a page), so only
+        // a longer request needs the non-blocking end.
+        if input.len() > libc::PIPE_BUF {
+            fcntl(&stdin_w, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
+                .map_err(|e| format!("setting O_NONBLOCK: {e}"))?;
+        }
         // While this process holds the read end, writing cannot raise SIGPIPE; requests normally fit the pipe, and
         // the plugin finds its whole request waiting.
         let fed = match nix::unistd::write(&stdin_w, input) {

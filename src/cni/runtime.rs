@@ -760,7 +760,7 @@ impl Recalled {
         let same_version = value
             .get("cniVersion")
             .and_then(Value::as_str)
-            .is_some_and(|text| Version::parse(text).is_ok_and(|v| v == version));
+            .is_some_and(|text| Version::from_spelling(text) == Some(version));
         if self.ours && same_version {
             debug_assert_eq!(
                 in_version(value, version)

@@ -745,7 +745,9 @@ fn only_stdio_pipes(fds: &[(u32, String)]) -> bool {
             .all(|((fd, target), want)| *fd == want && target.starts_with("pipe:"))
 }
 
-/// Held by the two tests below: the fallback must not run while the other one's thread opens fds.
+/// Held by the tests that open fds behind a spawn's back or make the unshared way refused, for the whole test: a
+/// fallback must not run while another one's thread opens fds, nor the unshared way be refused while a test
+/// requires it.
 static FD_CHURN_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Opens and closes /dev/null without O_CLOEXEC as fast as it can until dropped; the fds it opened.
@@ -780,9 +782,9 @@ impl FdChurn {
     }
 }
 
-/// 500 runs of an fd-listing plugin while another thread opens and closes non-CLOEXEC fds in a tight loop.
+/// 500 runs of an fd-listing plugin while another thread opens and closes non-CLOEXEC fds in a tight loop (the
+/// caller holds FD_CHURN_TESTS).
 fn leaks_under_fd_churn(path: &Path) -> (usize, Option<Vec<(u32, String)>>) {
-    let _serial = FD_CHURN_TESTS.lock().recover();
     let churn = FdChurn::start();
     let leaks: Vec<Vec<(u32, String)>> = (0..500)
         .map(|_| plugin_fds(path))
@@ -797,6 +799,7 @@ fn leaks_under_fd_churn(path: &Path) -> (usize, Option<Vec<(u32, String)>>) {
 fn plugins_see_only_stdio_while_another_thread_opens_fds() {
     let tmp = tempfile::tempdir().unwrap();
     let path = script(tmp.path(), "fds", "exec ls -l /proc/self/fd");
+    let _serial = FD_CHURN_TESTS.lock().recover();
     // The default way: the child unshares its fd table. On the kernels this project supports (5.9+) it must be the
     // one in use, not silently replaced by the fallback.
     assert_eq!(leaks_under_fd_churn(&path), (0, None));

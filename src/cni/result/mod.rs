@@ -20,6 +20,7 @@
 
 mod convert;
 mod encode;
+mod json;
 mod parse;
 #[cfg(test)]
 mod tests;

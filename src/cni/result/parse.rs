@@ -3,9 +3,12 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
+use ipnet::IpNet;
+use serde_json::Value;
+
+use super::json::{lookup, Json};
 use super::{ip_family, plain_route, CniResult, Dns, Interface, IpConfig, Route, LEGACY_SLOTS};
 use crate::cni::error::{Error, Result};
 use crate::cni::version::{Family, Version};
@@ -15,7 +18,7 @@ impl CniResult {
     /// missing/empty/non-string "cniVersion" => config_version (libcni quirk cni#895); unknown version => error
     /// `unsupported CNI result version "x"`; then parsed in that version's family.
     pub fn from_plugin_output(stdout: &[u8], config_version: Version) -> Result<CniResult> {
-        let value: Value = serde_json::from_slice(stdout).map_err(|e| {
+        let doc = Json::parse(stdout).map_err(|e| {
             // Go's wording for truncated input, which callers and users already know.
             let reason = if e.is_eof() {
                 "unexpected end of JSON input".to_owned()
@@ -24,35 +27,39 @@ impl CniResult {
             };
             Error::result(format!("failed to unmarshal raw result: {reason}"))
         })?;
-        CniResult::from_value(&value, config_version)
+        from_json(&doc, config_version)
     }
 
     /// Same rules for an already-parsed value (prevResult, cache); `default_version` fills a missing cniVersion.
     pub fn from_value(value: &Value, default_version: Version) -> Result<CniResult> {
-        let no_keys = Map::new();
-        let map = match value {
-            // libcni turns `null` into `{}`, which then takes the default version.
-            Value::Null => &no_keys,
-            Value::Object(map) => map,
-            other => {
-                return Err(Error::result(format!(
-                    "failed to unmarshal raw result: expected a JSON object, got {}",
-                    kind(other)
-                )))
-            }
-        };
-        let version = match map.get("cniVersion") {
-            Some(Value::String(text)) if !text.is_empty() => text.clone(),
-            _ => default_version.to_string(),
-        };
-        parse_result(
-            &Fields {
-                map,
-                path: String::new(),
-            },
-            known_version(&version)?,
-        )
+        from_json(&Json::of_value(value), default_version)
     }
+}
+
+fn from_json(doc: &Json, default_version: Version) -> Result<CniResult> {
+    let map: &[_] = match doc {
+        // libcni turns `null` into `{}`, which then takes the default version.
+        Json::Null => &[],
+        Json::Object(entries) => entries,
+        other => {
+            return Err(Error::result(format!(
+                "failed to unmarshal raw result: expected a JSON object, got {}",
+                kind(other)
+            )))
+        }
+    };
+    let version = match lookup(map, "cniVersion") {
+        Some(Json::String(text)) if !text.is_empty() => known_version(text)?,
+        _ if default_version.is_known() => default_version,
+        _ => known_version(&default_version.to_string())?,
+    };
+    parse_result(
+        &Fields {
+            map,
+            path: String::new(),
+        },
+        version,
+    )
 }
 
 /// A result version must be spelled exactly as one of the spec versions (libcni matches strings).
@@ -171,7 +178,7 @@ fn parse_dns(f: &Fields) -> Result<Dns> {
 
 /// Typed access to one JSON object of a result; `path` (e.g. `ips[0]`) names it in error messages.
 struct Fields<'a> {
-    map: &'a Map<String, Value>,
+    map: &'a [(Cow<'a, str>, Json<'a>)],
     path: String,
 }
 
@@ -185,14 +192,14 @@ impl<'a> Fields<'a> {
     }
 
     /// JSON `null` counts as absent, as it does for Go's decoder.
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
+    fn get(&self, key: &str) -> Option<&'a Json<'a>> {
+        lookup(self.map, key).filter(|v| **v != Json::Null)
     }
 
     fn string(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Json::String(s)) => Ok(Some(s)),
             Some(other) => Err(type_error(other, &self.path_of(key), "string")),
         }
     }
@@ -227,10 +234,10 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn array(&self, key: &str) -> Result<&'a [Value]> {
+    fn array(&self, key: &str) -> Result<&'a [Json<'a>]> {
         match self.get(key) {
             None => Ok(&[]),
-            Some(Value::Array(items)) => Ok(items),
+            Some(Json::Array(items)) => Ok(items),
             Some(other) => Err(type_error(other, &self.path_of(key), "array")),
         }
     }
@@ -249,7 +256,7 @@ impl<'a> Fields<'a> {
         let items = self.array(key)?.iter().enumerate();
         items
             .map(|(i, item)| match item {
-                Value::String(s) => Ok(s.clone()),
+                Json::String(s) => Ok(s.to_string()),
                 other => Err(type_error(other, &format!("{path}[{i}]"), "string")),
             })
             .collect()
@@ -279,28 +286,28 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn object_at(value: &Value, path: String) -> Result<Fields<'_>> {
+fn object_at<'a>(value: &'a Json<'a>, path: String) -> Result<Fields<'a>> {
     match value {
-        Value::Object(map) => Ok(Fields { map, path }),
+        Json::Object(map) => Ok(Fields { map, path }),
         other => Err(type_error(other, &path, "object")),
     }
 }
 
 /// Go's wording (`json: cannot unmarshal number into … of type string`), naming the offending key.
-fn type_error(value: &Value, path: &str, expected: &str) -> Error {
+fn type_error(value: &Json, path: &str, expected: &str) -> Error {
     Error::result(format!(
         "json: cannot unmarshal {} into result field {path} of type {expected}",
         kind(value)
     ))
 }
 
-fn kind(value: &Value) -> String {
+fn kind(value: &Json) -> String {
     match value {
-        Value::Null => "null".into(),
-        Value::Bool(_) => "bool".into(),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(_) => "string".into(),
-        Value::Array(_) => "array".into(),
-        Value::Object(_) => "object".into(),
+        Json::Null => "null".into(),
+        Json::Bool(_) => "bool".into(),
+        Json::Number(n) => format!("number {n}"),
+        Json::String(_) => "string".into(),
+        Json::Array(_) => "array".into(),
+        Json::Object(_) => "object".into(),
     }
 }

@@ -63,6 +63,8 @@ pub enum CacheEntry {
 
 /// A cache entry as found: the memo's copy of what this process wrote (shared, not copied; its result is exactly as
 /// this library encoded it), or what the file holds.
+// Found one at a time, like CacheEntry: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Found {
     Written(Arc<CachedAttachment>),

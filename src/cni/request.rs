@@ -50,8 +50,13 @@ impl<'a> Request<'a> {
     }
 
     fn to_bytes(&self) -> Vec<u8> {
+        // A request is a few hundred bytes: one allocation instead of serde_json's growth from 128.
+        let mut out = Vec::with_capacity(1024);
         // Maps, strings and numbers always serialise.
-        serde_json::to_vec(self).unwrap_or_default()
+        match serde_json::to_writer(&mut out, self) {
+            Ok(()) => out,
+            Err(_) => Vec::new(),
+        }
     }
 }
 

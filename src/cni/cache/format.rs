@@ -83,7 +83,8 @@ const ISULAD_CAPABILITY_KEYS: [(&str, Shape); 9] = [
 
 /// The file text: iSulad's beautified 4-space layout and key order, with Go's keys added.
 pub(super) fn encode(entry: &CachedAttachment) -> Result<Vec<u8>> {
-    let mut text = Vec::new();
+    // Room for the whole file at once (the list text, escaped, and a few hundred bytes of keys and result).
+    let mut text = Vec::with_capacity(entry.config.len() * 5 / 4 + 2048);
     let mut serializer =
         serde_json::Serializer::with_formatter(&mut text, PrettyFormatter::with_indent(b"    "));
     Document(entry)

@@ -224,10 +224,7 @@ impl CniConfig {
             ))
         };
         let cached = self.recall(&list.name, rt).map_err(cache_error)?;
-        let (prev, prev_value) = match cached
-            .as_ref()
-            .and_then(|c| Some((c, c.attachment.result.as_ref()?)))
-        {
+        let (prev, prev_value) = match cached.as_ref().and_then(|c| Some((c, c.result()?))) {
             Some((cached, value)) => {
                 let prev = in_version(value, version).map_err(cache_error)?;
                 let value = cached.as_prev_result(value, version, || Ok(prev.to_value()))?;
@@ -273,7 +270,7 @@ impl CniConfig {
         };
         let prev = cached
             .as_ref()
-            .and_then(|c| Some((c, c.attachment.result.as_ref()?)))
+            .and_then(|c| Some((c, c.result()?)))
             .filter(|_| version.supports_check())
             .and_then(|(cached, value)| {
                 match cached.as_prev_result(value, version, || {
@@ -502,10 +499,11 @@ impl CniConfig {
         rt: &RuntimeConf,
     ) -> Result<Option<CniResult>> {
         let version = known_version(list)?;
-        let cached = self.cached_attachment(&list.name, rt)?;
+        let cached = self.recall(&list.name, rt)?;
         cached
-            .and_then(|c| c.result)
-            .map(|value| in_version(&value, version))
+            .as_ref()
+            .and_then(Recalled::result)
+            .map(|value| in_version(value, version))
             .transpose()
     }
 
@@ -748,6 +746,10 @@ struct Recalled {
 }
 
 impl Recalled {
+    fn result(&self) -> Option<&Value> {
+        self.attachment.result.as_ref()
+    }
+
     /// The cached result `value` as `prevResult` for `version`: as it is when this process encoded it in that very
     /// version (decoding and encoding it again gives the same JSON), else what `encode` makes of it (a file
     /// another runtime wrote, or a list whose version changed since the ADD).

@@ -1,9 +1,8 @@
 //! Parsing results: a plugin's ADD output or an already-parsed value (prevResult, cache) into a
 //! [`CniResult`] in its version's family, with Go's decoder rules and messages.
 
-use std::net::IpAddr;
-
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde_json::Value;

@@ -1,6 +1,7 @@
 //! Starting a plugin without fork (the host is multithreaded), and owning it until it is reaped. The child gets the
 //! pipes as fds 0–2 and nothing else. Preferred: a vfork-style child that unshares the fd table keeping only 0–2 and
-//! reopens its pipes through /proc ([`sys::spawn_unshared`]), whose cost does not grow with the host's fd count.
+//! copies its pipes from the caller's table with pidfd_getfd, or reopens them through /proc where that is refused
+//! ([`sys::spawn_unshared`]), whose cost does not grow with the host's fd count.
 //! Where the kernel or /proc refuses that (detected at the first spawn), posix_spawn with one close-from action
 //! where the C library has it, otherwise a close action for every fd listed in /proc/self/fd.
 
@@ -19,7 +20,9 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
-use super::sys::{self, CloneStage, FileActions, Reopen, SpawnAttr};
+use super::sys::{
+    self, ChildStdio, CloneStage, FileActions, Pidfd, Reopen, SpawnAttr, StdioReport,
+};
 use super::{Backoff, PluginEnv};
 
 /// Retries of a spawn failing with ETXTBSY (a binary still being installed): 1 ms, doubling, ~0.5 s in all.
@@ -230,6 +233,42 @@ pub(super) enum Closer {
 /// all, is detected before trying.)
 static UNSHARE_REFUSED: AtomicBool = AtomicBool::new(false);
 
+/// Set for good once an unshared child could not copy its pipes with pidfd_getfd for a reason that holds for every
+/// later spawn too (see [`lasting_refusal`]); its children then reopen through /proc at once.
+static GETFD_REFUSED: AtomicBool = AtomicBool::new(false);
+/// Set for good once the kernel refused PIDFD_THREAD (before 6.9): the main thread still copies with a process
+/// pidfd, other threads reopen through /proc.
+static THREAD_PIDFD_REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// Which pidfd the next unshared child should try.
+fn pidfd_to_try() -> Pidfd {
+    if GETFD_REFUSED.load(Ordering::Relaxed) {
+        Pidfd::Skip
+    } else if THREAD_PIDFD_REFUSED.load(Ordering::Relaxed) {
+        Pidfd::Process
+    } else {
+        Pidfd::Thread
+    }
+}
+
+/// Whether a child's pidfd refusal will hold for every spawn of this process: no such system call (ENOSYS), or the
+/// ptrace access check failed (EPERM, EACCES: Yama's ptrace_scope, an LSM). Other errors (EINVAL for a process
+/// pidfd of a thread other than the main one, EMFILE) depend on the caller or the moment.
+pub(super) fn lasting_refusal(error: Errno) -> bool {
+    matches!(error, Errno::ENOSYS | Errno::EPERM | Errno::EACCES)
+}
+
+fn remember(report: StdioReport) {
+    if report.thread_flag_refused {
+        THREAD_PIDFD_REFUSED.store(true, Ordering::Relaxed);
+    }
+    if report.pidfd_error.is_some_and(lasting_refusal) {
+        GETFD_REFUSED.store(true, Ordering::Relaxed);
+    }
+    #[cfg(test)]
+    tests_hook::LAST_REPORT.set(Some(report));
+}
+
 impl Closer {
     pub(super) fn detect() -> Closer {
         #[cfg(test)]
@@ -292,8 +331,16 @@ impl Request<'_> {
         if self.closer != Closer::Unshare {
             return self.posix_spawn(self.closer);
         }
-        match sys::spawn_unshared(&self.argv[0], &self.argv, self.env.iter(), &self.reopen()?) {
-            Ok(pid) => Ok(pid),
+        match sys::spawn_unshared(
+            &self.argv[0],
+            &self.argv,
+            self.env.iter(),
+            &self.child_stdio()?,
+        ) {
+            Ok((pid, report)) => {
+                remember(report);
+                Ok(pid)
+            }
             Err((CloneStage::Exec, e)) => Err(e),
             Err(_) => {
                 UNSHARE_REFUSED.store(true, Ordering::Relaxed);
@@ -302,26 +349,31 @@ impl Request<'_> {
         }
     }
 
-    /// The child's stdio as /proc paths of this thread's fds: `/proc/<tid>` names the thread itself (it is only
-    /// left out of listings), two path components fewer for the child to walk than `/proc/<pid>/task/<tid>`.
-    fn reopen(&self) -> nix::Result<[Reopen; 3]> {
-        let tid = nix::unistd::gettid().as_raw();
-        #[cfg(test)]
-        let tid = if tests_hook::SPOIL_REOPEN.get() {
-            0
-        } else {
-            tid
-        };
+    /// The child's stdio: this thread's fds, to copy through a pidfd of it, and their /proc paths to reopen where that
+    /// is refused. `/proc/<tid>` names the thread itself (it is only left out of listings), two path components fewer
+    /// for the child to walk than `/proc/<pid>/task/<tid>`.
+    fn child_stdio(&self) -> nix::Result<ChildStdio> {
+        let caller = nix::unistd::gettid().as_raw();
+        let fds = self.stdio.map(AsRawFd::as_raw_fd);
         let flags = [libc::O_RDONLY, libc::O_WRONLY, libc::O_WRONLY];
-        let mut plan = Vec::with_capacity(3);
-        for (fd, flags) in self.stdio.into_iter().zip(flags) {
-            let path = format!("/proc/{tid}/fd/{}", fd.as_raw_fd());
-            plan.push(Reopen {
+        let mut reopen = Vec::with_capacity(3);
+        for (fd, flags) in fds.into_iter().zip(flags) {
+            let path = format!("/proc/{caller}/fd/{fd}");
+            reopen.push(Reopen {
                 path: CString::new(path).map_err(|_| Errno::EINVAL)?,
                 flags,
             });
         }
-        plan.try_into().map_err(|_| Errno::EINVAL)
+        #[allow(unused_mut)] // spoiled by tests
+        let mut stdio = ChildStdio {
+            caller,
+            fds,
+            pidfd: pidfd_to_try(),
+            reopen: reopen.try_into().map_err(|_| Errno::EINVAL)?,
+        };
+        #[cfg(test)]
+        tests_hook::spoil(&mut stdio);
+        Ok(stdio)
     }
 
     /// posix_spawn with the pipe ends dup'ed onto 0–2 and every other fd closed by `closer`.
@@ -380,16 +432,37 @@ fn open_fds_above_stdio() -> nix::Result<Vec<RawFd>> {
     Ok(fds)
 }
 
-/// Unit tests run the fallback in glibc too.
+/// Unit tests run the fallbacks too.
 #[cfg(test)]
 pub(super) mod tests_hook {
     use std::cell::Cell;
 
+    use super::{ChildStdio, Pidfd, StdioReport};
+
     thread_local! {
         /// Spawns of this thread use this way.
         pub static FORCE: Cell<Option<super::Closer>> = const { Cell::new(None) };
-        /// Unshared children of this thread look for their pipes under a /proc path that does not exist.
+        /// Unshared children of this thread find neither way to their pipes: no pidfd, and a /proc path that does not
+        /// exist.
         pub static SPOIL_REOPEN: Cell<bool> = const { Cell::new(false) };
+        /// Unshared children of this thread ask pidfd_getfd for fds the caller does not have (EBADF, which is not
+        /// remembered), so they reopen through /proc.
+        pub static SPOIL_GETFD: Cell<bool> = const { Cell::new(false) };
+        /// How the last unshared child of this thread got its pipes.
+        pub static LAST_REPORT: Cell<Option<StdioReport>> = const { Cell::new(None) };
+    }
+
+    /// Applies this thread's spoilers to an unshared child's stdio.
+    pub fn spoil(stdio: &mut ChildStdio) {
+        if SPOIL_REOPEN.get() {
+            stdio.pidfd = Pidfd::Skip;
+            for reopen in &mut stdio.reopen {
+                reopen.path = c"/proc/0/fd/0".into();
+            }
+        }
+        if SPOIL_GETFD.get() {
+            stdio.fds = [-1; 3];
+        }
     }
 
     /// Forgets that an unshared spawn was refused.

@@ -1,8 +1,9 @@
 //! The CNI layer's only `unsafe` code, for what nix does not wrap:
 //! - `spawn_unshared`: a vfork-style clone whose child drops the caller's fd table before doing
 //!   anything else (close_range with CLOSE_RANGE_UNSHARE, Linux 5.9), so a spawn costs the same
-//!   whatever number of fds the host holds; its child code is the only code here that runs
-//!   outside the Rust runtime's rules (see `clone_child`).
+//!   whatever number of fds the host holds, then copies its pipe ends back with pidfd_getfd or
+//!   reopens them through /proc; its child code is the only code here that runs outside the Rust
+//!   runtime's rules (see `clone_child`).
 //! - posix_spawn with `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34 and later), the
 //!   fallback, which closes every inherited fd in the child with one action. The symbol is looked
 //!   up at run time, so a C library without it is detected (`closefrom_available`) and the caller
@@ -195,16 +196,59 @@ pub(super) struct Reopen {
     pub flags: c_int,
 }
 
+/// `pidfd_open`'s flag for a pidfd of one thread rather than of a process (Linux 6.9; the libc
+/// crate does not define it).
+const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;
+
+/// Which pidfd of the caller a [`spawn_unshared`] child opens to copy the pipe ends from the
+/// caller's fd table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pidfd {
+    /// Of the calling thread (PIDFD_THREAD); `Process` where the kernel lacks the flag.
+    Thread,
+    /// pidfd_open(tid, 0): it names a process only for the main thread, so for any other caller
+    /// the kernel refuses it and the child reopens through /proc.
+    Process,
+    /// Not tried: the child reopens through /proc.
+    Skip,
+}
+
+/// How a [`spawn_unshared`] child gets its fds 0–2: copies of the caller's `fds` (the open files
+/// posix_spawn's dup2 would give it) taken with pidfd_getfd through a pidfd of `caller` — three
+/// cheap lookups instead of three /proc path walks — or else `reopen`ed.
+pub(super) struct ChildStdio {
+    /// The calling thread's id.
+    pub caller: libc::pid_t,
+    pub fds: [RawFd; 3],
+    pub pidfd: Pidfd,
+    pub reopen: [Reopen; 3],
+}
+
+/// How a [`spawn_unshared`] child got its pipes, for the caller to remember what the kernel refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct StdioReport {
+    /// Copied with pidfd_getfd (otherwise reopened through /proc).
+    pub copied: bool,
+    /// The kernel does not know PIDFD_THREAD (before 6.9).
+    pub thread_flag_refused: bool,
+    /// Why pidfd_open or pidfd_getfd failed, where the child tried them.
+    pub pidfd_error: Option<Errno>,
+}
+
 /// What the child reads (prepared by the caller: the child must not allocate) and writes back.
 #[repr(C)]
 struct ChildArgs {
     path: *const libc::c_char,
     argv: *const *mut libc::c_char,
     env: *const *mut libc::c_char,
-    stdio: [*const Reopen; 3],
+    stdio: *const ChildStdio,
     /// Set by a child that failed: a `CloneStage` code and the errno.
     failed: c_int,
     errno: c_int,
+    /// Written by the child for its `StdioReport`.
+    copied: c_int,
+    thread_flag_refused: c_int,
+    pidfd_errno: c_int,
 }
 
 /// The child's stack: heap memory of the caller, used only while the caller is suspended in clone.
@@ -213,16 +257,16 @@ const CHILD_STACK: usize = 32 << 10;
 /// Spawns `path` in a child that shares the caller's memory and fd table only until its first
 /// system call: close_range(3, ~0, CLOSE_RANGE_UNSHARE) gives it a private table holding fds 0–2
 /// alone (the kernel copies at most 64 entries however many the caller holds, and nothing another
-/// thread opens meanwhile reaches it). The child then reopens its stdio pipes through `stdio`'s
-/// /proc paths, moves them to 0–2, joins a new process group, resets the standard signals to
+/// thread opens meanwhile reaches it). The child then gets its stdio pipes as `stdio` says (see
+/// `copy_stdio`), moves them to 0–2, joins a new process group, resets the standard signals to
 /// their defaults (see `reset_signals`), unblocks them all and execs. The caller is suspended until
 /// then (CLONE_VFORK), with every signal blocked so that no handler of the host runs in the child.
 pub(super) fn spawn_unshared<'e>(
     path: &CStr,
     argv: &[CString],
     env: impl IntoIterator<Item = &'e CStr>,
-    stdio: &[Reopen; 3],
-) -> Result<Pid, (CloneStage, Errno)> {
+    stdio: &ChildStdio,
+) -> Result<(Pid, StdioReport), (CloneStage, Errno)> {
     let (argv, env) = (
         pointer_array(argv.iter().map(CString::as_c_str)),
         pointer_array(env),
@@ -231,9 +275,12 @@ pub(super) fn spawn_unshared<'e>(
         path: path.as_ptr(),
         argv: argv.as_ptr(),
         env: env.as_ptr(),
-        stdio: [&stdio[0], &stdio[1], &stdio[2]].map(|r| r as *const Reopen),
+        stdio: std::ptr::from_ref(stdio),
         failed: 0,
         errno: 0,
+        copied: 0,
+        thread_flag_refused: 0,
+        pidfd_errno: 0,
     };
     let mut stack = Box::<[u128]>::new_uninit_slice(CHILD_STACK / size_of::<u128>());
     // SAFETY: one past the end of the allocation (the stack grows down from it); 16-aligned.
@@ -261,16 +308,18 @@ pub(super) fn spawn_unshared<'e>(
         return Err((CloneStage::Exec, clone_errno));
     }
     let pid = Pid::from_raw(pid);
-    // SAFETY: the child wrote these (if at all) before exiting, and clone returned after that.
-    let (failed, errno) = unsafe {
-        (
-            std::ptr::read_volatile(&args.failed),
-            std::ptr::read_volatile(&args.errno),
-        )
+    // SAFETY: the child wrote these (if at all) before its exec or exit, and clone returned after.
+    let read = |field: &c_int| unsafe { std::ptr::read_volatile(field) };
+    let Some(stage) = CloneStage::from_code(read(&args.failed)) else {
+        let pidfd_errno = read(&args.pidfd_errno);
+        let report = StdioReport {
+            copied: read(&args.copied) != 0,
+            thread_flag_refused: read(&args.thread_flag_refused) != 0,
+            pidfd_error: (pidfd_errno != 0).then(|| Errno::from_raw(pidfd_errno)),
+        };
+        return Ok((pid, report));
     };
-    let Some(stage) = CloneStage::from_code(failed) else {
-        return Ok(pid);
-    };
+    let errno = read(&args.errno);
     // The child exits at once; reap it here (another waiter of the host may have done so).
     while let Err(Errno::EINTR) = nix::sys::wait::waitpid(pid, None) {}
     Err((stage, Errno::from_raw(errno)))
@@ -314,30 +363,28 @@ extern "C" fn clone_child(arg: *mut c_void) -> c_int {
     if unshared != 0 {
         return fail(CloneStage::Unshare);
     }
-    let mut opened: [c_int; 3] = [-1; 3];
-    for (fd, reopen) in opened.iter_mut().zip([0, 1, 2]) {
-        // SAFETY: the caller keeps its Reopen values alive until clone returns.
-        let reopen = unsafe { &*(*args).stdio[reopen] };
-        match reopen_above_stdio(reopen) {
-            Ok(opened) => *fd = opened,
-            Err(stage) => return fail(stage),
+    let opened = match copy_stdio(args) {
+        Some(copied) => copied,
+        None => {
+            // SAFETY: the caller keeps its ChildStdio alive until clone returns.
+            let reopen = unsafe { &(*(*args).stdio).reopen };
+            let mut opened: [c_int; 3] = [-1; 3];
+            for (fd, reopen) in opened.iter_mut().zip(reopen) {
+                match reopen_above_stdio(reopen) {
+                    Ok(reopened) => *fd = reopened,
+                    Err(stage) => return fail(stage),
+                }
+            }
+            opened
         }
-    }
+    };
     for (target, fd) in (0..).zip(opened) {
         // SAFETY: raw system calls on the child's private fd table.
         if unsafe { libc::syscall(libc::SYS_dup3, fd, target as c_int, 0) } < 0 {
             return fail(CloneStage::Reopen);
         }
     }
-    // SAFETY: as above; everything from 3 up is one of the reopened fds.
-    unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3 as libc::c_uint,
-            libc::c_uint::MAX,
-            0,
-        )
-    };
+    close_above_stdio();
     // SAFETY: setpgid is a system call on this process.
     if unsafe { libc::setpgid(0, 0) } != 0 {
         return fail(CloneStage::Exec);
@@ -349,8 +396,55 @@ extern "C" fn clone_child(arg: *mut c_void) -> c_int {
     fail(CloneStage::Exec)
 }
 
-/// Opens `reopen`'s path close-on-exec and returns it as an fd above 2 (one of 0–2 may be free in
-/// a host running with its standard fds closed).
+/// The child's pipe ends as pidfd_getfd copies of the caller's (Linux 5.6), through a pidfd of the
+/// caller as `Pidfd` says; None, with the refusal noted in `args` and nothing left open, where
+/// that is refused (no pidfd_getfd, the ptrace check of Yama or another LSM, no PIDFD_THREAD for
+/// a caller other than the main thread) so that the child reopens through /proc instead.
+fn copy_stdio(args: *mut ChildArgs) -> Option<[c_int; 3]> {
+    // SAFETY: `args` and its ChildStdio are the caller's, alive until clone returns.
+    let stdio = unsafe { &*(*args).stdio };
+    // SAFETY: as above; the child is the only writer until then.
+    let note = |field: *mut c_int, value: c_int| unsafe { std::ptr::write_volatile(field, value) };
+    // SAFETY: as above.
+    let refused = move |errno: c_int| unsafe {
+        note(&raw mut (*args).pidfd_errno, errno);
+        close_above_stdio();
+        None
+    };
+    let mut flags = match stdio.pidfd {
+        Pidfd::Thread => PIDFD_THREAD,
+        Pidfd::Process => 0,
+        Pidfd::Skip => return None,
+    };
+    let pidfd = loop {
+        // SAFETY: a raw system call with plain values; it opens an fd in the child's own table.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, stdio.caller, flags) } as c_int;
+        if fd < 0 && Errno::last_raw() == libc::EINVAL && flags == PIDFD_THREAD {
+            // SAFETY: as for `note`.
+            note(unsafe { &raw mut (*args).thread_flag_refused }, 1);
+            flags = 0;
+            continue;
+        }
+        match above_stdio(fd) {
+            Some(fd) => break fd,
+            None => return refused(Errno::last_raw()),
+        }
+    };
+    let mut copied: [c_int; 3] = [-1; 3];
+    for (copy, fd) in copied.iter_mut().zip(stdio.fds) {
+        // SAFETY: a raw system call with plain values; the copy lands in the child's own table.
+        let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) } as c_int;
+        match above_stdio(got) {
+            Some(got) => *copy = got,
+            None => return refused(Errno::last_raw()),
+        }
+    }
+    // SAFETY: as for `note`.
+    note(unsafe { &raw mut (*args).copied }, 1);
+    Some(copied)
+}
+
+/// Opens `reopen`'s path close-on-exec and returns it as an fd above 2.
 fn reopen_above_stdio(reopen: &Reopen) -> Result<c_int, CloneStage> {
     // SAFETY: a NUL-terminated path owned by the caller; the rest are plain values.
     let fd = unsafe {
@@ -362,20 +456,37 @@ fn reopen_above_stdio(reopen: &Reopen) -> Result<c_int, CloneStage> {
             0,
         )
     } as c_int;
-    if fd < 0 {
-        return Err(CloneStage::Reopen);
-    }
+    above_stdio(fd).ok_or(CloneStage::Reopen)
+}
+
+/// `fd` (a result of a system call in the child: None when negative) moved above 2 if it is one of
+/// 0–2, which may be free in a host running with its standard fds closed; the moved copy is
+/// close-on-exec, as every fd the child opens.
+fn above_stdio(fd: c_int) -> Option<c_int> {
     if fd >= 3 {
-        return Ok(fd);
+        return Some(fd);
+    }
+    if fd < 0 {
+        return None;
     }
     // SAFETY: fcntl and close on an fd of the child's private table.
     let moved = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
     // SAFETY: as above.
     unsafe { libc::syscall(libc::SYS_close, fd) };
-    if moved < 0 {
-        return Err(CloneStage::Reopen);
-    }
-    Ok(moved)
+    (moved >= 0).then_some(moved)
+}
+
+/// Closes every fd from 3 up in the child's private table: all of them are the child's own.
+fn close_above_stdio() {
+    // SAFETY: a raw system call on the child's private fd table.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            0,
+        )
+    };
 }
 
 /// The standard signals (1–31) to their default dispositions, then an empty mask. A handler of

@@ -16,7 +16,7 @@ use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::{mkfifo, Pid};
 
-use super::spawn::tests_hook::{FORCE, SPOIL_REOPEN};
+use super::spawn::tests_hook::{FORCE, LAST_REPORT, SPOIL_GETFD, SPOIL_REOPEN};
 use super::spawn::Closer;
 use super::*;
 use crate::cni::sync::Recover;
@@ -853,4 +853,56 @@ fn unshared_spawn_refused_falls_back_for_good() {
     super::spawn::tests_hook::unrefuse();
     assert_eq!(Closer::detect(), Closer::Unshare);
     drop(held);
+}
+
+/// Runs an echoing plugin (stdin to stdout, a line to stderr) the default way and returns how its child got the
+/// pipes, after checking that all three work and that it had nothing else.
+fn echo_through_unshared_child(dir: &Path) -> super::sys::StdioReport {
+    let echo = script(dir, "echo", "cat; echo to-stderr >&2");
+    let fds = script(dir, "fds", "exec ls -l /proc/self/fd");
+    let out = run(&echo, b"the request", &ExecOptions::default()).unwrap();
+    assert_eq!(out.stdout, b"the request");
+    assert_eq!(out.stderr, b"to-stderr\n");
+    let report = LAST_REPORT.take().expect("an unshared spawn");
+    let listing = plugin_fds(&fds);
+    assert!(only_stdio_pipes(&listing), "{listing:?}");
+    assert_eq!(LAST_REPORT.take().map(|r| r.copied), Some(report.copied));
+    report
+}
+
+#[test]
+fn unshared_children_copy_their_pipes_from_the_calling_thread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let _serial = FD_CHURN_TESTS.lock().recover();
+    // A test runs on a thread other than the main one: copying from it takes PIDFD_THREAD (Linux 6.9), which the
+    // kernels this project is tested on have.
+    let report = echo_through_unshared_child(tmp.path());
+    assert!(
+        report.copied && !report.thread_flag_refused && report.pidfd_error.is_none(),
+        "pidfd_getfd was not used: {report:?}"
+    );
+}
+
+#[test]
+fn children_refused_pidfd_getfd_reopen_through_proc_and_try_again_next_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let _serial = FD_CHURN_TESTS.lock().recover();
+    SPOIL_GETFD.set(true);
+    let spoiled = echo_through_unshared_child(tmp.path());
+    SPOIL_GETFD.set(false);
+    assert!(!spoiled.copied, "{spoiled:?}");
+    assert_eq!(spoiled.pidfd_error, Some(Errno::EBADF));
+    // EBADF says nothing about later spawns: the next child copies again.
+    assert!(echo_through_unshared_child(tmp.path()).copied);
+}
+
+#[test]
+fn only_refusals_that_hold_for_every_spawn_are_remembered() {
+    use super::spawn::lasting_refusal;
+    for lasting in [Errno::ENOSYS, Errno::EPERM, Errno::EACCES] {
+        assert!(lasting_refusal(lasting), "{lasting}");
+    }
+    for passing in [Errno::EINVAL, Errno::EBADF, Errno::EMFILE, Errno::ESRCH] {
+        assert!(!lasting_refusal(passing), "{passing}");
+    }
 }

@@ -2,7 +2,6 @@
 //! releasing the attachments of containers that are gone.
 
 use clibcni::cni::cache::CachedAttachment;
-use clibcni::cni::result::CniResult;
 use clibcni::cni::Version;
 use clibcni::network::attach::api_result;
 use clibcni::network::NetworkType;
@@ -91,13 +90,14 @@ fn addresses(att: &CachedAttachment) -> Vec<String> {
     let result = att
         .result
         .as_ref()
-        .and_then(|value| CniResult::from_value(value, Version::CURRENT).ok());
-    api_result(&att.network_name, &att.if_name, result.as_ref()).ips
+        .and_then(|result| result.typed(Version::CURRENT).ok());
+    api_result(&att.network_name, &att.if_name, result.as_deref()).ips
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clibcni::cni::cache::CachedResult;
 
     #[test]
     fn addresses_of_the_cached_interface() {
@@ -106,12 +106,12 @@ mod tests {
             "ips": [{"interface": 1, "address": "10.1.0.2/24", "gateway": "10.1.0.1"}]});
         let att = CachedAttachment {
             if_name: "eth0".into(),
-            result: Some(result),
+            result: Some(CachedResult::Json(result)),
             ..CachedAttachment::default()
         };
         assert_eq!(addresses(&att), ["10.1.0.2/24"]);
         let broken = CachedAttachment {
-            result: Some(json!("nope")),
+            result: Some(CachedResult::Json(json!("nope"))),
             ..att.clone()
         };
         assert!(addresses(&broken).is_empty());

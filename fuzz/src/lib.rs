@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::Path;
 
-use clibcni::cni::cache::{decode_entry, CacheEntry};
+use clibcni::cni::cache::{decode_entry, CacheEntry, CachedResult};
 use clibcni::cni::conf::{self, NetworkConfigList, PluginConf, MAX_NETWORK_NAME_LEN};
 use clibcni::cni::result::CniResult;
 use clibcni::cni::validate;
@@ -143,9 +143,13 @@ pub fn check_cache(data: &[u8]) {
     match decode_entry(data) {
         Ok(CacheEntry::V1(attachment)) => {
             let _ = NetworkConfigList::from_bytes(attachment.config.as_bytes());
-            if let Some(result) = &attachment.result {
-                assert!(result.is_object(), "a cached result is an object");
-                let _ = CniResult::from_value(result, Version::V1_0_0);
+            match &attachment.result {
+                Some(CachedResult::Json(result)) => {
+                    assert!(result.is_object(), "a cached result is an object");
+                    let _ = CniResult::from_value(result, Version::V1_0_0);
+                }
+                Some(CachedResult::Typed(_)) => panic!("a file's result is typed"),
+                None => {}
             }
         }
         Ok(CacheEntry::Legacy(result)) => {

@@ -4,6 +4,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::cni::conf::PluginConf;
+use crate::cni::result::CniResult;
 use crate::cni::version::Version;
 
 /// A container attachment named in a GC request.
@@ -27,6 +28,7 @@ struct Request<'a> {
 enum Field<'a> {
     Str(&'a str),
     Value(&'a Value),
+    Result(&'a CniResult),
     /// An object of these entries.
     Entries(Vec<(&'a str, &'a Value)>),
 }
@@ -87,6 +89,7 @@ impl Serialize for Field<'_> {
         match self {
             Field::Str(text) => serializer.serialize_str(text),
             Field::Value(value) => value.serialize(serializer),
+            Field::Result(result) => result.serialize(serializer),
             Field::Entries(entries) => {
                 let mut map = serializer.serialize_map(Some(entries.len()))?;
                 for (key, value) in entries {
@@ -105,12 +108,12 @@ pub fn attachment_request(
     list_name: &str,
     cni_version: &str,
     plugin: &PluginConf,
-    prev_result: Option<&Value>,
+    prev_result: Option<&CniResult>,
     capability_args: &Map<String, Value>,
 ) -> Vec<u8> {
     let mut req = Request::new(list_name, cni_version, plugin);
     if let Some(prev) = prev_result {
-        req = req.set("prevResult", Field::Value(prev));
+        req = req.set("prevResult", Field::Result(prev));
     }
     let runtime: Vec<(&str, &Value)> = plugin
         .enabled_capabilities()
@@ -222,11 +225,12 @@ mod tests {
             json!({"type":"noop","name":"own","cniVersion":"0.1.0","prevResult":{"static":true}}),
         );
         let prev = json!({"cniVersion":"1.0.0","ips":[{"address":"10.1.2.3/24"}]});
+        let typed = CniResult::from_value(&prev, Version::V1_0_0).unwrap();
         let req = parse(attachment_request(
             "list",
             "1.0.0",
             &p,
-            Some(&prev),
+            Some(&typed),
             &Map::new(),
         ));
         assert_eq!(req["prevResult"], prev);

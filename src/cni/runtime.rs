@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::cni::cache::{CacheEntry, CachedAttachment, Found, ResultCache};
+use crate::cni::cache::{CacheEntry, CachedAttachment, CachedResult, Found, ResultCache};
 use crate::cni::conf::{FileStamp, NetworkConfigList, PluginConf};
 use crate::cni::error::{codes, CniError, Error, Result};
 use crate::cni::exec::{self, BaseEnv, CniVars, ExecOptions, ExecOutput};
@@ -164,18 +164,20 @@ impl CniConfig {
         let _gc = self.gc.read().recover();
         let _container = self.lock_container(&rt.container_id);
         let call = self.call("ADD", &list.name, Some(rt), &cni_args);
-        let mut result: Option<CniResult> = None;
-        // The last plugin's result as JSON is what the cache keeps.
-        let last = self
-            .run_attachment_plugins(list, list.plugins.iter(), &call, rt, None, |plugin, out| {
+        let result = self.run_attachment_plugins(
+            list,
+            list.plugins.iter(),
+            &call,
+            rt,
+            None,
+            |plugin, out| {
                 let parsed = CniResult::from_plugin_output(&out.stdout, version)
                     .and_then(|r| r.convert_to(version))
                     .map_err(|e| plugin_context(plugin, "add", e))?;
-                let prev = parsed.to_value();
-                result = Some(parsed);
-                Ok(Some(prev))
-            })?
-            .map(Cow::into_owned);
+                Ok(Some(parsed))
+            },
+        )?;
+        // The last plugin's result is what the cache keeps.
         let entry = Arc::new(CachedAttachment {
             container_id: rt.container_id.clone(),
             network_name: list.name.clone(),
@@ -184,7 +186,7 @@ impl CniConfig {
             config: list.bytes.clone(),
             cni_args: rt.args.clone(),
             capability_args: rt.capability_args.clone(),
-            result: last,
+            result: result.clone().map(|r| CachedResult::Typed(r.as_written())),
         });
         self.cache.write_shared(entry).map_err(|e| {
             Error::cache(format!(
@@ -224,21 +226,16 @@ impl CniConfig {
             ))
         };
         let cached = self.recall(&list.name, rt).map_err(cache_error)?;
-        let (prev, prev_value) = match cached.as_ref().and_then(|c| Some((c, c.result()?))) {
-            Some((cached, value)) => {
-                let prev = in_version(value, version).map_err(cache_error)?;
-                let value = cached.as_prev_result(value, version, || Ok(prev.to_value()))?;
-                (Some(prev), Some(value))
-            }
-            None => (None, None),
+        let prev = match cached.as_deref().and_then(|c| c.result.as_ref()) {
+            Some(result) => Some(result.in_version(version).map_err(cache_error)?),
+            None => None,
         };
-        let rt = with_cached_args(rt, cached.as_ref().map(|c| &*c.attachment));
+        let rt = with_cached_args(rt, cached.as_deref());
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("CHECK", &list.name, Some(&rt), &cni_args);
-        self.run_attachment_plugins(list, list.plugins.iter(), &call, &rt, prev_value, |_, _| {
-            Ok(None)
-        })?;
-        Ok(prev)
+        let plugins = list.plugins.iter();
+        self.run_attachment_plugins(list, plugins, &call, &rt, prev.as_deref(), |_, _| Ok(None))?;
+        Ok(prev.map(Cow::into_owned))
     }
 
     /// DEL: plugins in reverse order with the cached result as `prevResult` (0.4.0 and later);
@@ -269,29 +266,24 @@ impl CniConfig {
             }
         };
         let prev = cached
-            .as_ref()
-            .and_then(|c| Some((c, c.result()?)))
+            .as_deref()
+            .and_then(|c| c.result.as_ref())
             .filter(|_| version.supports_check())
-            .and_then(|(cached, value)| {
-                match cached.as_prev_result(value, version, || {
-                    in_version(value, version).map(|r| r.to_value())
-                }) {
-                    Ok(value) => Some(value),
-                    Err(e) => {
-                        self.warn(
-                            context,
-                            &format!("ignoring cached result of network {:?}: {e}", list.name),
-                        );
-                        None
-                    }
+            .and_then(|result| match result.in_version(version) {
+                Ok(prev) => Some(prev),
+                Err(e) => {
+                    self.warn(
+                        context,
+                        &format!("ignoring cached result of network {:?}: {e}", list.name),
+                    );
+                    None
                 }
             });
-        let rt = with_cached_args(rt, cached.as_ref().map(|c| &*c.attachment));
+        let rt = with_cached_args(rt, cached.as_deref());
         let cni_args = cni_args_string(&rt.args)?;
         let call = self.call("DEL", &list.name, Some(&rt), &cni_args);
-        self.run_attachment_plugins(list, list.plugins.iter().rev(), &call, &rt, prev, |_, _| {
-            Ok(None)
-        })?;
+        let plugins = list.plugins.iter().rev();
+        self.run_attachment_plugins(list, plugins, &call, &rt, prev.as_deref(), |_, _| Ok(None))?;
         if let Err(e) = self.cache.remove(&list.name, &rt.container_id, &rt.ifname) {
             self.warn(
                 context,
@@ -501,9 +493,9 @@ impl CniConfig {
         let version = known_version(list)?;
         let cached = self.recall(&list.name, rt)?;
         cached
-            .as_ref()
-            .and_then(Recalled::result)
-            .map(|value| in_version(value, version))
+            .as_deref()
+            .and_then(|c| c.result.as_ref())
+            .map(|result| result.in_version(version).map(Cow::into_owned))
             .transpose()
     }
 
@@ -514,33 +506,22 @@ impl CniConfig {
         network: &str,
         rt: &RuntimeConf,
     ) -> Result<Option<CachedAttachment>> {
-        Ok(self
-            .recall(network, rt)?
-            .map(|recalled| Arc::unwrap_or_clone(recalled.attachment)))
+        Ok(self.recall(network, rt)?.map(Arc::unwrap_or_clone))
     }
 
     /// [`cached_attachment`](Self::cached_attachment), sharing the cache memo's copy of what this process wrote.
-    fn recall(&self, network: &str, rt: &RuntimeConf) -> Result<Option<Recalled>> {
+    fn recall(&self, network: &str, rt: &RuntimeConf) -> Result<Option<Arc<CachedAttachment>>> {
         let found = self.cache.find(network, &rt.container_id, &rt.ifname)?;
         Ok(found.map(|found| match found {
-            Found::Written(attachment) => Recalled {
-                attachment,
-                ours: true,
-            },
-            Found::File(CacheEntry::V1(attachment)) => Recalled {
-                attachment: Arc::new(attachment),
-                ours: false,
-            },
-            Found::File(CacheEntry::Legacy(result)) => Recalled {
-                attachment: Arc::new(CachedAttachment {
-                    container_id: rt.container_id.clone(),
-                    network_name: network.to_string(),
-                    if_name: rt.ifname.clone(),
-                    result: Some(result),
-                    ..CachedAttachment::default()
-                }),
-                ours: false,
-            },
+            Found::Written(attachment) => attachment,
+            Found::File(CacheEntry::V1(attachment)) => Arc::new(attachment),
+            Found::File(CacheEntry::Legacy(result)) => Arc::new(CachedAttachment {
+                container_id: rt.container_id.clone(),
+                network_name: network.to_string(),
+                if_name: rt.ifname.clone(),
+                result: Some(CachedResult::Json(result)),
+                ..CachedAttachment::default()
+            }),
         }))
     }
 
@@ -595,32 +576,34 @@ impl CniConfig {
         }
     }
 
-    /// ADD, CHECK and DEL: each plugin, in the order given, gets the attachment request with
-    /// `prev` as `prevResult`; `step` sees its output and may give the next plugin's `prev`
-    /// (ADD chains results; CHECK and DEL keep the cached one). Stops at the first failure; returns the last `prev`.
-    fn run_attachment_plugins<'p, 'v>(
+    /// ADD, CHECK and DEL: each plugin, in the order given, gets the attachment request with the previous
+    /// plugin's result as `prevResult` where `step` gives one for its output (ADD chains results), else `prev`
+    /// (CHECK and DEL send the cached one to every plugin). Stops at the first failure; returns the last result `step`
+    /// gave.
+    fn run_attachment_plugins<'p>(
         &self,
         list: &NetworkConfigList,
         plugins: impl Iterator<Item = &'p PluginConf>,
         call: &Call<'_>,
         rt: &RuntimeConf,
-        mut prev: Option<Cow<'v, Value>>,
-        mut step: impl FnMut(&PluginConf, ExecOutput) -> Result<Option<Value>>,
-    ) -> Result<Option<Cow<'v, Value>>> {
+        prev: Option<&CniResult>,
+        mut step: impl FnMut(&PluginConf, ExecOutput) -> Result<Option<CniResult>>,
+    ) -> Result<Option<CniResult>> {
+        let mut chained: Option<CniResult> = None;
         for plugin in plugins {
             let stdin = request::attachment_request(
                 &list.name,
                 &list.cni_version,
                 plugin,
-                prev.as_deref(),
+                chained.as_ref().or(prev),
                 &rt.capability_args,
             );
             let out = self.run(plugin, call, &stdin)?;
             if let Some(next) = step(plugin, out)? {
-                prev = Some(Cow::Owned(next));
+                chained = Some(next);
             }
         }
-        Ok(prev)
+        Ok(chained)
     }
 
     fn run(&self, plugin: &PluginConf, call: &Call<'_>, stdin: &[u8]) -> Result<ExecOutput> {
@@ -730,50 +713,6 @@ fn known_version(list: &NetworkConfigList) -> Result<Version> {
             list.cni_version,
             Version::CURRENT
         )))
-    }
-}
-
-/// A cached result (in whatever version it was written) as a result of `version`.
-fn in_version(value: &Value, version: Version) -> Result<CniResult> {
-    CniResult::from_value(value, version)?.convert_to(version)
-}
-
-/// A cached attachment, and whether this process wrote it (the cache's memo): then its result is this library's
-/// own encoding of a result in the version of the ADD.
-struct Recalled {
-    attachment: Arc<CachedAttachment>,
-    ours: bool,
-}
-
-impl Recalled {
-    fn result(&self) -> Option<&Value> {
-        self.attachment.result.as_ref()
-    }
-
-    /// The cached result `value` as `prevResult` for `version`: as it is when this process encoded it in that very
-    /// version (decoding and encoding it again gives the same JSON), else what `encode` makes of it (a file
-    /// another runtime wrote, or a list whose version changed since the ADD).
-    fn as_prev_result<'v>(
-        &self,
-        value: &'v Value,
-        version: Version,
-        encode: impl FnOnce() -> Result<Value>,
-    ) -> Result<Cow<'v, Value>> {
-        let same_version = value
-            .get("cniVersion")
-            .and_then(Value::as_str)
-            .is_some_and(|text| Version::from_spelling(text) == Some(version));
-        if self.ours && same_version {
-            debug_assert_eq!(
-                in_version(value, version)
-                    .map(|r| r.to_value())
-                    .ok()
-                    .as_ref(),
-                Some(value)
-            );
-            return Ok(Cow::Borrowed(value));
-        }
-        encode().map(Cow::Owned)
     }
 }
 

@@ -52,6 +52,12 @@ impl Version {
         "0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0",
     ];
 
+    /// How this version is spelled, if it is one of `ALL`.
+    pub fn spelling(self) -> Option<&'static str> {
+        let at = Version::ALL.iter().position(|v| *v == self)?;
+        Some(Version::SPELLINGS[at])
+    }
+
     /// The known version spelled exactly `text` (libcni matches result versions as strings).
     pub fn from_spelling(text: &str) -> Option<Version> {
         let at = Version::SPELLINGS.iter().position(|s| *s == text)?;

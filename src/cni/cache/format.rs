@@ -9,7 +9,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::ser::PrettyFormatter;
 use serde_json::{Map, Value};
 
-use super::{CacheEntry, CachedAttachment, CACHE_KIND_V1};
+use super::{CacheEntry, CachedAttachment, CachedResult, CACHE_KIND_V1};
 use crate::cni::error::{Error, Result};
 
 /// The JSON shape iSulad's generated C parser accepts for a key. A capability arg is also written under its iSulad
@@ -273,10 +273,10 @@ fn parse_capability_args(
         .collect())
 }
 
-fn parse_result(object: &Map<String, Value>) -> std::result::Result<Option<Value>, String> {
+fn parse_result(object: &Map<String, Value>) -> std::result::Result<Option<CachedResult>, String> {
     match present(object, "result") {
         None => Ok(None),
-        Some(result @ Value::Object(_)) => Ok(Some(result.clone())),
+        Some(result @ Value::Object(_)) => Ok(Some(CachedResult::Json(result.clone()))),
         Some(_) => Err("key \"result\" must be an object".to_string()),
     }
 }

@@ -14,16 +14,20 @@ mod memo;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::cni::abandoned;
 use crate::cni::error::{Error, Result};
 use crate::cni::log::{log, Context, Level};
+use crate::cni::result::CniResult;
+use crate::cni::version::Version;
 use file::{create_private_dir, read_bytes, temp_middle, temp_writer, write_atomically};
 pub use format::decode_entry;
 use format::{decode, encode};
@@ -47,8 +51,66 @@ pub struct CachedAttachment {
     pub cni_args: Vec<(String, String)>,
     /// Every capability arg used at ADD (portMappings, bandwidth, ipRanges, dns, aliases, mac, ips, …).
     pub capability_args: Map<String, Value>,
-    /// The final ADD result (JSON).
-    pub result: Option<Value>,
+    /// The final ADD result.
+    pub result: Option<CachedResult>,
+}
+
+/// A cached ADD result: the typed result an ADD of this process made, or the JSON object a cache file holds. A
+/// file's result is decoded only where it is used, so one this library cannot read fails the command that needs
+/// it, not a listing.
+#[derive(Clone, Debug)]
+pub enum CachedResult {
+    /// Made by an ADD of this process, in its list's version: written to the file as this library encodes it.
+    Typed(CniResult),
+    /// As a cache file holds it (any writer, any version).
+    Json(Value),
+}
+
+impl CachedResult {
+    pub fn to_value(&self) -> Value {
+        match self {
+            CachedResult::Typed(result) => result.to_value(),
+            CachedResult::Json(value) => value.clone(),
+        }
+    }
+
+    /// The result as it was written: a file's is decoded, `fallback` being its version where it names none.
+    pub fn typed(&self, fallback: Version) -> Result<Cow<'_, CniResult>> {
+        match self {
+            CachedResult::Typed(result) => Ok(Cow::Borrowed(result)),
+            CachedResult::Json(value) => CniResult::from_value(value, fallback).map(Cow::Owned),
+        }
+    }
+
+    /// The result as one of `version`, converted the way libcni converts cached results; a typed result already in
+    /// that version is borrowed.
+    pub fn in_version(&self, version: Version) -> Result<Cow<'_, CniResult>> {
+        match self {
+            CachedResult::Typed(result) if result.cni_version == version => {
+                Ok(Cow::Borrowed(result))
+            }
+            _ => self.typed(version)?.convert_to(version).map(Cow::Owned),
+        }
+    }
+}
+
+/// Equal when written as the same JSON: the memo's typed result of an ADD equals the file's.
+impl PartialEq for CachedResult {
+    fn eq(&self, other: &CachedResult) -> bool {
+        match (self, other) {
+            (CachedResult::Json(a), CachedResult::Json(b)) => a == b,
+            (a, b) => a.to_value() == b.to_value(),
+        }
+    }
+}
+
+impl Serialize for CachedResult {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            CachedResult::Typed(result) => result.serialize(serializer),
+            CachedResult::Json(value) => value.serialize(serializer),
+        }
+    }
 }
 
 /// What a cache file holds.

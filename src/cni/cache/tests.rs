@@ -34,7 +34,7 @@ fn attachment(network: &str, container: &str, if_name: &str) -> CachedAttachment
         config: format!(
             r#"{{"cniVersion":"1.0.0","name":"{network}","plugins":[{{"type":"noop"}}]}}"#
         ),
-        result: Some(json!({"cniVersion": "1.0.0"})),
+        result: Some(CachedResult::Json(json!({"cniVersion": "1.0.0"}))),
         ..CachedAttachment::default()
     }
 }
@@ -96,7 +96,9 @@ fn full_entry_round_trips() {
             "io.kubernetes.cri.pod-annotations": {"a": "b"},
             "big": 123456789012345678901234567890u128
         })),
-        result: Some(json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}], "ips": []})),
+        result: Some(CachedResult::Json(
+            json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}], "ips": []}),
+        )),
     };
     cache.write(&entry).unwrap();
     // Through the writer's memo and through a cache that only has the disk.
@@ -289,7 +291,9 @@ fn reads_a_go_written_file() {
             ("IgnoreUnknown".into(), "2".into()),
         ],
         capability_args: object(json!({"portMappings": [], "custom": {"x": 1}})),
-        result: Some(json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}], "ips": []})),
+        result: Some(CachedResult::Json(
+            json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}], "ips": []}),
+        )),
     };
     assert_eq!(
         cache.read("orc", "ctr1", "eth0").unwrap(),
@@ -354,7 +358,7 @@ fn reads_the_isulad_fixture_shape() {
             "portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}],
             "aliases": ["web", "db"]
         })),
-        result: Some(result),
+        result: Some(CachedResult::Json(result)),
     };
     assert_eq!(
         cache.read("mynet1", id, "eth0").unwrap(),
@@ -737,7 +741,7 @@ fn memo_answers_only_for_the_file_it_wrote() {
 
     // Rewritten in place by someone else (same inode, same size): the disk's content wins.
     let mut second = first.clone();
-    second.result = Some(json!({"cniVersion": "1.0.1"}));
+    second.result = Some(CachedResult::Json(json!({"cniVersion": "1.0.1"})));
     let other = ResultCache::new(cache.dir());
     let scratch = tempfile::tempdir().unwrap();
     let elsewhere = ResultCache::new(scratch.path());

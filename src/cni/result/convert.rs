@@ -19,7 +19,7 @@ impl CniResult {
         let mut out = match (self.cni_version.family(), version.family()) {
             (Family::V020, Family::V020) => self.clone(),
             (_, Family::V020) => self.legacy_subset()?,
-            (_, Family::V040) => self.without_interface_extras(),
+            (_, Family::V040) => self.clone().without_interface_extras(),
             _ => self.clone(),
         };
         out.cni_version = version;
@@ -28,6 +28,16 @@ impl CniResult {
 
     /// What a 0.1.0/0.2.0 result can hold (libcni `convertTo02x`).
     fn legacy_subset(&self) -> Result<CniResult> {
+        let out = self.legacy_parts();
+        if out.ips.is_empty() {
+            return Err(Error::result("cannot convert: no valid IP addresses"));
+        }
+        Ok(out)
+    }
+
+    /// The first address of each family, without its interface index, the routes of those families (only `dst` and
+    /// `gw`), and the DNS settings: what a 0.1.0/0.2.0 result's `ip4`/`ip6` objects hold.
+    pub(super) fn legacy_parts(&self) -> CniResult {
         let mut out = CniResult {
             dns: self.dns.clone(),
             ..CniResult::empty(self.cni_version)
@@ -42,19 +52,15 @@ impl CniResult {
                     .extend(self.routes_of(family).map(|r| plain_route(r.dst, r.gw)));
             }
         }
-        if out.ips.is_empty() {
-            return Err(Error::result("cannot convert: no valid IP addresses"));
-        }
-        Ok(out)
+        out
     }
 
-    pub(super) fn without_interface_extras(&self) -> CniResult {
-        let mut out = self.clone();
-        for iface in &mut out.interfaces {
+    pub(super) fn without_interface_extras(mut self) -> CniResult {
+        for iface in &mut self.interfaces {
             iface.mtu = None;
             iface.socket_path = None;
             iface.pci_id = None;
         }
-        out
+        self
     }
 }

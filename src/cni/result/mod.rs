@@ -24,6 +24,7 @@ mod json;
 mod parse;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use std::net::IpAddr;
 
@@ -132,7 +133,7 @@ impl CniResult {
         self.ips.iter().find(|ip| ip_family(&ip.address) == family)
     }
 
-    fn routes_of(&self, family: u8) -> impl Iterator<Item = &Route> {
+    fn routes_of(&self, family: u8) -> impl Iterator<Item = &Route> + Clone {
         self.routes
             .iter()
             .filter(move |r| ip_family(&r.dst) == family)

@@ -719,3 +719,28 @@ fn mac_lookup_prefers_the_sandboxed_interface() {
     .unwrap();
     assert_eq!(r.mac_of_interface("eth0"), Some("container"));
 }
+
+#[test]
+fn as_written_is_what_decoding_the_encoding_gives() {
+    let mut with_route_extras = test_result();
+    with_route_extras.routes[0].mtu = Some(1400);
+    with_route_extras.routes[1].priority = Some(7);
+    // A second IPv4 address: the legacy encoding keeps only the first of each family.
+    with_route_extras.ips.push(IpConfig {
+        interface: Some(0),
+        address: net("1.2.3.31/24"),
+        gateway: None,
+    });
+    for version in Version::ALL {
+        let converted = with_route_extras.convert_to(version).unwrap();
+        let decoded = CniResult::from_value(&converted.to_value(), version).unwrap();
+        let written = converted.clone().as_written();
+        assert_eq!(written, decoded, "{version}");
+        assert_eq!(written.to_value(), converted.to_value(), "{version}");
+    }
+    // In memory a 1.0.0 conversion keeps what only 1.1.0 writes; as written it does not.
+    let kept = with_route_extras.convert_to(Version::V1_0_0).unwrap();
+    assert_eq!(kept.interfaces[0].mtu, Some(1500));
+    assert_eq!(kept.clone().as_written().interfaces[0].mtu, None);
+    assert_eq!(kept.as_written().routes[0].mtu, None);
+}

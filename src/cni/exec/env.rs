@@ -103,16 +103,24 @@ pub struct CniVars<'a> {
 /// envp of one plugin call: the six CNI_* first (in libcni's order), then the base env.
 #[derive(Clone)]
 pub struct PluginEnv {
-    cni: Vec<CString>,
+    /// The CNI variables' `NAME=value` entries, each NUL-terminated, back to back: one allocation per call.
+    cni: Vec<u8>,
+    /// Where each of the first `count` entries of `cni` starts, and where the last one ends.
+    bounds: [usize; CNI_VARS + 1],
+    count: usize,
     base: Arc<[CString]>,
 }
 
+/// The CNI_* variables of a call.
+const CNI_VARS: usize = 6;
+
 impl PluginEnv {
     pub fn iter(&self) -> impl Iterator<Item = &CStr> + Clone {
-        self.cni
-            .iter()
-            .chain(self.base.iter())
-            .map(CString::as_c_str)
+        let entry = |at: usize| &self.cni[self.bounds[at]..self.bounds[at + 1]];
+        // Every entry was built NUL-terminated without another NUL: the check cannot fail.
+        let cni =
+            (0..self.count).map(move |at| CStr::from_bytes_with_nul(entry(at)).unwrap_or_default());
+        cni.chain(self.base.iter().map(CString::as_c_str))
     }
 }
 
@@ -120,14 +128,14 @@ impl PluginEnv {
 impl fmt::Debug for PluginEnv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PluginEnv")
-            .field("vars", &(self.cni.len() + self.base.len()))
+            .field("vars", &self.iter().count())
             .finish()
     }
 }
 
 /// The env of one call; entries containing NUL are skipped.
 pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> PluginEnv {
-    let cni = [
+    let cni: [(&str, &str); CNI_VARS] = [
         ("CNI_COMMAND", vars.command),
         ("CNI_CONTAINERID", vars.container_id),
         ("CNI_NETNS", vars.netns),
@@ -135,11 +143,22 @@ pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> PluginEnv {
         ("CNI_IFNAME", vars.ifname),
         ("CNI_PATH", vars.path),
     ];
+    let mut entries = Vec::with_capacity(cni.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    let (mut bounds, mut count) = ([0; CNI_VARS + 1], 0);
+    for (name, value) in cni {
+        if !value.contains('\0') {
+            entries.extend_from_slice(name.as_bytes());
+            entries.push(b'=');
+            entries.extend_from_slice(value.as_bytes());
+            entries.push(0);
+            count += 1;
+            bounds[count] = entries.len();
+        }
+    }
     PluginEnv {
-        cni: cni
-            .iter()
-            .filter_map(|(name, value)| env_entry(name.as_bytes(), value.as_bytes()))
-            .collect(),
+        cni: entries,
+        bounds,
+        count,
         base: base.entries.clone(),
     }
 }

@@ -151,34 +151,37 @@ impl<'a> Io<'a> {
             (self.stdout.fd.as_ref(), PollFlags::POLLIN),
             (self.stderr.fd.as_ref(), PollFlags::POLLIN),
         ];
-        let mut slots = Vec::with_capacity(streams.len());
-        let mut fds = Vec::with_capacity(streams.len());
-        for (slot, (fd, events)) in streams.iter().enumerate() {
-            if let Some(fd) = fd {
-                slots.push(slot);
-                fds.push(PollFd::new(fd.as_fd(), *events));
-            }
-        }
         let mut ready = [None; 3];
-        if fds.is_empty() {
+        let open = streams
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, &(fd, events))| Some((slot, PollFd::new(fd?.as_fd(), events))));
+        // At most three: an array (the slots past `count` are never polled), not a Vec per wakeup.
+        let Some((_, first)) = open.clone().next() else {
             if timeout.is_zero() {
                 thread::yield_now();
             } else {
                 thread::sleep(timeout);
             }
             return Ok(ready);
+        };
+        let (mut slots, mut fds, mut count) = ([0; 3], [first.clone(), first.clone(), first], 0);
+        for (slot, fd) in open {
+            (slots[count], fds[count]) = (slot, fd);
+            count += 1;
         }
+        let fds = &mut fds[..count];
         // poll counts whole milliseconds: round up so that a short wait does not become a busy loop.
         let millis = timeout.as_nanos().div_ceil(1_000_000);
         match poll(
-            &mut fds,
+            fds,
             PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
         ) {
             Ok(_) => {}
             Err(Errno::EINTR) => return Ok(ready),
             Err(e) => return Err(e),
         }
-        for (slot, fd) in slots.into_iter().zip(&fds) {
+        for (slot, fd) in slots.into_iter().zip(fds.iter()) {
             ready[slot] = fd.revents().filter(|events| !events.is_empty());
         }
         Ok(ready)

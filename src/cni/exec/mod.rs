@@ -86,22 +86,22 @@ pub fn exec_plugin(
 
 /// A plugin that ran to its exit, whatever its exit status.
 #[derive(Debug)]
-pub struct Finished {
+pub struct Finished<'a> {
     pub exit: Exit,
     pub output: ExecOutput,
-    path: PathBuf,
-    command: String,
+    path: &'a Path,
+    command: &'a str,
 }
 
-impl Finished {
+impl Finished<'_> {
     /// The output of a plugin that exited 0, else its failure as libcni words it.
     pub fn into_output(self) -> Result<ExecOutput> {
         if self.exit == Exit::Code(0) {
             Ok(self.output)
         } else {
             Err(plugin_failure(
-                &self.path,
-                &self.command,
+                self.path,
+                self.command,
                 self.exit,
                 &self.output.stdout,
                 &self.output.stderr,
@@ -112,13 +112,13 @@ impl Finished {
 
 /// Runs one plugin to its exit; errors are only for a plugin that could not be run, talked to or waited for, or
 /// that overran its limits.
-pub fn run_plugin(
-    path: &Path,
-    command: &str,
+pub fn run_plugin<'a>(
+    path: &'a Path,
+    command: &'a str,
     stdin: &[u8],
     env: &PluginEnv,
     opts: &ExecOptions,
-) -> Result<Finished> {
+) -> Result<Finished<'a>> {
     let exec_error = |reason: String| Error::Exec {
         path: path.to_path_buf(),
         reason,
@@ -170,8 +170,8 @@ pub fn run_plugin(
             stderr,
             elapsed: started.elapsed(),
         },
-        path: path.to_path_buf(),
-        command: command.to_string(),
+        path,
+        command,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -65,7 +65,10 @@ pub const DEFAULT_PLUGIN_TIMEOUT: Duration = Duration::from_secs(120);
 /// cache dir (the state those operations share): every `CniConfig` on that dir shares the table, so a daemon that
 /// re-initialises its module while calls are still running on the old one never runs two operations on one
 /// container at once, while runtimes on different cache dirs stay independent.
-static CONTAINERS: KeyedLock<(PathBuf, String)> = KeyedLock::new();
+static CONTAINERS: KeyedLock<ContainerKey> = KeyedLock::new();
+
+/// A container of one cache dir; shared parts, so that the lock's copy of a key costs no allocation.
+type ContainerKey = (Arc<Path>, Arc<str>);
 
 /// A CNI runtime: where plugins and the cache live, and how plugins are run.
 pub struct CniConfig {
@@ -73,7 +76,7 @@ pub struct CniConfig {
     cni_path: String,
     cache: ResultCache,
     /// The cache dir as [`lock_container`](Self::lock_container) compares it.
-    lock_dir: PathBuf,
+    lock_dir: Arc<Path>,
     /// Per-call timeout in milliseconds; 0 means none.
     timeout_ms: AtomicU64,
     warnings: Option<WarningSink>,
@@ -109,7 +112,7 @@ impl CniConfig {
         CniConfig {
             bin_dirs,
             cni_path,
-            lock_dir: cache.dir().components().collect(),
+            lock_dir: cache.dir().components().collect::<PathBuf>().into(),
             cache,
             timeout_ms: AtomicU64::new(DEFAULT_PLUGIN_TIMEOUT.as_millis() as u64),
             warnings: None,
@@ -540,8 +543,8 @@ impl CniConfig {
 
     /// Holds the container (see [`CONTAINERS`]); the cache dir is compared as written, without `.` parts or a
     /// trailing slash.
-    fn lock_container(&self, container_id: &str) -> KeyGuard<'static, (PathBuf, String)> {
-        CONTAINERS.lock((self.lock_dir.clone(), container_id.to_string()))
+    fn lock_container(&self, container_id: &str) -> KeyGuard<'static, ContainerKey> {
+        CONTAINERS.lock((Arc::clone(&self.lock_dir), container_id.into()))
     }
 
     fn exec_options(&self) -> ExecOptions {

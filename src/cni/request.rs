@@ -39,11 +39,11 @@ impl<'a> Request<'a> {
         Request {
             plugin: &plugin.raw,
             drop_capabilities: Version::parse(cni_version).is_ok_and(|v| v >= Version::V1_0_0),
-            set: vec![
-                ("name", Field::Str(list_name)),
-                ("cniVersion", Field::Str(cni_version)),
-            ],
+            // Room for prevResult and runtimeConfig too: one allocation per request.
+            set: Vec::with_capacity(4),
         }
+        .set("name", Field::Str(list_name))
+        .set("cniVersion", Field::Str(cni_version))
     }
 
     fn set(mut self, key: &'a str, value: Field<'a>) -> Request<'a> {

@@ -20,9 +20,7 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
-use super::sys::{
-    self, ChildStdio, CloneStage, FileActions, Pidfd, Reopen, SpawnAttr, StdioReport,
-};
+use super::sys::{self, ChildStdio, CloneStage, FileActions, Pidfd, SpawnAttr, StdioReport};
 use super::{Backoff, PluginEnv};
 
 /// Retries of a spawn failing with ETXTBSY (a binary still being installed): 1 ms, doubling, ~0.5 s in all.
@@ -252,8 +250,8 @@ fn pidfd_to_try() -> Pidfd {
 }
 
 /// Whether a child's pidfd refusal will hold for every spawn of this process: no such system call (ENOSYS), or the
-/// ptrace access check failed (EPERM, EACCES: Yama's ptrace_scope, an LSM). Other errors (EINVAL for a process
-/// pidfd of a thread other than the main one, EMFILE) depend on the caller or the moment.
+/// ptrace access check failed (EPERM, EACCES: Yama's ptrace_scope, an LSM). Other errors (ENOENT, or EINVAL before
+/// Linux 6.9, for a process pidfd of a thread other than the main one; EMFILE) depend on the caller or the moment.
 pub(super) fn lasting_refusal(error: Errno) -> bool {
     matches!(error, Errno::ENOSYS | Errno::EPERM | Errno::EACCES)
 }
@@ -335,7 +333,7 @@ impl Request<'_> {
             &self.argv[0],
             &self.argv,
             self.env.iter(),
-            &self.child_stdio()?,
+            &self.child_stdio(),
         ) {
             Ok((pid, report)) => {
                 remember(report);
@@ -349,31 +347,17 @@ impl Request<'_> {
         }
     }
 
-    /// The child's stdio: this thread's fds, to copy through a pidfd of it, and their /proc paths to reopen where that
-    /// is refused. `/proc/<tid>` names the thread itself (it is only left out of listings), two path components fewer
-    /// for the child to walk than `/proc/<pid>/task/<tid>`.
-    fn child_stdio(&self) -> nix::Result<ChildStdio> {
-        let caller = nix::unistd::gettid().as_raw();
-        let fds = self.stdio.map(AsRawFd::as_raw_fd);
-        let flags = [libc::O_RDONLY, libc::O_WRONLY, libc::O_WRONLY];
-        let mut reopen = Vec::with_capacity(3);
-        for (fd, flags) in fds.into_iter().zip(flags) {
-            let path = format!("/proc/{caller}/fd/{fd}");
-            reopen.push(Reopen {
-                path: CString::new(path).map_err(|_| Errno::EINVAL)?,
-                flags,
-            });
-        }
+    /// The child's stdio: this thread's fds, to copy through a pidfd of it or reopen through /proc.
+    fn child_stdio(&self) -> ChildStdio {
         #[allow(unused_mut)] // spoiled by tests
         let mut stdio = ChildStdio {
-            caller,
-            fds,
+            caller: nix::unistd::gettid().as_raw(),
+            fds: self.stdio.map(AsRawFd::as_raw_fd),
             pidfd: pidfd_to_try(),
-            reopen: reopen.try_into().map_err(|_| Errno::EINVAL)?,
         };
         #[cfg(test)]
         tests_hook::spoil(&mut stdio);
-        Ok(stdio)
+        stdio
     }
 
     /// posix_spawn with the pipe ends dup'ed onto 0–2 and every other fd closed by `closer`.
@@ -445,8 +429,8 @@ pub(super) mod tests_hook {
         /// Unshared children of this thread find neither way to their pipes: no pidfd, and a /proc path that does not
         /// exist.
         pub static SPOIL_REOPEN: Cell<bool> = const { Cell::new(false) };
-        /// Unshared children of this thread ask pidfd_getfd for fds the caller does not have (EBADF, which is not
-        /// remembered), so they reopen through /proc.
+        /// Unshared children of this thread (not the main one) ask for a process pidfd of it, which the kernel
+        /// refuses (ENOENT; EINVAL before 6.9; not remembered), so they reopen through /proc.
         pub static SPOIL_GETFD: Cell<bool> = const { Cell::new(false) };
         /// How the last unshared child of this thread got its pipes.
         pub static LAST_REPORT: Cell<Option<StdioReport>> = const { Cell::new(None) };
@@ -456,12 +440,10 @@ pub(super) mod tests_hook {
     pub fn spoil(stdio: &mut ChildStdio) {
         if SPOIL_REOPEN.get() {
             stdio.pidfd = Pidfd::Skip;
-            for reopen in &mut stdio.reopen {
-                reopen.path = c"/proc/0/fd/0".into();
-            }
+            stdio.caller = 0;
         }
         if SPOIL_GETFD.get() {
-            stdio.fds = [-1; 3];
+            stdio.pidfd = Pidfd::Process;
         }
     }
 

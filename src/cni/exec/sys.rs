@@ -189,13 +189,6 @@ impl CloneStage {
     }
 }
 
-/// One of the child's fds 0–2 as the child reopens it: the /proc path of the caller's fd (the fd
-/// number names the same pipe as posix_spawn's dup2 of it would), and how to open it.
-pub(super) struct Reopen {
-    pub path: CString,
-    pub flags: c_int,
-}
-
 /// `pidfd_open`'s flag for a pidfd of one thread rather than of a process (Linux 6.9; the libc
 /// crate does not define it).
 const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;
@@ -215,14 +208,18 @@ pub(super) enum Pidfd {
 
 /// How a [`spawn_unshared`] child gets its fds 0–2: copies of the caller's `fds` (the open files
 /// posix_spawn's dup2 would give it) taken with pidfd_getfd through a pidfd of `caller` — three
-/// cheap lookups instead of three /proc path walks — or else `reopen`ed.
+/// cheap lookups instead of three /proc path walks — or else reopened through
+/// `/proc/<caller>/fd/<fd>` (`/proc/<tid>` names the thread itself; it is only left out of
+/// listings): the fd numbers name the same pipes.
 pub(super) struct ChildStdio {
     /// The calling thread's id.
     pub caller: libc::pid_t,
     pub fds: [RawFd; 3],
     pub pidfd: Pidfd,
-    pub reopen: [Reopen; 3],
 }
+
+/// How the child reopens each of its fds 0–2.
+const REOPEN_FLAGS: [c_int; 3] = [libc::O_RDONLY, libc::O_WRONLY, libc::O_WRONLY];
 
 /// How a [`spawn_unshared`] child got its pipes, for the caller to remember what the kernel refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -367,12 +364,12 @@ extern "C" fn clone_child(arg: *mut c_void) -> c_int {
         Some(copied) => copied,
         None => {
             // SAFETY: the caller keeps its ChildStdio alive until clone returns.
-            let reopen = unsafe { &(*(*args).stdio).reopen };
+            let stdio = unsafe { &*(*args).stdio };
             let mut opened: [c_int; 3] = [-1; 3];
-            for (fd, reopen) in opened.iter_mut().zip(reopen) {
-                match reopen_above_stdio(reopen) {
-                    Ok(reopened) => *fd = reopened,
-                    Err(stage) => return fail(stage),
+            for ((opened, fd), flags) in opened.iter_mut().zip(stdio.fds).zip(REOPEN_FLAGS) {
+                match reopen_above_stdio(stdio.caller, fd, flags) {
+                    Some(reopened) => *opened = reopened,
+                    None => return fail(CloneStage::Reopen),
                 }
             }
             opened
@@ -444,19 +441,77 @@ fn copy_stdio(args: *mut ChildArgs) -> Option<[c_int; 3]> {
     Some(copied)
 }
 
-/// Opens `reopen`'s path close-on-exec and returns it as an fd above 2.
-fn reopen_above_stdio(reopen: &Reopen) -> Result<c_int, CloneStage> {
-    // SAFETY: a NUL-terminated path owned by the caller; the rest are plain values.
+/// Opens `/proc/<tid>/fd/<fd>` close-on-exec and returns it as an fd above 2.
+fn reopen_above_stdio(tid: libc::pid_t, fd: RawFd, flags: c_int) -> Option<c_int> {
+    let mut path = PathBuffer::default();
+    for part in [
+        b"/proc/".as_slice(),
+        Decimal::of(tid).digits(),
+        b"/fd/",
+        Decimal::of(fd).digits(),
+        b"\0",
+    ] {
+        path.push(part)?;
+    }
+    // SAFETY: a NUL-terminated path on this stack frame; the rest are plain values.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_openat,
             libc::AT_FDCWD,
-            reopen.path.as_ptr(),
-            reopen.flags | libc::O_CLOEXEC,
+            path.bytes.as_ptr(),
+            flags | libc::O_CLOEXEC,
             0,
         )
     } as c_int;
-    above_stdio(fd).ok_or(CloneStage::Reopen)
+    above_stdio(fd)
+}
+
+/// A path built in the child, which must not allocate: `/proc/` and `/fd/` with two numbers of at
+/// most 10 digits and a NUL fit.
+#[derive(Default)]
+struct PathBuffer {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl PathBuffer {
+    fn push(&mut self, part: &[u8]) -> Option<()> {
+        let end = self.len + part.len();
+        self.bytes.get_mut(self.len..end)?.copy_from_slice(part);
+        self.len = end;
+        Some(())
+    }
+}
+
+/// The decimal digits of a non-negative number (a negative one has none, so its path cannot name
+/// anything).
+struct Decimal {
+    digits: [u8; 10],
+    start: usize,
+}
+
+impl Decimal {
+    fn of(n: c_int) -> Decimal {
+        let mut decimal = Decimal {
+            digits: [0; 10],
+            start: 10,
+        };
+        if let Ok(mut n) = u32::try_from(n) {
+            loop {
+                decimal.start -= 1;
+                decimal.digits[decimal.start] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        decimal
+    }
+
+    fn digits(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
 }
 
 /// `fd` (a result of a system call in the child: None when negative) moved above 2 if it is one of

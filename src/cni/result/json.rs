@@ -26,9 +26,14 @@ pub(super) enum Json<'a> {
 }
 
 impl<'a> Json<'a> {
-    /// Parses with serde_json, so syntax errors read exactly as serde_json words them.
+    /// Parses with serde_json, so syntax errors read exactly as serde_json words them. Valid UTF-8 (all plugin
+    /// output in practice) is checked once as a whole, not string by string as when parsing bytes; other input is
+    /// parsed as bytes, for serde_json's error at the offending string.
     pub(super) fn parse(bytes: &'a [u8]) -> serde_json::Result<Json<'a>> {
-        serde_json::from_slice(bytes)
+        match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(bytes),
+        }
     }
 
     /// A view of an already-parsed value (a cached result).

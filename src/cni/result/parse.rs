@@ -2,6 +2,7 @@
 //! [`CniResult`] in its version's family, with Go's decoder rules and messages.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -55,7 +56,7 @@ fn from_json(doc: &Json, default_version: Version) -> Result<CniResult> {
     parse_result(
         &Fields {
             map,
-            path: String::new(),
+            path: FieldPath::ROOT,
         },
         version,
     )
@@ -175,19 +176,64 @@ fn parse_dns(f: &Fields) -> Result<Dns> {
     })
 }
 
-/// Typed access to one JSON object of a result; `path` (e.g. `ips[0]`) names it in error messages.
+/// Where a value sits in a result (e.g. `ips[0].address`), for error messages: kept as its parts and only written
+/// out for an error. A result nests at most three levels (`ip4.routes[0].dst`).
+#[derive(Clone, Copy)]
+struct FieldPath {
+    parts: [(&'static str, Option<usize>); 3],
+    len: usize,
+}
+
+impl FieldPath {
+    const ROOT: FieldPath = FieldPath {
+        parts: [("", None); 3],
+        len: 0,
+    };
+
+    /// The path one level down; a deeper one keeps its first three levels (no result has one).
+    fn child(self, key: &'static str) -> FieldPath {
+        let mut path = self;
+        if let Some(part) = path.parts.get_mut(path.len) {
+            *part = (key, None);
+            path.len += 1;
+        }
+        path
+    }
+
+    /// The path of item `index` of the array this path names.
+    fn item(self, index: usize) -> FieldPath {
+        let mut path = self;
+        if let Some(last) = path.len.checked_sub(1) {
+            path.parts[last].1 = Some(index);
+        }
+        path
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, (key, index)) in self.parts[..self.len].iter().enumerate() {
+            if n > 0 {
+                f.write_str(".")?;
+            }
+            f.write_str(key)?;
+            if let Some(index) = index {
+                write!(f, "[{index}]")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Typed access to one JSON object of a result; `path` names it in error messages.
 struct Fields<'a> {
     map: &'a [(Cow<'a, str>, Json<'a>)],
-    path: String,
+    path: FieldPath,
 }
 
 impl<'a> Fields<'a> {
-    fn path_of(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+    fn path_of(&self, key: &'static str) -> FieldPath {
+        self.path.child(key)
     }
 
     /// JSON `null` counts as absent, as it does for Go's decoder.
@@ -195,74 +241,74 @@ impl<'a> Fields<'a> {
         lookup(self.map, key).filter(|v| **v != Json::Null)
     }
 
-    fn string(&self, key: &str) -> Result<Option<&'a str>> {
+    fn string(&self, key: &'static str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
             Some(Json::String(s)) => Ok(Some(s)),
-            Some(other) => Err(type_error(other, &self.path_of(key), "string")),
+            Some(other) => Err(type_error(other, self.path_of(key), "string")),
         }
     }
 
     /// An optional string where `""` means absent (Go `omitempty`).
-    fn text(&self, key: &str) -> Result<Option<String>> {
+    fn text(&self, key: &'static str) -> Result<Option<String>> {
         Ok(self
             .string(key)?
             .filter(|s| !s.is_empty())
             .map(str::to_owned))
     }
 
-    fn int(&self, key: &str) -> Result<Option<i64>> {
+    fn int(&self, key: &'static str) -> Result<Option<i64>> {
         match self.get(key) {
             None => Ok(None),
             Some(value) => match value.as_i64() {
                 Some(n) => Ok(Some(n)),
-                None => Err(type_error(value, &self.path_of(key), "int")),
+                None => Err(type_error(value, self.path_of(key), "int")),
             },
         }
     }
 
     /// An optional int where 0 means absent (Go `omitempty` on a plain int).
-    fn nonzero_int(&self, key: &str) -> Result<Option<i64>> {
+    fn nonzero_int(&self, key: &'static str) -> Result<Option<i64>> {
         Ok(self.int(key)?.filter(|n| *n != 0))
     }
 
-    fn object(&self, key: &str) -> Result<Option<Fields<'a>>> {
+    fn object(&self, key: &'static str) -> Result<Option<Fields<'a>>> {
         match self.get(key) {
             None => Ok(None),
             Some(value) => object_at(value, self.path_of(key)).map(Some),
         }
     }
 
-    fn array(&self, key: &str) -> Result<&'a [Json<'a>]> {
+    fn array(&self, key: &'static str) -> Result<&'a [Json<'a>]> {
         match self.get(key) {
             None => Ok(&[]),
             Some(Json::Array(items)) => Ok(items),
-            Some(other) => Err(type_error(other, &self.path_of(key), "array")),
+            Some(other) => Err(type_error(other, self.path_of(key), "array")),
         }
     }
 
     /// An array of objects; a `null` entry is an error (it panics libcni's converters).
-    fn objects(&self, key: &str) -> Result<Vec<Fields<'a>>> {
+    fn objects(&self, key: &'static str) -> Result<Vec<Fields<'a>>> {
         let path = self.path_of(key);
         let items = self.array(key)?.iter().enumerate();
         items
-            .map(|(i, item)| object_at(item, format!("{path}[{i}]")))
+            .map(|(i, item)| object_at(item, path.item(i)))
             .collect()
     }
 
-    fn strings(&self, key: &str) -> Result<Vec<String>> {
+    fn strings(&self, key: &'static str) -> Result<Vec<String>> {
         let path = self.path_of(key);
         let items = self.array(key)?.iter().enumerate();
         items
             .map(|(i, item)| match item {
                 Json::String(s) => Ok(s.to_string()),
-                other => Err(type_error(other, &format!("{path}[{i}]"), "string")),
+                other => Err(type_error(other, path.item(i), "string")),
             })
             .collect()
     }
 
     /// A required CIDR keeping host bits (Go `types.ParseCIDR`).
-    fn cidr(&self, key: &str) -> Result<IpNet> {
+    fn cidr(&self, key: &'static str) -> Result<IpNet> {
         let text = self.string(key)?.ok_or_else(|| {
             Error::result(format!(
                 "missing required result field {}",
@@ -274,7 +320,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An optional plain IP; `""` means absent, as for Go's `net.IP`.
-    fn ip(&self, key: &str) -> Result<Option<IpAddr>> {
+    fn ip(&self, key: &'static str) -> Result<Option<IpAddr>> {
         match self.string(key)? {
             None | Some("") => Ok(None),
             Some(text) => text
@@ -285,15 +331,15 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn object_at<'a>(value: &'a Json<'a>, path: String) -> Result<Fields<'a>> {
+fn object_at<'a>(value: &'a Json<'a>, path: FieldPath) -> Result<Fields<'a>> {
     match value {
         Json::Object(map) => Ok(Fields { map, path }),
-        other => Err(type_error(other, &path, "object")),
+        other => Err(type_error(other, path, "object")),
     }
 }
 
 /// Go's wording (`json: cannot unmarshal number into … of type string`), naming the offending key.
-fn type_error(value: &Json, path: &str, expected: &str) -> Error {
+fn type_error(value: &Json, path: FieldPath, expected: &str) -> Error {
     Error::result(format!(
         "json: cannot unmarshal {} into result field {path} of type {expected}",
         kind(value)

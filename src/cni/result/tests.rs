@@ -426,6 +426,17 @@ fn unparsable_or_non_object_output_is_an_error() {
         e.starts_with("failed to unmarshal raw result: key must be a string"),
         "{e}"
     );
+    // Output that is not UTF-8 is parsed as bytes, so the error names the string and its place.
+    let e = CniResult::from_plugin_output(
+        b"{\"cniVersion\":\"1.0.0\",\"x\":\"\xff\"}",
+        Version::V1_0_0,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "failed to unmarshal raw result: invalid unicode code point at line 1 column 28"
+    );
     let e = CniResult::from_plugin_output(b"{} {}", Version::V1_0_0)
         .unwrap_err()
         .to_string();
@@ -531,6 +542,10 @@ fn wrong_json_types_name_the_key() {
         (
             json!({"cniVersion": "0.2.0", "ip4": {"ip": "1.2.3.4/24", "routes": [7]}}),
             "number 7 into result field ip4.routes[0] of type object",
+        ),
+        (
+            json!({"cniVersion": "0.2.0", "ip4": {"ip": "1.2.3.4/24", "routes": [{"dst": 7}]}}),
+            "number 7 into result field ip4.routes[0].dst of type string",
         ),
         (
             json!({"cniVersion": "0.4.0", "ips": [{"address": "10.0.0.1/8", "version": 4}]}),

@@ -1,10 +1,9 @@
 //! The stdin configuration of each plugin call ("Deriving request configuration" in the spec).
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cni::conf::PluginConf;
-use crate::cni::result::CniResult;
 use crate::cni::version::Version;
 
 /// A container attachment named in a GC request.
@@ -14,11 +13,12 @@ pub struct GcAttachment {
     pub ifname: String,
 }
 
-/// A plugin's stdin: its configuration object with some keys set, serialised straight from the borrowed parts
-/// (nothing is copied). A key the object has keeps its place with the new value; the others follow in the order
-/// set, as inserting into the object would place them.
+/// A plugin's stdin: its configuration object with some keys set, written from the borrowed parts (the entries
+/// it keeps are copied as the configuration encoded them once). A key the object has keeps its place with the new
+/// value; the others follow in the order set, as inserting into the object would place them.
 struct Request<'a> {
-    plugin: &'a Map<String, Value>,
+    /// None for VERSION, which sends no configuration.
+    plugin: Option<&'a PluginConf>,
     /// Spec 1.0.0 says `capabilities` is a config-only key the runtime removes; older specs and libcni pass it
     /// through, so only 1.x requests drop it.
     drop_capabilities: bool,
@@ -28,7 +28,8 @@ struct Request<'a> {
 enum Field<'a> {
     Str(&'a str),
     Value(&'a Value),
-    Result(&'a CniResult),
+    /// Already compact JSON.
+    Json(&'a str),
     /// An object of these entries.
     Entries(Vec<(&'a str, &'a Value)>),
 }
@@ -37,7 +38,7 @@ impl<'a> Request<'a> {
     /// The plugin object with the list's `name` and `cniVersion`.
     fn new(list_name: &'a str, cni_version: &'a str, plugin: &'a PluginConf) -> Request<'a> {
         Request {
-            plugin: &plugin.raw,
+            plugin: Some(plugin),
             drop_capabilities: Version::parse(cni_version).is_ok_and(|v| v >= Version::V1_0_0),
             // Room for prevResult and runtimeConfig too: one allocation per request.
             set: Vec::with_capacity(4),
@@ -51,69 +52,90 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// Compact JSON, as serde_json writes an object.
     fn to_bytes(&self) -> Vec<u8> {
-        // A request is a few hundred bytes: one allocation instead of serde_json's growth from 128.
+        // A request is a few hundred bytes: one allocation instead of growth from a small buffer.
         let mut out = Vec::with_capacity(1024);
-        // Maps, strings and numbers always serialise.
-        match serde_json::to_writer(&mut out, self) {
-            Ok(()) => out,
-            Err(_) => Vec::new(),
-        }
-    }
-}
-
-impl Serialize for Request<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
+        out.push(b'{');
         let new_value = |key: &str| self.set.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
-        for (key, value) in self.plugin {
+        let entries = self
+            .plugin
+            .into_iter()
+            .flat_map(PluginConf::encoded_entries);
+        for (key, text) in entries {
             if self.drop_capabilities && key == "capabilities" {
                 continue;
             }
             match new_value(key) {
-                Some(field) => map.serialize_entry(key, field)?,
-                None => map.serialize_entry(key, value)?,
-            }
-        }
-        for (key, field) in &self.set {
-            if !self.plugin.contains_key(*key) {
-                map.serialize_entry(key, field)?;
-            }
-        }
-        map.end()
-    }
-}
-
-impl Serialize for Field<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            Field::Str(text) => serializer.serialize_str(text),
-            Field::Value(value) => value.serialize(serializer),
-            Field::Result(result) => result.serialize(serializer),
-            Field::Entries(entries) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
-                    map.serialize_entry(key, value)?;
+                Some(field) => push_entry(&mut out, key, field),
+                None => {
+                    push_separator(&mut out);
+                    out.extend_from_slice(text.as_bytes());
                 }
-                map.end()
             }
+        }
+        let has = |key: &str| self.plugin.is_some_and(|p| p.raw().contains_key(key));
+        for (key, field) in &self.set {
+            if !has(key) {
+                push_entry(&mut out, key, field);
+            }
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+/// A comma unless `out` holds only the opening brace.
+fn push_separator(out: &mut Vec<u8>) {
+    if out.len() > 1 {
+        out.push(b',');
+    }
+}
+
+fn push_entry(out: &mut Vec<u8>, key: &str, field: &Field) {
+    push_separator(out);
+    push_key(out, key);
+    match field {
+        Field::Str(text) => push_json(out, text),
+        Field::Value(value) => push_json(out, value),
+        Field::Json(text) => out.extend_from_slice(text.as_bytes()),
+        Field::Entries(entries) => {
+            out.push(b'{');
+            for (n, (key, value)) in entries.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                push_key(out, key);
+                push_json(out, value);
+            }
+            out.push(b'}');
         }
     }
 }
 
-/// ADD, CHECK and DEL: `prevResult` when known (a static one in the plugin object survives
+fn push_key(out: &mut Vec<u8>, key: &str) {
+    push_json(out, key);
+    out.push(b':');
+}
+
+fn push_json(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) {
+    // Strings and values with string keys always serialise.
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// ADD, CHECK and DEL: `prevResult` when known, as its compact JSON (a static one in the plugin object survives
 /// otherwise, as in libcni) and `runtimeConfig` made of the capability args the plugin declares.
 /// A non-empty `runtimeConfig` replaces a static one; an empty one leaves it untouched.
 pub fn attachment_request(
     list_name: &str,
     cni_version: &str,
     plugin: &PluginConf,
-    prev_result: Option<&CniResult>,
+    prev_result: Option<&str>,
     capability_args: &Map<String, Value>,
 ) -> Vec<u8> {
     let mut req = Request::new(list_name, cni_version, plugin);
     if let Some(prev) = prev_result {
-        req = req.set("prevResult", Field::Result(prev));
+        req = req.set("prevResult", Field::Json(prev));
     }
     let runtime: Vec<(&str, &Value)> = plugin
         .enabled_capabilities()
@@ -155,9 +177,8 @@ pub fn status_request(list_name: &str, cni_version: &str, plugin: &PluginConf) -
 /// VERSION: only the version the runtime speaks.
 pub fn version_request() -> Vec<u8> {
     let version = Version::CURRENT.to_string();
-    let none = Map::new();
     Request {
-        plugin: &none,
+        plugin: None,
         drop_capabilities: false,
         set: vec![("cniVersion", Field::Str(&version))],
     }
@@ -167,6 +188,7 @@ pub fn version_request() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cni::result::CniResult;
     use serde_json::json;
 
     fn plugin(v: Value) -> PluginConf {
@@ -178,6 +200,28 @@ mod tests {
 
     fn parse(bytes: Vec<u8>) -> Value {
         serde_json::from_slice(&bytes).unwrap()
+    }
+
+    /// The request is what serde_json writes for the plugin object with the keys set: byte for byte, with keys
+    /// replaced in place, new ones appended, escapes and number text as the configuration had them, and the
+    /// encoded entries reused by a second request.
+    #[test]
+    fn requests_are_serde_json_compact_objects() {
+        let text = r#"{"type":"x\"y","name":"own","big":12345678901234567890.5,"nested":{"a":[1,"\u00e9\n"]},"cniVersion":"0.4.0"}"#;
+        let p = PluginConf::from_bytes(text.as_bytes()).unwrap();
+        let prev = CniResult::empty(Version::V0_4_0);
+        for _ in 0..2 {
+            let mut expected: Map<String, Value> = serde_json::from_str(text).unwrap();
+            expected.insert("name".into(), json!("list"));
+            expected.insert("cniVersion".into(), json!("0.4.0"));
+            expected.insert("prevResult".into(), prev.to_value());
+            let got = attachment_request("list", "0.4.0", &p, Some(&prev.to_json()), &Map::new());
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                serde_json::to_string(&expected).unwrap()
+            );
+        }
+        assert_eq!(version_request(), br#"{"cniVersion":"1.1.0"}"#);
     }
 
     #[test]
@@ -230,7 +274,7 @@ mod tests {
             "list",
             "1.0.0",
             &p,
-            Some(&typed),
+            Some(&typed.to_json()),
             &Map::new(),
         ));
         assert_eq!(req["prevResult"], prev);

@@ -593,17 +593,24 @@ impl CniConfig {
         mut step: impl FnMut(&PluginConf, ExecOutput) -> Result<Option<CniResult>>,
     ) -> Result<Option<CniResult>> {
         let mut chained: Option<CniResult> = None;
+        // The prevResult's JSON, encoded when a plugin first needs it: CHECK and DEL send the same one to every
+        // plugin, ADD a new one after each plugin that returned a result.
+        let mut prev_json: Option<String> = None;
         for plugin in plugins {
+            if prev_json.is_none() {
+                prev_json = chained.as_ref().or(prev).map(CniResult::to_json);
+            }
             let stdin = request::attachment_request(
                 &list.name,
                 &list.cni_version,
                 plugin,
-                chained.as_ref().or(prev),
+                prev_json.as_deref(),
                 &rt.capability_args,
             );
             let out = self.run(plugin, call, &stdin)?;
             if let Some(next) = step(plugin, out)? {
                 chained = Some(next);
+                prev_json = None;
             }
         }
         Ok(chained)

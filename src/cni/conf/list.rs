@@ -108,7 +108,7 @@ impl NetworkConfigList {
         list.insert("name".into(), conf.name.clone().unwrap_or_default().into());
         list.insert(
             "plugins".into(),
-            Value::Array(vec![Value::Object(conf.raw.clone())]),
+            Value::Array(vec![Value::Object(conf.raw().clone())]),
         );
         let text = serde_json::to_string(&list)
             .map_err(|e| Error::config(format!("cannot encode configuration list: {e}")))?;

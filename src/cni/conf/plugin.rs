@@ -2,6 +2,7 @@
 //! the way Go's decoder does, with Go's messages.
 
 use std::fmt::Display;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
@@ -25,7 +26,45 @@ pub struct PluginConf {
     /// `capabilities` in file order (`null` values count as `false`, as in Go).
     pub capabilities: Vec<(String, bool)>,
     /// The whole object as given: key order and number text preserved.
-    pub raw: Map<String, Value>,
+    raw: Map<String, Value>,
+    entries: EncodedEntries,
+}
+
+/// A plugin object's entries as compact JSON, `"key":value` each in the object's order, encoded on first use:
+/// every request to the plugin copies them instead of serialising its configuration again.
+#[derive(Clone, Debug, Default)]
+struct EncodedEntries(OnceLock<Encoded>);
+
+#[derive(Clone, Debug)]
+struct Encoded {
+    text: String,
+    /// Where each entry's text ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl EncodedEntries {
+    fn of(&self, raw: &Map<String, Value>) -> &Encoded {
+        self.0.get_or_init(|| {
+            let mut text = Vec::new();
+            let mut ends = Vec::with_capacity(raw.len());
+            for (key, value) in raw {
+                // Strings and values with string keys always serialise.
+                let _ = serde_json::to_writer(&mut text, key);
+                text.push(b':');
+                let _ = serde_json::to_writer(&mut text, value);
+                ends.push(text.len());
+            }
+            let text = String::from_utf8(text).unwrap_or_default();
+            Encoded { text, ends }
+        })
+    }
+}
+
+/// The encoding follows from `raw`, which the configuration compares.
+impl PartialEq for EncodedEntries {
+    fn eq(&self, _: &EncodedEntries) -> bool {
+        true
+    }
 }
 
 impl PluginConf {
@@ -55,7 +94,28 @@ impl PluginConf {
             cni_version: text("cniVersion"),
             capabilities,
             raw,
+            entries: EncodedEntries::default(),
         })
+    }
+
+    /// The whole object as given.
+    pub fn raw(&self) -> &Map<String, Value> {
+        &self.raw
+    }
+
+    /// The object's entries with each one's compact JSON text (`"key":value`).
+    pub fn encoded_entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        let encoded = self.entries.of(&self.raw);
+        let starts = std::iter::once(0).chain(encoded.ends.iter().copied());
+        self.raw
+            .keys()
+            .zip(starts.zip(&encoded.ends))
+            .map(|(key, (start, &end))| {
+                (
+                    key.as_str(),
+                    encoded.text.get(start..end).unwrap_or_default(),
+                )
+            })
     }
 
     pub fn capability_enabled(&self, name: &str) -> bool {

@@ -87,12 +87,12 @@ fn plugin_conf_reads_typed_fields() {
     assert_eq!(
         (
             plain.name.as_deref(),
-            plain.cni_version,
+            plain.cni_version.as_deref(),
             plain.capabilities.len()
         ),
         (Some("some-plugin"), None, 0)
     );
-    assert_eq!(plain.raw["some-key"], "some-value");
+    assert_eq!(plain.raw()["some-key"], "some-value");
 }
 
 #[test]
@@ -203,17 +203,17 @@ fn plugin_conf_accepts_nulls_and_free_form_keys() {
 fn plugin_conf_preserves_the_object() {
     let text = r#"{"type":"bridge","mtu":1400,"big":12345678901234567890,"f":1.50,"z":{"b":1,"a":[-0.0]}}"#;
     let conf = PluginConf::from_bytes(text.as_bytes()).unwrap();
-    assert_eq!(serde_json::to_string(&conf.raw).unwrap(), text);
+    assert_eq!(serde_json::to_string(&conf.raw()).unwrap(), text);
     // serde_json's one normalisation: an exponent gains its sign (same number)
     let conf = PluginConf::from_bytes(br#"{"type":"x","e":1e3}"#).unwrap();
     assert_eq!(
-        serde_json::to_string(&conf.raw).unwrap(),
+        serde_json::to_string(&conf.raw()).unwrap(),
         r#"{"type":"x","e":1e+3}"#
     );
     let list =
         NetworkConfigList::from_bytes(format!(r#"{{"name":"n","plugins":[{text}]}}"#).as_bytes())
             .unwrap();
-    assert_eq!(serde_json::to_string(&list.plugins[0].raw).unwrap(), text);
+    assert_eq!(serde_json::to_string(&list.plugins[0].raw()).unwrap(), text);
 }
 
 #[test]
@@ -221,7 +221,7 @@ fn duplicate_keys_last_wins() {
     let conf = PluginConf::from_bytes(br#"{"type":"a","mtu":1,"type":"b"}"#).unwrap();
     assert_eq!(conf.plugin_type, "b");
     assert_eq!(
-        serde_json::to_string(&conf.raw).unwrap(),
+        serde_json::to_string(&conf.raw()).unwrap(),
         r#"{"type":"b","mtu":1}"#
     );
     let list =
@@ -286,7 +286,7 @@ fn list_from_bytes_like_libcni() {
     let raws: Vec<Value> = list
         .plugins
         .iter()
-        .map(|p| Value::Object(p.raw.clone()))
+        .map(|p| Value::Object(p.raw().clone()))
         .collect();
     assert_eq!(
         raws,
@@ -580,7 +580,7 @@ fn load_network_file_by_extension() {
         assert_eq!(list.plugins.len(), 1);
         assert_eq!(list.plugins[0].plugin_type, "foobar");
         assert_eq!(list.plugins[0].name.as_deref(), Some("some-plugin"));
-        assert_eq!(list.plugins[0].raw["some-key"], "some-value");
+        assert_eq!(list.plugins[0].raw()["some-key"], "some-value");
     }
     let list = load_network_file(&write(d, "50-whatever.conflist", LIST)).unwrap();
     assert_eq!(list.plugins.len(), 3);

@@ -423,7 +423,7 @@ impl NativeNetworks {
 pub fn subnets_of(list: &NetworkConfigList) -> Vec<IpNet> {
     let mut out = Vec::new();
     for plugin in &list.plugins {
-        let Some(ipam) = plugin.raw.get("ipam") else {
+        let Some(ipam) = plugin.raw().get("ipam") else {
             continue;
         };
         let mut add = |v: Option<&Value>| {
@@ -455,7 +455,7 @@ pub fn subnets_of(list: &NetworkConfigList) -> Vec<IpNet> {
 fn remove_ipam_state(list: &NetworkConfigList) -> Result<(), String> {
     for plugin in &list.plugins {
         let Some(ipam) = plugin
-            .raw
+            .raw()
             .get("ipam")
             .filter(|i| i.get("type").and_then(Value::as_str) == Some("host-local"))
         else {
@@ -492,7 +492,7 @@ pub fn bridge_names(list: &NetworkConfigList) -> Vec<String> {
         .iter()
         .filter(|p| p.plugin_type == "bridge")
         .filter_map(|p| {
-            p.raw
+            p.raw()
                 .get("bridge")
                 .and_then(Value::as_str)
                 .map(str::to_string)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::cni::conf::NetworkConfigList;
-use crate::cni::result::CniResult;
+use crate::cni::result::{CniResult, Text};
 use crate::cni::runtime::{CniConfig, RuntimeConf};
 use crate::network::annotations;
 use crate::network::error::{NetError, NetErrors, NetResult};
@@ -170,11 +170,8 @@ pub fn api_result(name: &str, ifname: &str, result: Option<&CniResult>) -> ApiRe
     };
     if let Some(result) = result {
         for ip in result.ips_of_interface(ifname) {
-            out.ips.push(format!(
-                "{}/{}",
-                ip_string(ip.address.addr()),
-                ip.address.prefix_len()
-            ));
+            let address = Text::prefixed(go_ip(ip.address.addr()), ip.address.prefix_len());
+            out.ips.push(address.as_str().to_owned());
             out.gateways
                 .push(ip.gateway.map(ip_string).unwrap_or_default());
         }
@@ -185,12 +182,14 @@ pub fn api_result(name: &str, ifname: &str, result: Option<&CniResult>) -> ApiRe
 
 /// Addresses printed as Go prints them: IPv4-mapped IPv6 addresses as IPv4.
 pub fn ip_string(ip: IpAddr) -> String {
+    Text::addr(go_ip(ip)).as_str().to_owned()
+}
+
+/// The address Go prints for `ip`: an IPv4-mapped IPv6 address is the IPv4 one.
+fn go_ip(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => v6.to_string(),
-        },
-        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 

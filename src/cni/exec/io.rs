@@ -11,6 +11,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::unistd::{read, write};
 
 use super::spawn::Child;
+use super::sys::read_appending;
 use super::Backoff;
 
 /// How long a plugin that has exited may leave descendants holding its stdout/stderr open.
@@ -229,7 +230,7 @@ impl Sink {
     }
 
     /// One read per wakeup, so a plugin flooding one stream cannot starve the others or the deadline check. Data
-    /// is read straight into `data`; once the cap is reached it is read into a scratch buffer and dropped.
+    /// is read straight into `data` (its room is not zeroed first); once the cap is reached it is read into a scratch buffer and dropped.
     ///
     /// POLLHUP in `events` means no writer is left, so what the pipe holds is all there will be: without POLLIN it
     /// is empty, and a read shorter than asked for emptied it. Either is EOF, with no read to learn it.
@@ -246,10 +247,7 @@ impl Sink {
             (read(fd, &mut [0u8; MIN_READ]), MIN_READ)
         } else {
             let window = kept.clamp(MIN_READ, READ_CHUNK).min(room);
-            self.data.resize(kept + window, 0);
-            let outcome = read(fd, &mut self.data[kept..]);
-            self.data.truncate(kept + *outcome.as_ref().unwrap_or(&0));
-            (outcome, window)
+            (read_appending(fd.as_fd(), &mut self.data, window), window)
         };
         match outcome {
             Ok(0) => self.fd = None,

@@ -4,6 +4,7 @@
 //!   whatever number of fds the host holds, then copies its pipe ends back with pidfd_getfd or
 //!   reopens them through /proc; its child code is the only code here that runs outside the Rust
 //!   runtime's rules (see `clone_child`).
+//! - `read_appending`: a read into a buffer's spare capacity, which the caller need not zero first.
 //! - posix_spawn with `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34 and later), the
 //!   fallback, which closes every inherited fd in the child with one action. The symbol is looked
 //!   up at run time, so a C library without it is detected (`closefrom_available`) and the caller
@@ -14,12 +15,27 @@
 
 use std::ffi::{c_int, c_void, CStr, CString};
 use std::mem::MaybeUninit;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::OnceLock;
 
 use nix::errno::Errno;
 use nix::sys::signal::SigSet;
 use nix::unistd::Pid;
+
+/// One read(2) of at most `max` bytes from `fd`, appended to `buf` without zeroing the room first; the number of
+/// bytes read.
+pub(super) fn read_appending(fd: BorrowedFd, buf: &mut Vec<u8>, max: usize) -> nix::Result<usize> {
+    buf.reserve(max);
+    let spare = buf.spare_capacity_mut();
+    let len = max.min(spare.len());
+    // SAFETY: the kernel writes at most `len` bytes into the spare capacity, which is allocated and borrowed
+    // only here.
+    let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), len) };
+    let n = usize::try_from(Errno::result(n)?).unwrap_or(0).min(len);
+    // SAFETY: the first `n` bytes of the spare capacity were just written by read.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
 
 /// posix_spawn_file_actions_* return an error number (0: success).
 fn check(rc: c_int) -> nix::Result<()> {

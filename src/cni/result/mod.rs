@@ -32,6 +32,8 @@ use ipnet::IpNet;
 
 use crate::cni::version::Version;
 
+pub use text::Text;
+
 /// A plugin result, in any spec version.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CniResult {

@@ -11,13 +11,13 @@ use ipnet::IpNet;
 /// Room for the longest address with a prefix: 39 bytes of IPv6 and "/128".
 const CAPACITY: usize = 48;
 
-pub(super) struct Text {
+pub struct Text {
     bytes: [u8; CAPACITY],
     len: usize,
 }
 
 impl Text {
-    pub(super) fn addr(addr: IpAddr) -> Text {
+    pub fn addr(addr: IpAddr) -> Text {
         let mut text = Text::empty();
         text.push_addr(addr);
         text
@@ -25,14 +25,19 @@ impl Text {
 
     /// `addr/prefix`, as ipnet prints it.
     pub(super) fn net(net: &IpNet) -> Text {
+        Text::prefixed(net.addr(), net.prefix_len())
+    }
+
+    /// `addr/prefix`.
+    pub fn prefixed(addr: IpAddr, prefix_len: u8) -> Text {
         let mut text = Text::empty();
-        text.push_addr(net.addr());
+        text.push_addr(addr);
         text.push(b'/');
-        text.push_decimal(net.prefix_len());
+        text.push_decimal(prefix_len);
         text
     }
 
-    pub(super) fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         // Only ASCII digits, dots, colons, hex letters and '/' are ever pushed.
         std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }

@@ -141,6 +141,15 @@ impl Found {
             Found::File(entry) => entry,
         }
     }
+
+    /// The attachment an iSulad entry describes (None for a legacy one).
+    fn attachment(&self) -> Option<&CachedAttachment> {
+        match self {
+            Found::Written(attachment) => Some(attachment),
+            Found::File(CacheEntry::V1(attachment)) => Some(attachment),
+            Found::File(CacheEntry::Legacy(_)) => None,
+        }
+    }
 }
 
 /// The result cache rooted at one directory. Clones share what was written through any of them (see [`memo`]).
@@ -277,25 +286,29 @@ impl ResultCache {
             .entry_names()?
             .into_iter()
             .filter(|name| container_id.is_none_or(|id| name_may_hold_container(name, id)))
-            .filter_map(|name| {
-                match self
-                    .read_entry(&results.join(&name))
-                    .map(|found| found.map(Found::into_entry))
-                {
-                    Ok(Some(CacheEntry::V1(attachment))) => Some(attachment),
-                    Ok(_) => None,
-                    Err(e) => {
-                        log!(
-                            Level::Warn,
-                            Context::default(),
-                            "skipping unreadable cache entry {name}: {e}"
-                        );
-                        None
-                    }
+            .filter_map(|name| match self.read_entry(&results.join(&name)) {
+                Ok(found) => found,
+                Err(e) => {
+                    log!(
+                        Level::Warn,
+                        Context::default(),
+                        "skipping unreadable cache entry {name}: {e}"
+                    );
+                    None
                 }
             })
-            .filter(|a| !a.network_name.is_empty() && !a.if_name.is_empty())
-            .filter(|a| container_id.is_none_or(|id| a.container_id == id))
+            // Checked before the memo's copy is taken.
+            .filter(|found| {
+                found.attachment().is_some_and(|a| {
+                    !a.network_name.is_empty()
+                        && !a.if_name.is_empty()
+                        && container_id.is_none_or(|id| a.container_id == id)
+                })
+            })
+            .filter_map(|found| match found.into_entry() {
+                CacheEntry::V1(attachment) => Some(attachment),
+                CacheEntry::Legacy(_) => None,
+            })
             .collect();
         Ok(attachments)
     }

@@ -83,10 +83,18 @@ fn inheritable(name: &[u8]) -> bool {
 fn env_entry(name: &[u8], value: &[u8]) -> Option<CString> {
     // Room for the '=' and the NUL that CString adds, so that it allocates once.
     let mut entry = Vec::with_capacity(name.len() + value.len() + 2);
-    entry.extend_from_slice(name);
-    entry.push(b'=');
-    entry.extend_from_slice(value);
-    CString::new(entry).ok()
+    push_entry(&mut entry, name, value).then(|| CString::new(entry).ok())?
+}
+
+/// Appends `name=value` to `buf`; false, with nothing appended, when either holds a NUL byte.
+fn push_entry(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) -> bool {
+    if name.contains(&0) || value.contains(&0) {
+        return false;
+    }
+    buf.extend_from_slice(name);
+    buf.push(b'=');
+    buf.extend_from_slice(value);
+    true
 }
 
 /// The six CNI variables of one plugin call (empty strings where unused, as libcni sets all six).
@@ -146,10 +154,7 @@ pub fn build_env(base: &BaseEnv, vars: &CniVars<'_>) -> PluginEnv {
     let mut entries = Vec::with_capacity(cni.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
     let (mut bounds, mut count) = ([0; CNI_VARS + 1], 0);
     for (name, value) in cni {
-        if !value.contains('\0') {
-            entries.extend_from_slice(name.as_bytes());
-            entries.push(b'=');
-            entries.extend_from_slice(value.as_bytes());
+        if push_entry(&mut entries, name.as_bytes(), value.as_bytes()) {
             entries.push(0);
             count += 1;
             bounds[count] = entries.len();

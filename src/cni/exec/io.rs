@@ -230,7 +230,8 @@ impl Sink {
     }
 
     /// One read per wakeup, so a plugin flooding one stream cannot starve the others or the deadline check. Data
-    /// is read straight into `data` (its room is not zeroed first); once the cap is reached it is read into a scratch buffer and dropped.
+    /// is read straight into `data` (its room is not zeroed first); once the cap is reached it is read into a
+    /// scratch buffer and dropped.
     ///
     /// POLLHUP in `events` means no writer is left, so what the pipe holds is all there will be: without POLLIN it
     /// is empty, and a read shorter than asked for emptied it. Either is EOF, with no read to learn it.

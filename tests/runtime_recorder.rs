@@ -428,6 +428,18 @@ fn three_plugins(version: &str) -> ThreePlugins {
     }
 }
 
+/// Each plugin's prevResult is the result of the last plugin before it that printed one, not an
+/// earlier one: p1 answers its own result, which p2 must get in place of p0's.
+#[test]
+fn add_list_sends_each_plugin_the_latest_result() {
+    let t = three_plugins("1.1.0");
+    t.fx.behave("p1", json!({"ADD": {"result": final_result()}}));
+    assert_ne!(p0_result(), final_result());
+    t.fx.cni.add_network_list(&t.net, &t.conf).expect("ADD");
+    assert_eq!(only_call(&t.fx, "p1").stdin["prevResult"], p0_result());
+    assert_eq!(only_call(&t.fx, "p2").stdin["prevResult"], final_result());
+}
+
 #[test]
 fn add_list_chains_prev_results_and_caches_the_final_result() {
     let t = three_plugins("1.1.0");

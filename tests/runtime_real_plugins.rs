@@ -155,7 +155,7 @@ impl Fixture {
 
     /// ADD, remembering the attachment for the panic cleanup first.
     fn add(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<Option<CniResult>, Error> {
-        *self.attached.borrow_mut() = Some((list.bytes.clone(), rt.clone()));
+        *self.attached.borrow_mut() = Some((list.bytes.to_string(), rt.clone()));
         self.cni.add_network_list(list, rt)
     }
 

@@ -183,7 +183,7 @@ fn parse_v1(object: &Map<String, Value>) -> std::result::Result<CachedAttachment
         network_name: optional_string(object, "networkName")?.unwrap_or_default(),
         if_name: optional_string(object, "ifName")?.unwrap_or_default(),
         netns: optional_string(object, "netns")?,
-        config: parse_config(object)?,
+        config: parse_config(object)?.into(),
         cni_args: parse_cni_args(object)?,
         capability_args: parse_capability_args(object)?,
         result: parse_result(object)?,

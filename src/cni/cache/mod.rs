@@ -24,6 +24,7 @@ use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::cni::abandoned;
+use crate::cni::conf::ListText;
 use crate::cni::error::{Error, Result};
 use crate::cni::log::{log, Context, Level};
 use crate::cni::result::CniResult;
@@ -46,7 +47,7 @@ pub struct CachedAttachment {
     pub if_name: String,
     pub netns: Option<String>,
     /// The network list's bytes (text).
-    pub config: String,
+    pub config: ListText,
     /// CNI_ARGS pairs, in order.
     pub cni_args: Vec<(String, String)>,
     /// Every capability arg used at ADD (portMappings, bandwidth, ipRanges, dns, aliases, mac, ips, …).

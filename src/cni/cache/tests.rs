@@ -33,7 +33,8 @@ fn attachment(network: &str, container: &str, if_name: &str) -> CachedAttachment
         if_name: if_name.into(),
         config: format!(
             r#"{{"cniVersion":"1.0.0","name":"{network}","plugins":[{{"type":"noop"}}]}}"#
-        ),
+        )
+        .into(),
         result: Some(CachedResult::Json(json!({"cniVersion": "1.0.0"}))),
         ..CachedAttachment::default()
     }
@@ -144,7 +145,7 @@ fn full_entry_round_trips() {
         on_disk["cni_args"],
         json!({"IgnoreUnknown": "0", "K8S_POD_NAME": "p"})
     );
-    assert_eq!(on_disk["config"], Value::String(entry.config.clone()));
+    assert_eq!(on_disk["config"], Value::String(entry.config.to_string()));
 }
 
 #[test]

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::files::{base_name, extension, list_dir, read_file};
 use super::json::{expect_object, go_type, parse_object, utf8_reason};
 use super::plugin::{parse_plugin_object, plugin_err, PluginConf};
+use super::text::ListText;
 use crate::cni::error::{Error, Result};
 use crate::cni::validate;
 use crate::cni::version::Version;
@@ -27,7 +28,7 @@ pub struct NetworkConfigList {
     pub load_only_inlined_plugins: bool,
     pub plugins: Vec<PluginConf>,
     /// The original text (what the result cache stores).
-    pub bytes: String,
+    pub bytes: ListText,
 }
 
 impl NetworkConfigList {
@@ -87,7 +88,7 @@ impl NetworkConfigList {
             disable_gc,
             load_only_inlined_plugins,
             plugins,
-            bytes: text.to_owned(),
+            bytes: ListText::new(text),
         })
     }
 

@@ -11,7 +11,8 @@
 //!
 //! One concept a file: `plugin` (plugin objects and their typed fields), `list` (configuration
 //! lists and loading one file as a list), `files` (reading and listing configuration files),
-//! `scan` (the daemon's directory scan) and `json` (the Go-compatible JSON decoding they share).
+//! `scan` (the daemon's directory scan), `text` (a list's text, shared with the cache entries made from it) and
+//! `json` (the Go-compatible JSON decoding they share).
 //! This module only re-exports them, so callers keep using `conf::NetworkConfigList` and the like.
 
 mod files;
@@ -21,6 +22,7 @@ mod plugin;
 mod scan;
 #[cfg(test)]
 mod tests;
+mod text;
 
 pub use files::conf_files;
 pub use list::{load_network_file, NetworkConfigList};
@@ -29,3 +31,4 @@ pub use scan::{
     scan_dir, DirScan, FileStamp, LoadedList, MAX_CONF_FILES, MAX_CONF_FILE_SIZE,
     MAX_NETWORK_NAME_LEN,
 };
+pub use text::ListText;

@@ -244,7 +244,7 @@ impl NativeNetworks {
     /// The network's file text, as written.
     pub fn inspect(&self, name: &str) -> NetResult<String> {
         self.get(name)
-            .map(|n| n.list.bytes.clone())
+            .map(|n| n.list.bytes.to_string())
             .ok_or_else(|| NetError::exec(format!("No such network {name}")))
     }
 

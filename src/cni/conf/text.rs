@@ -72,12 +72,6 @@ impl PartialEq for ListText {
 
 impl Eq for ListText {}
 
-impl PartialEq<str> for ListText {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
 impl PartialEq<&str> for ListText {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
@@ -87,12 +81,6 @@ impl PartialEq<&str> for ListText {
 impl fmt::Debug for ListText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl fmt::Display for ListText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

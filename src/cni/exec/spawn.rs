@@ -1,7 +1,8 @@
 //! Starting a plugin without fork (the host is multithreaded), and owning it until it is reaped. The child gets the
-//! pipes as fds 0–2 and nothing else. Preferred: a vfork-style child that unshares the fd table keeping only 0–2 and
-//! copies its pipes from the caller's table with pidfd_getfd, or reopens them through /proc where that is refused
-//! ([`sys::spawn_unshared`]), whose cost does not grow with the host's fd count.
+//! pipes as fds 0–2 and nothing else. Preferred: a vfork-style child that unshares the fd table keeping only 0–2 (or
+//! the fds up to its pipes, where those are low) and copies its pipes from the caller's table with pidfd_getfd, or
+//! reopens them through /proc where that is refused ([`sys::spawn_unshared`]), whose cost does not grow with the
+//! host's fd count.
 //! Where the kernel or /proc refuses that (detected at the first spawn), posix_spawn with one close-from action
 //! where the C library has it, otherwise a close action for every fd listed in /proc/self/fd.
 
@@ -20,7 +21,9 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
-use super::sys::{self, ChildStdio, CloneStage, FileActions, Pidfd, SpawnAttr, StdioReport};
+use super::sys::{
+    self, ChildStdio, CloneStage, FileActions, Pidfd, SpawnAttr, StdioReport, KEPT_BELOW,
+};
 use super::{Backoff, PluginEnv};
 
 /// Retries of a spawn failing with ETXTBSY (a binary still being installed): 1 ms, doubling, ~0.5 s in all.
@@ -347,12 +350,15 @@ impl Request<'_> {
         }
     }
 
-    /// The child's stdio: this thread's fds, to copy through a pidfd of it or reopen through /proc.
+    /// The child's stdio: this thread's fds, to keep through the unshare where they are low, else to copy through a
+    /// pidfd of this thread or reopen through /proc.
     fn child_stdio(&self) -> ChildStdio {
+        let fds = self.stdio.map(AsRawFd::as_raw_fd);
         #[allow(unused_mut)] // spoiled by tests
         let mut stdio = ChildStdio {
             caller: nix::unistd::gettid().as_raw(),
-            fds: self.stdio.map(AsRawFd::as_raw_fd),
+            fds,
+            keep: keeps(fds),
             pidfd: pidfd_to_try(),
         };
         #[cfg(test)]
@@ -381,6 +387,11 @@ impl Request<'_> {
         let attr = SpawnAttr::for_plugin()?;
         sys::spawn(&self.argv[0], &self.argv, self.env.iter(), &actions, &attr)
     }
+}
+
+/// Whether an unshared child keeps pipe ends with these numbers through the unshare: all of them are low enough.
+pub(super) fn keeps(fds: [RawFd; 3]) -> bool {
+    fds.iter().all(|&fd| fd < KEPT_BELOW)
 }
 
 /// A close-on-exec pipe with both ends above fd 2, so the dup2 actions onto 0–2 cannot clobber one another even in a
@@ -432,12 +443,21 @@ pub(super) mod tests_hook {
         /// Unshared children of this thread (not the main one) ask for a process pidfd of it, which the kernel
         /// refuses (ENOENT; EINVAL before 6.9; not remembered), so they reopen through /proc.
         pub static SPOIL_GETFD: Cell<bool> = const { Cell::new(false) };
+        /// Unshared children of this thread keep their pipes through the unshare (Some(true)) or never do
+        /// (Some(false)), whatever the pipes' fd numbers.
+        pub static KEEP: Cell<Option<bool>> = const { Cell::new(None) };
         /// How the last unshared child of this thread got its pipes.
         pub static LAST_REPORT: Cell<Option<StdioReport>> = const { Cell::new(None) };
     }
 
     /// Applies this thread's spoilers to an unshared child's stdio.
     pub fn spoil(stdio: &mut ChildStdio) {
+        if let Some(keep) = KEEP.get() {
+            stdio.keep = keep;
+        }
+        if SPOIL_REOPEN.get() || SPOIL_GETFD.get() {
+            stdio.keep = false;
+        }
         if SPOIL_REOPEN.get() {
             stdio.pidfd = Pidfd::Skip;
             stdio.caller = 0;

@@ -16,8 +16,9 @@ use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::{mkfifo, Pid};
 
-use super::spawn::tests_hook::{FORCE, LAST_REPORT, SPOIL_GETFD, SPOIL_REOPEN};
+use super::spawn::tests_hook::{FORCE, KEEP, LAST_REPORT, SPOIL_GETFD, SPOIL_REOPEN};
 use super::spawn::Closer;
+use super::sys::Route;
 use super::*;
 use crate::cni::sync::Recover;
 
@@ -801,8 +802,14 @@ fn plugins_see_only_stdio_while_another_thread_opens_fds() {
     let path = script(tmp.path(), "fds", "exec ls -l /proc/self/fd");
     let _serial = FD_CHURN_TESTS.lock().recover();
     // The default way: the child unshares its fd table. On the kernels this project supports (5.9+) it must be the
-    // one in use, not silently replaced by the fallback.
-    assert_eq!(leaks_under_fd_churn(&path), (0, None));
+    // one in use, not silently replaced by the fallback. Whether it keeps its pipes through the unshare or copies
+    // them back depends on their fd numbers: both routes, then the one those numbers pick.
+    for keep in [Some(true), Some(false), None] {
+        KEEP.set(keep);
+        let leaks = leaks_under_fd_churn(&path);
+        KEEP.set(None);
+        assert_eq!(leaks, (0, None), "keeping the pipes: {keep:?}");
+    }
     assert_eq!(
         Closer::detect(),
         Closer::Unshare,
@@ -866,19 +873,39 @@ fn echo_through_unshared_child(dir: &Path) -> super::sys::StdioReport {
     let report = LAST_REPORT.take().expect("an unshared spawn");
     let listing = plugin_fds(&fds);
     assert!(only_stdio_pipes(&listing), "{listing:?}");
-    assert_eq!(LAST_REPORT.take().map(|r| r.copied), Some(report.copied));
+    assert_eq!(LAST_REPORT.take().map(|r| r.route), Some(report.route));
     report
+}
+
+#[test]
+fn unshared_children_keep_low_pipes_through_the_unshare() {
+    let tmp = tempfile::tempdir().unwrap();
+    let _serial = FD_CHURN_TESTS.lock().recover();
+    // Pipe ends above 2 but below 64, as in a host with few fds, are kept: no pidfd, nothing reopened.
+    assert!(super::spawn::keeps([3, 4, super::sys::KEPT_BELOW - 1]));
+    assert!(!super::spawn::keeps([3, super::sys::KEPT_BELOW, 4]));
+    // Kept whatever the numbers: the child copies the caller's table up to its highest pipe end, then closes all
+    // but its stdio.
+    KEEP.set(Some(true));
+    let report = echo_through_unshared_child(tmp.path());
+    KEEP.set(None);
+    assert_eq!(report.route, Route::Kept, "{report:?}");
+    assert_eq!(report.pidfd_error, None, "{report:?}");
 }
 
 #[test]
 fn unshared_children_copy_their_pipes_from_the_calling_thread() {
     let tmp = tempfile::tempdir().unwrap();
     let _serial = FD_CHURN_TESTS.lock().recover();
-    // A test runs on a thread other than the main one: copying from it takes PIDFD_THREAD (Linux 6.9), which the
-    // kernels this project is tested on have.
+    // Pipe ends too high to keep, as in a host with many fds. A test runs on a thread other than the main one:
+    // copying from it takes PIDFD_THREAD (Linux 6.9), which the kernels this project is tested on have.
+    KEEP.set(Some(false));
     let report = echo_through_unshared_child(tmp.path());
+    KEEP.set(None);
     assert!(
-        report.copied && !report.thread_flag_refused && report.pidfd_error.is_none(),
+        report.route == Route::Copied
+            && !report.thread_flag_refused
+            && report.pidfd_error.is_none(),
         "pidfd_getfd was not used: {report:?}"
     );
 }
@@ -892,13 +919,16 @@ fn children_refused_pidfd_getfd_reopen_through_proc_and_try_again_next_time() {
     SPOIL_GETFD.set(true);
     let spoiled = echo_through_unshared_child(tmp.path());
     SPOIL_GETFD.set(false);
-    assert!(!spoiled.copied, "{spoiled:?}");
+    assert_eq!(spoiled.route, Route::Reopened, "{spoiled:?}");
     // ENOENT since Linux 6.9, EINVAL before: about this thread, not later spawns, so the next child copies again.
     assert!(
         matches!(spoiled.pidfd_error, Some(Errno::ENOENT | Errno::EINVAL)),
         "{spoiled:?}"
     );
-    assert!(echo_through_unshared_child(tmp.path()).copied);
+    KEEP.set(Some(false));
+    let next = echo_through_unshared_child(tmp.path());
+    KEEP.set(None);
+    assert_eq!(next.route, Route::Copied, "{next:?}");
 }
 
 #[test]

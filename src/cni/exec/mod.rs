@@ -4,6 +4,7 @@
 
 mod env;
 mod io;
+mod landing;
 mod spawn;
 mod sys;
 #[cfg(test)]

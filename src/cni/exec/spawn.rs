@@ -1,6 +1,6 @@
 //! Starting a plugin without fork (the host is multithreaded), and owning it until it is reaped. The child gets the
 //! pipes as fds 0–2 and nothing else. Preferred: a vfork-style child that unshares the fd table keeping only 0–2 (or
-//! the fds up to its pipes, where those are low) and copies its pipes from the caller's table with pidfd_getfd, or
+//! the fds up to its pipes, where those are low or could be moved onto low slots) and otherwise copies its pipes from the caller's table with pidfd_getfd, or
 //! reopens them through /proc where that is refused ([`sys::spawn_unshared`]), whose cost does not grow with the
 //! host's fd count.
 //! Where the kernel or /proc refuses that (detected at the first spawn), posix_spawn with one close-from action
@@ -8,7 +8,7 @@
 
 use std::ffi::CString;
 use std::fmt;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +21,7 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
+use super::landing::{self, Landed};
 use super::sys::{
     self, ChildStdio, CloneStage, FileActions, Pidfd, SpawnAttr, StdioReport, KEPT_BELOW,
 };
@@ -98,11 +99,27 @@ impl Child {
             &stdin_r, &stdin_w, &stdout_r, &stdout_w, &stderr_r, &stderr_w,
         ]
         .map(AsRawFd::as_raw_fd);
-        let stdio = [&stdin_r, &stdout_w, &stderr_w];
+        let ends = [&stdin_r, &stdout_w, &stderr_w];
+        let closer = Closer::detect();
+        let mut stdio = ends.map(AsRawFd::as_raw_fd);
+        // Ends with high numbers move onto low ones for the child to keep (see `landing`); they are let go as soon
+        // as the child has exec'd.
+        let landed = match closer {
+            Closer::Unshare => {
+                landing::prepare();
+                (!keeps(stdio))
+                    .then(|| Landed::take(ends.map(AsFd::as_fd)))
+                    .flatten()
+            }
+            Closer::CloseFrom | Closer::Listing => None,
+        };
+        if let Some(landed) = &landed {
+            stdio = landed.fds();
+        }
         let request = Request {
             argv: [path],
             env,
-            closer: Closer::detect(),
+            closer,
             stdio,
             pipes: pipe_fds,
         };
@@ -112,6 +129,7 @@ impl Child {
             ),
             e => e.to_string(),
         })?;
+        drop(landed);
         let child = Child {
             pid,
             reaped: false,
@@ -298,8 +316,8 @@ struct Request<'a> {
     argv: [CString; 1],
     env: &'a PluginEnv,
     closer: Closer,
-    /// The child's ends of the pipes, to become its fds 0, 1 and 2.
-    stdio: [&'a OwnedFd; 3],
+    /// The child's ends of the pipes (or the slots they landed on), to become its fds 0, 1 and 2.
+    stdio: [RawFd; 3],
     /// Both ends of the three pipes: close-on-exec, so they need no close action.
     pipes: [RawFd; 6],
 }
@@ -353,7 +371,7 @@ impl Request<'_> {
     /// The child's stdio: this thread's fds, to keep through the unshare where they are low, else to copy through a
     /// pidfd of this thread or reopen through /proc.
     fn child_stdio(&self) -> ChildStdio {
-        let fds = self.stdio.map(AsRawFd::as_raw_fd);
+        let fds = self.stdio;
         #[allow(unused_mut)] // spoiled by tests
         let mut stdio = ChildStdio {
             caller: nix::unistd::gettid().as_raw(),
@@ -370,7 +388,7 @@ impl Request<'_> {
     fn posix_spawn(&self, closer: Closer) -> nix::Result<Pid> {
         let mut actions = FileActions::new()?;
         for (target, fd) in (0..).zip(self.stdio) {
-            actions.add_dup2(fd.as_raw_fd(), target)?;
+            actions.add_dup2(fd, target)?;
         }
         match closer {
             Closer::Listing => {

@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::fs::{self, File, Permissions};
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -810,6 +811,13 @@ fn plugins_see_only_stdio_while_another_thread_opens_fds() {
         KEEP.set(None);
         assert_eq!(leaks, (0, None), "keeping the pipes: {keep:?}");
     }
+    // A host holding many fds: the pipes get numbers above 64 and land on the low slots (80 more non-CLOEXEC fds
+    // that must not leak either).
+    let held: Vec<OwnedFd> = (0..80)
+        .map(|_| nix::fcntl::open("/dev/null", OFlag::O_RDONLY, Mode::empty()).unwrap())
+        .collect();
+    assert_eq!(leaks_under_fd_churn(&path), (0, None), "landed pipes");
+    drop(held);
     assert_eq!(
         Closer::detect(),
         Closer::Unshare,

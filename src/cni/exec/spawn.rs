@@ -372,11 +372,17 @@ impl Request<'_> {
     /// pidfd of this thread or reopen through /proc.
     fn child_stdio(&self) -> ChildStdio {
         let fds = self.stdio;
+        let keep = keeps(fds);
         #[allow(unused_mut)] // spoiled by tests
         let mut stdio = ChildStdio {
-            caller: nix::unistd::gettid().as_raw(),
+            // Only a child that does not keep its pipes looks at the caller.
+            caller: if keep {
+                0
+            } else {
+                nix::unistd::gettid().as_raw()
+            },
             fds,
-            keep: keeps(fds),
+            keep,
             pidfd: pidfd_to_try(),
         };
         #[cfg(test)]
@@ -475,6 +481,9 @@ pub(super) mod tests_hook {
         }
         if SPOIL_REOPEN.get() || SPOIL_GETFD.get() {
             stdio.keep = false;
+        }
+        if !stdio.keep && stdio.caller == 0 {
+            stdio.caller = nix::unistd::gettid().as_raw();
         }
         if SPOIL_REOPEN.get() {
             stdio.pidfd = Pidfd::Skip;

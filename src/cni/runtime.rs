@@ -331,9 +331,9 @@ impl CniConfig {
         let mut errors = Vec::new();
         let mut released = 0;
         let mut kept = Vec::new();
-        match self.cache.attachments(None) {
+        match self.cache.network_attachments(&list.name) {
             Ok(attachments) => {
-                for att in attachments.iter().filter(|a| a.network_name == list.name) {
+                for att in &attachments {
                     if keep(att) {
                         kept.push(GcAttachment {
                             container_id: att.container_id.clone(),

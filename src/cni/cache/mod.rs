@@ -281,12 +281,35 @@ impl ResultCache {
     /// ambiguous when names contain '-', so the container is matched on the JSON content; the name test only
     /// avoids reading files that cannot match. Invalid, legacy and foreign files are skipped.
     pub fn attachments(&self, container_id: Option<&str>) -> Result<Vec<CachedAttachment>> {
-        let container_id = container_id.filter(|id| !id.is_empty());
+        match container_id.filter(|id| !id.is_empty()) {
+            Some(id) => self.select(
+                |name| name_may_hold_container(name, id),
+                |a| a.container_id == id,
+            ),
+            None => self.select(|_| true, |_| true),
+        }
+    }
+
+    /// [`attachments`](Self::attachments) of one network: only files named `<network>-…` are read (a GC over many
+    /// networks reads each file once, not once per network), and the network is matched on the JSON content.
+    pub fn network_attachments(&self, network: &str) -> Result<Vec<CachedAttachment>> {
+        self.select(
+            |name| name_may_hold_network(name, network),
+            |a| a.network_name == network,
+        )
+    }
+
+    /// The valid V1 attachments of the files whose names pass `name_may_match` and whose content passes `matches`.
+    fn select(
+        &self,
+        name_may_match: impl Fn(&str) -> bool,
+        matches: impl Fn(&CachedAttachment) -> bool,
+    ) -> Result<Vec<CachedAttachment>> {
         let results = self.results_dir();
         let attachments = self
             .entry_names()?
             .into_iter()
-            .filter(|name| container_id.is_none_or(|id| name_may_hold_container(name, id)))
+            .filter(|name| name_may_match(name))
             .filter_map(|name| match self.read_entry(&results.join(&name)) {
                 Ok(found) => found,
                 Err(e) => {
@@ -301,9 +324,7 @@ impl ResultCache {
             // Checked before the memo's copy is taken.
             .filter(|found| {
                 found.attachment().is_some_and(|a| {
-                    !a.network_name.is_empty()
-                        && !a.if_name.is_empty()
-                        && container_id.is_none_or(|id| a.container_id == id)
+                    !a.network_name.is_empty() && !a.if_name.is_empty() && matches(a)
                 })
             })
             .filter_map(|found| match found.into_entry() {
@@ -359,6 +380,13 @@ fn name_may_hold_container(name: &str, id: &str) -> bool {
     let needle = format!("-{id}-");
     name.match_indices(&needle)
         .any(|(at, _)| at > 0 && at + needle.len() < name.len())
+}
+
+/// Whether `<network>-<id>-<ifname>` could be this file name: `<network>-` with something after it.
+fn name_may_hold_network(name: &str, network: &str) -> bool {
+    name.strip_prefix(network)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| !rest.is_empty())
 }
 
 impl ResultCache {

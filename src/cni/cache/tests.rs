@@ -455,6 +455,12 @@ fn attachments_match_containers_on_content() {
         cache.attachments(Some("")).unwrap(),
         cache.attachments(None).unwrap()
     );
+    assert_eq!(cache.network_attachments("a").unwrap(), vec![first.clone()]);
+    assert_eq!(
+        cache.network_attachments("a-b").unwrap(),
+        vec![second.clone()]
+    );
+    assert_eq!(cache.network_attachments("b").unwrap(), vec![]);
     assert_eq!(
         cache.attachments(None).unwrap(),
         vec![first, second, other, third]
@@ -462,6 +468,22 @@ fn attachments_match_containers_on_content() {
     assert!(name_may_hold_container("n-c-i", "c"));
     assert!(!name_may_hold_container("-c-i", "c"));
     assert!(!name_may_hold_container("n-c-", "c"));
+}
+
+/// A network's listing reads only files named after it: an entry of the network under another name is not its.
+#[test]
+fn network_attachments_read_only_files_named_after_the_network() {
+    let (_tmp, cache) = cache();
+    let own = attachment("net", "c1", "eth0");
+    cache.write(&own).unwrap();
+    let text = fs::read(cache.file_path("net", "c1", "eth0").unwrap()).unwrap();
+    write_raw(&cache, "other-c1-eth0", &text);
+    assert_eq!(cache.attachments(None).unwrap().len(), 2);
+    assert_eq!(cache.network_attachments("net").unwrap(), vec![own]);
+    assert!(name_may_hold_network("net-c-i", "net"));
+    assert!(!name_may_hold_network("net-", "net"));
+    assert!(!name_may_hold_network("netc-i", "net"));
+    assert!(!name_may_hold_network("ne", "net"));
 }
 
 #[test]
